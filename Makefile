@@ -1,0 +1,36 @@
+# Set-up and everyday commands. Each target builds .venv from the pinned dependencies first.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+export PREFECT_SERVER_ANALYTICS_ENABLED := false
+export DO_NOT_TRACK := 1
+export GX_ANALYTICS_ENABLED := false
+
+.PHONY: demo test lint format lock clean
+
+$(BIN)/tonghop: pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check --upgrade pip 2>/dev/null
+	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]' 2>&1 | grep -v "^WARNING: Location" || true
+	@test -x $(BIN)/tonghop
+	@touch $(BIN)/tonghop
+
+demo: $(BIN)/tonghop
+	$(BIN)/tonghop demo
+
+test: $(BIN)/tonghop
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest
+
+format: $(BIN)/tonghop
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+# Re-freeze constraints.txt after changing a dependency in pyproject.toml.
+lock: $(BIN)/tonghop
+	(echo "# Every package of a working environment, frozen with 'make lock'; make installs with these as constraints so a fresh machine gets the same versions."; \
+	 $(BIN)/pip freeze --exclude-editable) > constraints.txt
+
+clean:
+	rm -rf $(VENV) workspace

@@ -1,0 +1,63 @@
+"""Reporting periods (SPEC §2): parsing, bounds, deadlines and the quarter that just ended."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+_QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
+_ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
+
+
+class PeriodError(ValueError):
+    """A period text that is not a well-formed quarter; the message is Vietnamese."""
+
+
+@dataclass(frozen=True, order=True)
+class Period:
+    """A calendar quarter, written `2025Q1`."""
+
+    year: int
+    quarter: int
+
+    @classmethod
+    def parse(cls, text: object) -> Period:
+        match = _QUARTER.match(str(text).strip().upper()) if text is not None else None
+        if not match:
+            raise PeriodError(
+                f"Kỳ báo cáo «{text}» không đúng dạng: phải viết năm và quý, ví dụ 2025Q1."
+            )
+        return cls(int(match.group(1)), int(match.group(2)))
+
+    @classmethod
+    def just_ended(cls, today: date) -> Period:
+        """The last quarter that ended strictly before `today`."""
+        current = (today.month - 1) // 3 + 1
+        return cls(today.year, current).previous()
+
+    def __str__(self) -> str:
+        return f"{self.year}Q{self.quarter}"
+
+    @property
+    def first_day(self) -> date:
+        return date(self.year, 3 * self.quarter - 2, 1)
+
+    @property
+    def last_day(self) -> date:
+        return self.next().first_day - timedelta(days=1)
+
+    def deadline(self, days_after: int) -> date:
+        """The last day on which a submission counts as on time."""
+        return self.last_day + timedelta(days=days_after)
+
+    def previous(self) -> Period:
+        return Period(self.year - 1, 4) if self.quarter == 1 else Period(self.year, self.quarter - 1)
+
+    def next(self) -> Period:
+        return Period(self.year + 1, 1) if self.quarter == 4 else Period(self.year, self.quarter + 1)
+
+    @property
+    def label_vi(self) -> str:
+        """`Quý I năm 2025`."""
+        return f"Quý {_ROMAN[self.quarter]} năm {self.year}"
