@@ -41,23 +41,79 @@ class Indicator:
 
 @dataclass(frozen=True)
 class Rate:
-    """A ratio recomputed at every level from aggregated numerator and denominator."""
+    """A ratio recomputed at every level from aggregated numerator and denominator (SPEC §6).
+
+    Each side is a sum of figures; a term written "-code" is subtracted. A side whose figures
+    are all blank is blank, and so is the rate; a denominator of 0 gives a blank rate too.
+    """
 
     code: str
     label_vi: str
+    numerator: tuple[str, ...]
+    denominator: tuple[str, ...]
 
 
-# Rates whose numerator and denominator are plain indicator sums; the SQL in
-# sql/select_rates.sql computes them, this list names and labels them.
+# Figures the consolidation adds beside the catalogue's: the counts behind the reporting rates,
+# the grassroots online share and the flags' shares.
+REPORTING_FIGURES: dict[str, str] = {
+    "expected_units": "Số đơn vị phải báo cáo",
+    "accepted_units": "Số đơn vị đã báo cáo được tiếp nhận",
+    "on_time_units": "Số đơn vị báo cáo đúng hạn",
+    "grassroots_units": "Số tổ chức cơ sở đảng",
+    "grassroots_reporting": "Số tổ chức cơ sở đảng có báo cáo hội nghị học tập",
+    "grassroots_online": "Số tổ chức cơ sở đảng tổ chức học tập trực tuyến",
+    "secretary_presented_reporting": "Số đơn vị báo cáo việc bí thư trực tiếp quán triệt",
+}
+
 RATES: tuple[Rate, ...] = (
-    Rate("attendance_rate", "Tỷ lệ đảng viên tham gia học tập"),
-    Rate("makeup_rate", "Tỷ lệ đảng viên vắng đã học bổ sung"),
-    Rate("excellent_essay_rate", "Tỷ lệ bài thu hoạch xuất sắc"),
-    Rate("online_session_share", "Tỷ lệ hội nghị trực tuyến, kết hợp"),
-    Rate("grassroots_online_share", "Tỷ lệ TCCS đảng tổ chức học tập trực tuyến"),
-    Rate("secretary_presented_share", "Tỷ lệ đơn vị có bí thư trực tiếp quán triệt"),
-    Rate("reporting_completeness", "Tỷ lệ đơn vị đã báo cáo"),
-    Rate("reporting_timeliness", "Tỷ lệ đơn vị báo cáo đúng hạn"),
+    Rate(
+        "attendance_rate",
+        "Tỷ lệ đảng viên tham gia học tập",
+        ("members_attended",),
+        ("members", "-members_exempt"),
+    ),
+    Rate(
+        "makeup_rate",
+        "Tỷ lệ đảng viên vắng đã học tập bổ sung",
+        ("members_makeup",),
+        ("members_absent",),
+    ),
+    Rate(
+        "excellent_essay_rate",
+        "Tỷ lệ bài thu hoạch xếp loại xuất sắc",
+        ("essays_excellent",),
+        ("essays",),
+    ),
+    Rate(
+        "online_session_share",
+        "Tỷ lệ hội nghị tổ chức trực tuyến, kết hợp",
+        ("sessions_online", "sessions_hybrid"),
+        ("sessions_total",),
+    ),
+    Rate(
+        "grassroots_online_share",
+        "Tỷ lệ tổ chức cơ sở đảng tổ chức học tập trực tuyến",
+        ("grassroots_online",),
+        ("grassroots_reporting",),
+    ),
+    Rate(
+        "secretary_presented_share",
+        "Tỷ lệ đơn vị có bí thư cấp ủy trực tiếp quán triệt",
+        ("secretary_presented",),
+        ("secretary_presented_reporting",),
+    ),
+    Rate(
+        "reporting_completeness",
+        "Tỷ lệ đơn vị đã báo cáo",
+        ("accepted_units",),
+        ("expected_units",),
+    ),
+    Rate(
+        "reporting_timeliness",
+        "Tỷ lệ đơn vị báo cáo đúng hạn",
+        ("on_time_units",),
+        ("expected_units",),
+    ),
 )
 
 
@@ -79,4 +135,6 @@ def label_vi(code: str) -> str:
     if indicator is not None:
         return indicator.label_vi
     rate = next((rate for rate in RATES if rate.code == code), None)
-    return rate.label_vi if rate else code
+    if rate is not None:
+        return rate.label_vi
+    return REPORTING_FIGURES.get(code, code)

@@ -52,10 +52,14 @@ class Period:
         return self.last_day + timedelta(days=days_after)
 
     def previous(self) -> Period:
-        return Period(self.year - 1, 4) if self.quarter == 1 else Period(self.year, self.quarter - 1)
+        if self.quarter == 1:
+            return Period(self.year - 1, 4)
+        return Period(self.year, self.quarter - 1)
 
     def next(self) -> Period:
-        return Period(self.year + 1, 1) if self.quarter == 4 else Period(self.year, self.quarter + 1)
+        if self.quarter == 4:
+            return Period(self.year + 1, 1)
+        return Period(self.year, self.quarter + 1)
 
     @property
     def label_vi(self) -> str:

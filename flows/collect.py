@@ -1,0 +1,46 @@
+"""The `collect` flow: archive, read, validate and store every new submission of a period."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from prefect import flow
+
+from flows.parameters import resolve
+from tasks.collecting import archive_new_files, read_submissions, store_outcomes, validate_batch
+from tasks.registry import load_registry
+
+
+@dataclass(frozen=True)
+class CollectSummary:
+    """What one collection did."""
+
+    period: str
+    received: int
+    accepted: int
+    warned: int
+    rejected: int
+
+
+@flow(name="collect", log_prints=True)
+def collect(period: str | None = None, workspace: str | None = None) -> CollectSummary:
+    """Collect the period's new submissions from the inbox into the database."""
+    settings, chosen = resolve(workspace, period)
+    url = settings.resolved_database_url
+    received = archive_new_files(
+        url, settings.home, settings.inbox, settings.archive, settings.timezone
+    )
+    outcomes = []
+    if received:
+        units = load_registry(url)
+        forms = read_submissions(settings.home, received, settings.read_workers)
+        outcomes = validate_batch(chosen, units, received, forms, settings.timezone)
+        store_outcomes(url, outcomes, settings.insert_batch_rows)
+    decided = [outcome.submission["outcome"] for outcome in outcomes]
+    return CollectSummary(
+        period=str(chosen),
+        received=len(outcomes),
+        accepted=decided.count("accepted"),
+        warned=decided.count("accepted_with_warnings"),
+        rejected=decided.count("rejected"),
+    )

@@ -1,0 +1,94 @@
+-- The whole schema, portable between SQLite and PostgreSQL; running it again changes nothing.
+create table if not exists unit (
+    code varchar(64) primary key,
+    name text not null,
+    parent_code varchar(64),
+    kind varchar(32) not null,
+    sector varchar(32),
+    valid_from date,
+    valid_to date,
+    email text,
+    position integer not null,
+    level integer not null
+);
+
+-- One row per (ancestor, descendant) pair, each unit with itself at depth 0: any roll-up is one join.
+create table if not exists unit_closure (
+    ancestor varchar(64) not null,
+    descendant varchar(64) not null,
+    depth integer not null,
+    primary key (ancestor, descendant)
+);
+
+create index if not exists unit_closure_by_descendant on unit_closure (descendant);
+
+-- Every file ever received, kept once per (folder unit, checksum).
+create table if not exists submission (
+    id varchar(40) primary key,
+    unit_code varchar(64) not null,
+    period varchar(8) not null,
+    file_name text not null,
+    sha256 char(64) not null,
+    size_bytes bigint not null,
+    received_at timestamp not null,
+    archive_path text not null,
+    declared_unit_code text,
+    declared_period text,
+    outcome varchar(32) not null,
+    error_count integer not null,
+    warning_count integer not null,
+    processed_at timestamp not null,
+    unique (unit_code, sha256)
+);
+
+create index if not exists submission_by_period on submission (period, unit_code);
+
+-- Values of accepted submissions only: rejected ones are never counted.
+create table if not exists submission_value (
+    submission_id varchar(40) not null,
+    indicator_code varchar(64) not null,
+    number double precision,
+    text_value text,
+    primary key (submission_id, indicator_code)
+);
+
+create table if not exists problem (
+    submission_id varchar(40) not null,
+    seq integer not null,
+    rule varchar(8) not null,
+    severity varchar(8) not null,
+    indicator_code text,
+    row_number integer,
+    message text not null,
+    primary key (submission_id, seq)
+);
+
+-- The published consolidation of a period, replaced whole in one transaction.
+create table if not exists consolidated (
+    period varchar(8) not null,
+    unit_code varchar(64) not null,
+    indicator_code varchar(64) not null,
+    number double precision,
+    text_value text,
+    primary key (period, unit_code, indicator_code)
+);
+
+-- The version that counts: each unit's latest accepted submission of a period.
+drop view if exists counted_submission;
+
+create view counted_submission as
+with accepted as (
+    select
+        id,
+        unit_code,
+        period,
+        received_at,
+        row_number() over (
+            partition by unit_code, period order by received_at desc, id desc
+        ) as recency
+    from submission
+    where outcome in ('accepted', 'accepted_with_warnings')
+)
+select id, unit_code, period, received_at
+from accepted
+where recency = 1;

@@ -1,0 +1,1 @@
+insert into unit_closure (ancestor, descendant, depth) values (:ancestor, :descendant, :depth)

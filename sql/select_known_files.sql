@@ -1,0 +1,1 @@
+select unit_code, sha256 from submission

@@ -1,0 +1,28 @@
+-- Grassroots organisations of the period broken down by sector: the sum of each organisation's
+-- consolidated subtree figures, and how many organisations each sector has.
+with grassroots as (
+    select code, sector
+    from unit
+    where kind in ('grassroots_committee', 'grassroots_cell')
+      and (valid_from is null or valid_from <= :last_day)
+      and (valid_to is null or valid_to >= :last_day)
+),
+
+figures as (
+    select grassroots.sector, consolidated.indicator_code, sum(consolidated.number) as number
+    from grassroots
+    inner join consolidated
+        on consolidated.unit_code = grassroots.code and consolidated.period = :period
+    where consolidated.number is not null
+    group by grassroots.sector, consolidated.indicator_code
+),
+
+organisations as (
+    select sector, 'grassroots_units' as indicator_code, count(*) as number
+    from grassroots
+    group by sector
+)
+
+select sector, indicator_code, number from figures
+union all
+select sector, indicator_code, number from organisations

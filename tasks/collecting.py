@@ -1,0 +1,115 @@
+"""Prefect tasks that collect a run's new submissions: archive, read, validate, store — each
+over the whole batch at once."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+from sqlalchemy import text
+
+from tasks.database import engine_for
+from tonghop.collecting import (
+    Outcome,
+    ReceivedFile,
+    archive_file,
+    first_sightings,
+    new_files,
+    outcome_of,
+    read_forms,
+)
+from tonghop.periods import Period
+from tonghop.reading import FormRead
+from tonghop.registry import Unit, active_units, codes_with_active_children
+from tonghop.storage import execute_many, load_sql, transaction
+from tonghop.validation import SubmissionInput, ValidationContext, validate_submissions
+
+
+@task(name="archive-new-files", retries=3, retry_delay_seconds=5, cache_policy=NO_CACHE)
+def archive_new_files(
+    database_url: str, workspace: Path, inbox: Path, archive: Path, timezone: str
+) -> list[ReceivedFile]:
+    """Copy every file not seen before into the archive and return what was received."""
+    logger = get_run_logger()
+    with engine_for(database_url).connect() as connection:
+        known = {tuple(row) for row in connection.execute(text(load_sql("select_known_files")))}
+    candidates, unsafe = new_files(inbox, known)
+    for folder in unsafe:
+        logger.warning("Bỏ qua thư mục «%s»: tên không phải mã đơn vị hợp lệ.", folder.name)
+    zone = ZoneInfo(timezone)
+    received = [archive_file(unit, path, workspace, archive, zone) for unit, path in candidates]
+    fresh = [
+        item for item in first_sightings(received) if (item.unit_code, item.sha256) not in known
+    ]
+    logger.info(
+        "Đã lưu trữ %d tệp mới (trong %d tệp của hộp thư đến).", len(fresh), len(candidates)
+    )
+    return fresh
+
+
+@task(name="read-submissions", cache_policy=NO_CACHE)
+def read_submissions(workspace: Path, received: list[ReceivedFile], workers: int) -> list[FormRead]:
+    """Read every archived file of the batch, in parallel processes."""
+    forms = read_forms([workspace / item.archive_path for item in received], workers)
+    get_run_logger().info("Đã đọc %d tệp.", len(forms))
+    return forms
+
+
+@task(name="validate-submissions", cache_policy=NO_CACHE)
+def validate_batch(
+    period: Period,
+    units: list[Unit],
+    received: list[ReceivedFile],
+    forms: list[FormRead],
+    timezone: str,
+) -> list[Outcome]:
+    """Run every rule over the whole batch in one validation and decide each submission."""
+    context = ValidationContext(
+        period=str(period),
+        active_unit_codes=frozenset(unit.code for unit in active_units(units, period.last_day)),
+        units_with_children=frozenset(codes_with_active_children(units, period.last_day)),
+    )
+    readable = [
+        SubmissionInput(item.submission_id, item.unit_code, form)
+        for item, form in zip(received, forms, strict=True)
+        if not form.problems
+    ]
+    found = validate_submissions(readable, context)
+    processed_at = datetime.now(ZoneInfo(timezone)).replace(tzinfo=None)
+    outcomes = [
+        outcome_of(
+            item, form, form.problems or found[item.submission_id], str(period), processed_at
+        )
+        for item, form in zip(received, forms, strict=True)
+    ]
+    rejected = sum(outcome.submission["outcome"] == "rejected" for outcome in outcomes)
+    get_run_logger().info("Đã kiểm tra %d báo cáo: %d bị trả lại.", len(outcomes), rejected)
+    return outcomes
+
+
+@task(name="store-submissions", retries=3, retry_delay_seconds=5, cache_policy=NO_CACHE)
+def store_outcomes(database_url: str, outcomes: list[Outcome], batch_rows: int) -> int:
+    """Insert the batch's submissions, values and problems in one transaction."""
+    with transaction(engine_for(database_url)) as connection:
+        execute_many(
+            connection,
+            "insert_submission",
+            [outcome.submission for outcome in outcomes],
+            batch_rows,
+        )
+        execute_many(
+            connection,
+            "insert_submission_value",
+            [row for outcome in outcomes for row in outcome.values],
+            batch_rows,
+        )
+        execute_many(
+            connection,
+            "insert_problem",
+            [row for outcome in outcomes for row in outcome.problems],
+            batch_rows,
+        )
+    return len(outcomes)

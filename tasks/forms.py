@@ -1,0 +1,39 @@
+"""Prefect task that writes the period's blank forms, in parallel processes."""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from tonghop.forms import write_form
+from tonghop.periods import Period
+from tonghop.registry import Unit, active_units, codes_with_active_children
+
+
+def _write_one(job: tuple[Path, Unit, Period, bool]) -> Path:
+    path, unit, period, has_children = job
+    partial = path.with_name(f".{path.name}.partial")
+    write_form(partial, unit, period, has_children)
+    os.replace(partial, path)
+    return path
+
+
+@task(name="write-blank-forms", retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
+def write_blank_forms(units: list[Unit], period: Period, outbox: Path, workers: int) -> int:
+    """One blank form per unit active in the period, in `outbox/<P>/<unit>.xlsx`."""
+    folder = outbox / str(period)
+    folder.mkdir(parents=True, exist_ok=True)
+    parents = codes_with_active_children(units, period.last_day)
+    jobs = [
+        (folder / f"{unit.code}-{period}.xlsx", unit, period, unit.code in parents)
+        for unit in active_units(units, period.last_day)
+    ]
+    workers = workers or os.cpu_count() or 1
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        written = list(pool.map(_write_one, jobs, chunksize=max(1, len(jobs) // (workers * 4))))
+    get_run_logger().info("Đã tạo %d mẫu biểu trống cho kỳ %s.", len(written), period)
+    return len(written)

@@ -1,0 +1,95 @@
+"""Prefect tasks that publish a period's outputs and leave artifacts an operator reads in the UI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from prefect import get_run_logger, task
+from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NO_CACHE
+
+from tonghop.catalogue import RATES, label_vi, load_catalogue
+from tonghop.formatting import format_count, format_percent
+from tonghop.publishing import STATUS_LABELS_VI, Consolidation, PublishedFiles, publish
+
+RATE_CODES = {rate.code for rate in RATES}
+
+
+@task(name="publish-outputs", retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
+def publish_outputs(consolidation: Consolidation, out_dir: Path) -> PublishedFiles:
+    """Write the workbook, the CSVs and the feedback workbooks, each atomically."""
+    files = publish(consolidation, out_dir)
+    get_run_logger().info(
+        "Đã công bố %s và %d tệp phản hồi.", files.workbook.name, len(files.feedback)
+    )
+    return files
+
+
+def _shown(code: str, number: float | None) -> str:
+    return format_percent(number) if code in RATE_CODES else format_count(number)
+
+
+@task(name="create-run-artifacts", cache_policy=NO_CACHE)
+def create_run_artifacts(consolidation: Consolidation, files: PublishedFiles) -> None:
+    """The province summary, reporting progress, rejected units and links to the outputs."""
+    period = consolidation.period
+    key = str(period).lower()
+    units = consolidation.units.set_index("code")
+    root = units["level"].idxmin()
+    root_values = consolidation.values[consolidation.values["unit_code"] == root]
+    numbers = dict(zip(root_values["indicator_code"], root_values["number"], strict=True))
+    codes = [ind.code for ind in load_catalogue() if ind.kind != "text"] + sorted(RATE_CODES)
+    create_table_artifact(
+        key=f"tong-hop-tinh-{key}",
+        table=[
+            {"Chỉ tiêu": label_vi(code), "Giá trị": _shown(code, numbers.get(code))}
+            for code in codes
+        ],
+        description=f"Số liệu toàn {units.loc[root, 'name']}, {period.label_vi}",
+    )
+    status = consolidation.status.merge(
+        units[["name", "parent_code"]], left_on="unit_code", right_index=True
+    )
+    progress = []
+    for parent_code, group in status.groupby("parent_code", sort=False):
+        counts = group["status"].value_counts()
+        progress.append(
+            {
+                "Đơn vị cấp trên": units["name"].get(parent_code, parent_code),
+                "Phải báo cáo": len(group),
+                **{STATUS_LABELS_VI[name]: int(counts.get(name, 0)) for name in STATUS_LABELS_VI},
+                "Quá hạn": int((group["on_time"] == False).sum()),  # noqa: E712 - None is not late
+            }
+        )
+    create_table_artifact(
+        key=f"tien-do-bao-cao-{key}",
+        table=progress,
+        description=f"Tiến độ báo cáo {period.label_vi}, theo đơn vị cấp trên trực tiếp",
+    )
+    rejected = status[status["status"] == "rejected"]
+    problems = consolidation.problems
+    lines = [f"# Đơn vị bị trả lại báo cáo — {period.label_vi}", ""]
+    if rejected.empty:
+        lines.append("Không có đơn vị nào bị trả lại báo cáo.")
+    for row in rejected.itertuples():
+        lines.append(f"## {row.name} ({row.unit_code})")
+        for problem in problems[problems["unit_code"] == row.unit_code].itertuples():
+            if problem.severity == "error":
+                lines.append(f"- **{problem.rule}**: {problem.message}")
+        lines.append("")
+    create_markdown_artifact(
+        key=f"don-vi-bi-tra-lai-{key}",
+        markdown="\n".join(lines),
+        description="Các đơn vị bị trả lại và lý do",
+    )
+    for name, path in (
+        ("so-lieu-tong-hop", files.workbook),
+        ("consolidated-csv", files.consolidated_csv),
+        ("status-csv", files.status_csv),
+    ):
+        create_link_artifact(
+            key=f"{name}-{key}",
+            link=path.resolve().as_uri(),
+            link_text=path.name,
+            description=f"{path.name} ({period.label_vi})",
+        )

@@ -1,0 +1,135 @@
+"""Aggregation up the hierarchy (SPEC §6): the sums run in the database over the closure table;
+this module adds the rates, joins the subtree texts and stores the period's consolidation."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, time, timedelta
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection, text
+
+from tonghop.catalogue import RATES, Rate, load_catalogue
+from tonghop.periods import Period
+from tonghop.storage import execute_many, load_sql, select_frame
+
+REPORTING_COLUMNS = (
+    "expected_units",
+    "accepted_units",
+    "on_time_units",
+    "grassroots_reporting",
+    "grassroots_online",
+)
+
+
+def deadline_end(period: Period, deadline_days: int) -> datetime:
+    """The first moment that is late: midnight after the deadline day."""
+    return datetime.combine(period.deadline(deadline_days) + timedelta(days=1), time())
+
+
+def period_parameters(period: Period, deadline_days: int) -> dict[str, object]:
+    """The bind parameters every period query takes."""
+    return {
+        "period": str(period),
+        "last_day": period.last_day,
+        "deadline_end": deadline_end(period, deadline_days),
+    }
+
+
+def _side(wide: pd.DataFrame, terms: Sequence[str]) -> pd.Series:
+    """A sum of figures with blanks as 0, blank where every figure is blank."""
+    total = pd.Series(0.0, index=wide.index)
+    seen = pd.Series(False, index=wide.index)
+    for term in terms:
+        code = term.lstrip("-")
+        if code not in wide.columns:
+            continue
+        column = wide[code].astype(float)
+        sign = -1.0 if term.startswith("-") else 1.0
+        total = total + sign * column.fillna(0.0)
+        seen = seen | column.notna()
+    return total.where(seen)
+
+
+def add_rates(wide: pd.DataFrame, rates: Sequence[Rate] = RATES) -> pd.DataFrame:
+    """The frame with one more column per rate, from aggregated numerators and denominators."""
+    result = wide.copy()
+    for rate in rates:
+        numerator, denominator = _side(wide, rate.numerator), _side(wide, rate.denominator)
+        result[rate.code] = (numerator / denominator.where(denominator > 0)).replace(
+            [np.inf, -np.inf], np.nan
+        )
+    return result
+
+
+def subtree_texts(own_texts: pd.DataFrame) -> pd.DataFrame:
+    """Each unit's subtree texts, each prefixed by its author's name, in hierarchy order."""
+    if own_texts.empty:
+        return pd.DataFrame(columns=["unit_code", "indicator_code", "text"])
+    labelled = own_texts.assign(line=own_texts["unit_name"] + ": " + own_texts["text"])
+    joined = labelled.groupby(["ancestor_code", "indicator_code"], sort=False)["line"].agg(
+        "\n".join
+    )
+    return joined.reset_index().rename(columns={"ancestor_code": "unit_code", "line": "text"})
+
+
+def consolidate(connection: Connection, period: Period, deadline_days: int) -> int:
+    """Compute the period's consolidation and store it in place of the old one; return rows."""
+    parameters = period_parameters(period, deadline_days)
+    totals = select_frame(connection, "select_subtree_totals", **parameters)
+    reporting = select_frame(connection, "select_subtree_reporting", **parameters)
+    own_texts = select_frame(connection, "select_own_texts", **parameters)
+
+    wide = totals.pivot(index="unit_code", columns="indicator_code", values="number")
+    flags = [indicator.code for indicator in load_catalogue() if indicator.kind == "flag"]
+    flag_reporting = totals[totals["indicator_code"].isin(flags)].pivot(
+        index="unit_code", columns="indicator_code", values="reporting_units"
+    )
+    flag_reporting.columns = [f"{code}_reporting" for code in flag_reporting.columns]
+    wide = (
+        reporting.set_index("unit_code")[list(REPORTING_COLUMNS)]
+        .join(wide, how="left")
+        .join(flag_reporting, how="left")
+        .astype(float)
+    )
+    wide = add_rates(wide)
+    numbers = wide.rename_axis(index="unit_code", columns="indicator_code").stack().dropna()
+    rows = [
+        {
+            "period": str(period),
+            "unit_code": unit,
+            "indicator_code": code,
+            "number": float(value),
+            "text_value": None,
+        }
+        for (unit, code), value in numbers.items()
+    ]
+    rows += [
+        {
+            "period": str(period),
+            "unit_code": row.unit_code,
+            "indicator_code": row.indicator_code,
+            "number": None,
+            "text_value": row.text,
+        }
+        for row in subtree_texts(own_texts).itertuples()
+    ]
+    connection.execute(text(load_sql("delete_consolidated")), {"period": str(period)})
+    execute_many(connection, "insert_consolidated", rows)
+    return len(rows)
+
+
+def sector_totals(connection: Connection, period: Period) -> pd.DataFrame:
+    """Grassroots organisations by sector with their rates: sector, indicator_code, number."""
+    totals = select_frame(
+        connection, "select_sector_totals", period=str(period), last_day=period.last_day
+    )
+    if totals.empty:
+        return pd.DataFrame(columns=["sector", "indicator_code", "number"])
+    totals["sector"] = totals["sector"].fillna("other")
+    wide = totals.pivot_table(
+        index="sector", columns="indicator_code", values="number", aggfunc="sum"
+    ).astype(float)
+    stacked = add_rates(wide).rename_axis(index="sector", columns="indicator_code").stack()
+    return stacked.dropna().rename("number").reset_index()

@@ -1,0 +1,190 @@
+"""Collecting submissions (SPEC §5): finding new files in the inbox, archiving them byte for byte
+before anything else, reading them in parallel, and turning a validated batch into the rows the
+database stores."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from tonghop.catalogue import by_code
+from tonghop.problems import ERROR, WARNING, Problem
+from tonghop.reading import FormRead, read_form
+from tonghop.validation import WHOLE_NUMBER
+
+# Inbox folders are unit codes; anything else (a stray folder, `..`) is never used in a path.
+SAFE_FOLDER = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,62}[A-Za-z0-9])?$")
+# Files Excel and file managers leave behind are not submissions.
+IGNORED_PREFIXES = ("~$", ".~lock", ".")
+_WHOLE = re.compile(WHOLE_NUMBER)
+
+
+@dataclass(frozen=True)
+class ReceivedFile:
+    """A file seen for the first time, already copied into the archive."""
+
+    submission_id: str
+    unit_code: str
+    file_name: str
+    sha256: str
+    size_bytes: int
+    received_at: datetime
+    archive_path: str  # relative to the workspace
+
+
+def new_files(
+    inbox: Path, known: set[tuple[str, str]]
+) -> tuple[list[tuple[str, Path]], list[Path]]:
+    """Files in `inbox/<unit>/` not yet recorded, as (folder unit, path); and unsafe folders."""
+    found, unsafe = [], []
+    if not inbox.exists():
+        return found, unsafe
+    for folder in sorted(inbox.iterdir()):
+        if not folder.is_dir():
+            continue
+        if not SAFE_FOLDER.match(folder.name):
+            unsafe.append(folder)
+            continue
+        for path in sorted(folder.iterdir()):
+            if path.is_file() and not path.name.startswith(IGNORED_PREFIXES):
+                found.append((folder.name, path))
+    return found, unsafe
+
+
+def archive_file(
+    unit_code: str, path: Path, workspace: Path, archive: Path, timezone: ZoneInfo
+) -> ReceivedFile:
+    """Copy one inbox file into the archive under its checksum and record what was received."""
+    stat = path.stat()
+    received_at = datetime.fromtimestamp(stat.st_mtime, timezone).replace(tzinfo=None)
+    suffix = path.suffix.lower() if re.fullmatch(r"\.[a-z0-9]{1,8}", path.suffix.lower()) else ""
+    folder = archive / unit_code
+    folder.mkdir(parents=True, exist_ok=True)
+    # Stream the copy and hash it on the way, so a huge file never sits in memory.
+    partial = folder / f".{uuid.uuid4().hex}.partial"
+    digest, size = hashlib.sha256(), 0
+    with path.open("rb") as source, partial.open("wb") as handle:
+        while block := source.read(1 << 20):
+            digest.update(block)
+            handle.write(block)
+            size += len(block)
+        handle.flush()
+        os.fsync(handle.fileno())
+    target = folder / f"{digest.hexdigest()}{suffix}"
+    os.replace(partial, target)
+    return ReceivedFile(
+        submission_id=uuid.uuid4().hex,
+        unit_code=unit_code,
+        file_name=path.name,
+        sha256=digest.hexdigest(),
+        size_bytes=size,
+        received_at=received_at,
+        archive_path=target.relative_to(workspace).as_posix(),
+    )
+
+
+def known_key(received: ReceivedFile) -> tuple[str, str]:
+    return (received.unit_code, received.sha256)
+
+
+def first_sightings(received: Iterable[ReceivedFile]) -> list[ReceivedFile]:
+    """One record per (unit, checksum): the same bytes sent twice are recorded once."""
+    chosen: dict[tuple[str, str], ReceivedFile] = {}
+    for item in sorted(received, key=lambda item: (item.received_at, item.file_name)):
+        chosen.setdefault(known_key(item), item)
+    return list(chosen.values())
+
+
+def read_forms(paths: Sequence[Path], workers: int = 0) -> list[FormRead]:
+    """Read many forms, in parallel processes when there are enough to pay for them."""
+    workers = workers or os.cpu_count() or 1
+    if workers == 1 or len(paths) < 64:
+        return [read_form(path) for path in paths]
+    chunk = max(16, len(paths) // (workers * 8))
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(read_form, paths, chunksize=chunk))
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a validated submission becomes in the database."""
+
+    submission: dict[str, object]
+    values: list[dict[str, object]]
+    problems: list[dict[str, object]]
+
+
+def outcome_of(
+    received: ReceivedFile,
+    form: FormRead,
+    problems: Sequence[Problem],
+    period: str,
+    processed_at: datetime,
+) -> Outcome:
+    """The submission row, its values (only when accepted) and its problems."""
+    errors = sum(problem.severity == ERROR for problem in problems)
+    warnings = sum(problem.severity == WARNING for problem in problems)
+    status = "rejected" if errors else "accepted_with_warnings" if warnings else "accepted"
+    submission = {
+        "id": received.submission_id,
+        "unit_code": received.unit_code,
+        "period": period,
+        "file_name": received.file_name,
+        "sha256": received.sha256,
+        "size_bytes": received.size_bytes,
+        "received_at": received.received_at,
+        "archive_path": received.archive_path,
+        "declared_unit_code": form.unit_code,
+        "declared_period": form.period,
+        "outcome": status,
+        "error_count": errors,
+        "warning_count": warnings,
+        "processed_at": processed_at,
+    }
+    values = [] if errors else stored_values(received.submission_id, form)
+    problem_rows = [
+        {
+            "submission_id": received.submission_id,
+            "seq": seq,
+            "rule": problem.rule,
+            "severity": problem.severity,
+            "indicator_code": problem.indicator_code,
+            "row_number": problem.row_number,
+            "message": problem.message,
+        }
+        for seq, problem in enumerate(problems, start=1)
+    ]
+    return Outcome(submission, values, problem_rows)
+
+
+def stored_values(submission_id: str, form: FormRead) -> list[dict[str, object]]:
+    """An accepted form's non-blank values: counts and flags as numbers, texts as text."""
+    catalogue: Mapping = by_code()
+    rows = []
+    for row in form.rows:
+        indicator = catalogue.get(row.indicator_code)
+        if indicator is None or row.value is None:
+            continue
+        if indicator.kind == "text":
+            number, text_value = None, row.value
+        elif _WHOLE.match(row.value):
+            number, text_value = float(row.value), None
+        else:
+            continue
+        rows.append(
+            {
+                "submission_id": submission_id,
+                "indicator_code": row.indicator_code,
+                "number": number,
+                "text_value": text_value,
+            }
+        )
+    return rows

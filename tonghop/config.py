@@ -1,0 +1,66 @@
+"""Settings, resolved in one place from the command line, `TONGHOP_*` variables and defaults,
+then passed to whatever needs them; also the quiet defaults for the libraries' telemetry."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# No network here and nothing to report home: set before prefect or great_expectations import.
+QUIET_LIBRARY_DEFAULTS = {
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "DO_NOT_TRACK": "1",
+    "GX_ANALYTICS_ENABLED": "false",
+    "PREFECT_UI_ENABLED": "true",
+}
+
+
+def quiet_libraries() -> None:
+    """Turn off telemetry of Prefect and Great Expectations unless the operator chose otherwise."""
+    for name, value in QUIET_LIBRARY_DEFAULTS.items():
+        os.environ.setdefault(name, value)
+
+
+class Settings(BaseSettings):
+    """Everything configurable; environment variables are `TONGHOP_<FIELD>`."""
+
+    model_config = SettingsConfigDict(env_prefix="TONGHOP_", extra="ignore")
+
+    home: Path = Path("workspace")
+    database_url: str | None = None
+    deadline_days: int = 10
+    # Receipt times and deadlines are read in the operators' time zone, whatever the server's.
+    timezone: str = "Asia/Ho_Chi_Minh"
+    # Processes reading submissions in parallel; 0 means one per core.
+    read_workers: int = 0
+    # Rows per bulk insert statement batch.
+    insert_batch_rows: int = 50_000
+
+    @property
+    def inbox(self) -> Path:
+        return self.home / "inbox"
+
+    @property
+    def archive(self) -> Path:
+        return self.home / "archive"
+
+    @property
+    def outbox(self) -> Path:
+        return self.home / "outbox"
+
+    @property
+    def published(self) -> Path:
+        return self.home / "published"
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The configured database, or SQLite inside the workspace."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.home / 'tonghop.db').resolve()}"
+
+    def ensure_workspace(self) -> None:
+        for folder in (self.home, self.inbox, self.archive, self.outbox, self.published):
+            folder.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,66 @@
+"""Vietnamese formatting of counts, percentages, dates and times (14.103; 97,3%; 05/10/2025),
+shared by the published workbook and the narrative report."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pandas as pd
+from babel.dates import format_date as _babel_date
+from babel.dates import format_datetime as _babel_datetime
+from babel.numbers import format_decimal
+from babel.numbers import format_percent as _babel_percent
+
+LOCALE = "vi"
+PERCENT_PATTERN = "#,##0.0%"
+DATE_PATTERN = "dd/MM/yyyy"
+DATETIME_PATTERN = "dd/MM/yyyy HH:mm"
+
+
+def is_blank(value: object) -> bool:
+    """True for None, NaN, NA, NaT and empty or whitespace-only text."""
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # list-likes are never a scalar blank
+        return False
+
+
+def format_count(value: object) -> str:
+    """`14103` → `14.103`; blank → ``."""
+    if is_blank(value):
+        return ""
+    number = float(value)  # type: ignore[arg-type]
+    # Counts are whole; a stray fraction is shown rather than silently rounded away.
+    return format_decimal(int(number) if number.is_integer() else number, locale=LOCALE)
+
+
+def format_percent(value: object) -> str:
+    """A fraction `0.973` → `97,3%`; blank → ``."""
+    if is_blank(value):
+        return ""
+    return _babel_percent(float(value), PERCENT_PATTERN, locale=LOCALE)  # type: ignore[arg-type]
+
+
+def format_date(value: date | datetime | None) -> str:
+    """`date(2025, 10, 5)` → `05/10/2025`; blank → ``."""
+    if is_blank(value):
+        return ""
+    if isinstance(value, pd.Timestamp):
+        value = value.to_pydatetime()
+    return _babel_date(value, DATE_PATTERN, locale=LOCALE)
+
+
+def format_datetime(value: datetime | None) -> str:
+    """`datetime(2025, 10, 5, 8, 3)` → `05/10/2025 08:03`, wall-clock as given; blank → ``."""
+    if is_blank(value):
+        return ""
+    if isinstance(value, pd.Timestamp):
+        value = value.to_pydatetime()
+    # Babel would convert an aware time to UTC; keep the time the way it was recorded.
+    return _babel_datetime(
+        value, DATETIME_PATTERN, tzinfo=getattr(value, "tzinfo", None), locale=LOCALE
+    )

@@ -1,0 +1,74 @@
+"""Reporting progress read from the database: per upper-level unit for `tonghop status`, and the
+province's headline figures for the end of a run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tonghop.aggregation import period_parameters
+from tonghop.formatting import format_count, format_percent
+from tonghop.periods import Period
+from tonghop.storage import create_schema, make_engine, select_frame
+
+
+@dataclass(frozen=True)
+class ParentProgress:
+    """How the units directly under one parent stand."""
+
+    parent_name: str
+    counts: tuple[int, int, int, int, int]  # expected, accepted, rejected, missing, late
+
+
+def progress_by_parent(
+    database_url: str, period: Period, deadline_days: int
+) -> list[ParentProgress]:
+    """One line per parent unit, in hierarchy order, over its direct children's status."""
+    engine = make_engine(database_url)
+    create_schema(engine)
+    with engine.connect() as connection:
+        units = select_frame(connection, "select_units").set_index("code")
+        status = select_frame(
+            connection, "select_status", **period_parameters(period, deadline_days)
+        )
+    status["parent_code"] = status["unit_code"].map(units["parent_code"])
+    lines = []
+    # status comes in hierarchy order, so parents appear in it too
+    for parent_code, group in status.dropna(subset=["parent_code"]).groupby(
+        "parent_code", sort=False
+    ):
+        accepted = group["status"].isin(["accepted", "accepted_with_warnings"]).sum()
+        lines.append(
+            ParentProgress(
+                parent_name=str(units["name"].get(parent_code, parent_code)),
+                counts=(
+                    len(group),
+                    int(accepted),
+                    int((group["status"] == "rejected").sum()),
+                    int((group["status"] == "missing").sum()),
+                    int((group["on_time"] == 0).sum()),
+                ),
+            )
+        )
+    return lines
+
+
+def province_headline(database_url: str, period: Period) -> str:
+    """A sentence with the province's key figures, in the register of the reports."""
+    engine = make_engine(database_url)
+    with engine.connect() as connection:
+        units = select_frame(connection, "select_units")
+        values = select_frame(connection, "select_consolidated", period=str(period))
+    root = units.loc[units["level"].idxmin()]
+    figures = dict(
+        values[values["unit_code"] == root["code"]][["indicator_code", "number"]].itertuples(
+            index=False
+        )
+    )
+    return (
+        f"{root['name']}, {period.label_vi}: {format_count(figures.get('members'))} đảng viên; "
+        f"{format_count(figures.get('sessions_total'))} hội nghị học tập, quán triệt; "
+        f"tỷ lệ đảng viên tham gia học tập {format_percent(figures.get('attendance_rate'))}; "
+        f"{format_count(figures.get('accepted_units'))}/{format_count(figures.get('expected_units'))}"
+        f" đơn vị đã báo cáo ({format_percent(figures.get('reporting_completeness'))}), "
+        f"đúng hạn {format_percent(figures.get('reporting_timeliness'))}."
+    )

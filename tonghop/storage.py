@@ -1,0 +1,133 @@
+"""The database: schema, the registry, submissions and the consolidation, through SQLAlchemy and
+the SQL files in `sql/` (SQLite inside the workspace by default, PostgreSQL in production)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Connection, Engine, create_engine, event, text
+
+from tonghop.registry import Unit, closure_rows, hierarchy_positions, levels
+
+SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+
+
+@cache
+def load_sql(name: str) -> str:
+    """The text of `sql/<name>.sql`."""
+    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def statements(name: str) -> list[str]:
+    """The statements of a multi-statement SQL file, split on the semicolons that end lines."""
+    return [part.strip() for part in load_sql(name).split(";\n") if part.strip(" \n;")]
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for the URL; SQLite gets foreign-key-free WAL mode so readers never block."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 60})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("pragma journal_mode=wal")
+            cursor.execute("pragma synchronous=normal")
+            cursor.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def create_schema(engine: Engine) -> None:
+    """Create every table and view if missing."""
+    with engine.begin() as connection:
+        for statement in statements("create_schema"):
+            connection.execute(text(statement))
+
+
+def execute_many(
+    connection: Connection, name: str, rows: Sequence[Mapping[str, Any]], batch_rows: int = 50_000
+) -> None:
+    """Run an insert file over many rows in bulk batches."""
+    statement = text(load_sql(name))
+    for start in range(0, len(rows), batch_rows):
+        connection.execute(statement, list(rows[start : start + batch_rows]))
+
+
+def select_frame(
+    connection: Connection, name: str, parse_dates: Iterable[str] = (), **params: Any
+) -> pd.DataFrame:
+    """Run a select file and return its rows as a DataFrame."""
+    result = connection.execute(text(load_sql(name)), params)
+    frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+    for column in parse_dates:
+        frame[column] = pd.to_datetime(frame[column], format="ISO8601")
+    return frame
+
+
+@contextmanager
+def transaction(engine: Engine) -> Iterator[Connection]:
+    """One transaction: everything inside commits together or not at all."""
+    with engine.begin() as connection:
+        yield connection
+
+
+def load_units(connection: Connection) -> list[Unit]:
+    """The stored registry, in hierarchy order."""
+    frame = select_frame(connection, "select_units")
+    return [
+        Unit(
+            code=row.code,
+            name=row.name,
+            parent_code=row.parent_code,
+            kind=row.kind,
+            sector=row.sector,
+            valid_from=_as_date(row.valid_from),
+            valid_to=_as_date(row.valid_to),
+            email=row.email,
+        )
+        for row in frame.itertuples()
+    ]
+
+
+def _as_date(value: object) -> date | None:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return None
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+def replace_registry(connection: Connection, units: Sequence[Unit]) -> None:
+    """Store a validated registry and its closure table in place of the old one."""
+    positions, depth_of = hierarchy_positions(units), levels(units)
+    for statement in statements("delete_registry"):
+        connection.execute(text(statement))
+    unit_rows = [
+        {
+            "code": unit.code,
+            "name": unit.name,
+            "parent_code": unit.parent_code,
+            "kind": unit.kind,
+            "sector": unit.sector,
+            "valid_from": unit.valid_from,
+            "valid_to": unit.valid_to,
+            "email": unit.email,
+            "position": positions[unit.code],
+            "level": depth_of[unit.code],
+        }
+        for unit in units
+    ]
+    execute_many(connection, "insert_unit", unit_rows)
+    closure = [
+        {"ancestor": ancestor, "descendant": descendant, "depth": depth}
+        for ancestor, descendant, depth in closure_rows(units)
+    ]
+    execute_many(connection, "insert_unit_closure", closure)

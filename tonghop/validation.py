@@ -1,0 +1,535 @@
+"""Validation of a run's submissions (SPEC §4): the rules table, the Great Expectations suites
+written from it, and one batched validation whose failures map back to unit, row and indicator."""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from tonghop.catalogue import by_code, load_catalogue
+from tonghop.problems import Problem
+from tonghop.reading import FormRead
+
+RULES_PATH = Path(__file__).parent / "data" / "rules.toml"
+EXPECTATIONS_DIR = Path(__file__).resolve().parent.parent / "expectations"
+SUBMISSION_SUITE = "submission_rules"
+VALUE_SUITE = "value_rules"
+
+# Counts up to 15 digits stay exact as floats and fit 64-bit integers everywhere.
+WHOLE_NUMBER = r"^\d{1,15}$"
+SUBMISSION_CHECKS = (
+    "unit_active",
+    "unit_matches_folder",
+    "period_is_collected",
+    "reported_by_leaf",
+)
+VALUE_CHECKS = (
+    "known_indicator",
+    "indicator_once",
+    "count_whole",
+    "flag_binary",
+    "text_length",
+    "leaf_only_blank",
+)
+RELATION_CHECKS = ("equal", "at_most", "at_least", "positive_only_if", "both_or_neither")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One entry of rules.toml; `key` tells apart entries that share an id (R7 has three)."""
+
+    key: str
+    id: str
+    severity: str
+    check: str
+    title: str
+    message: str
+    left: tuple[str, ...] = ()
+    right: tuple[str, ...] = ()
+    indicators: tuple[str, ...] = ()
+    max_length: int | None = None
+
+    @property
+    def terms(self) -> tuple[str, ...]:
+        """Indicator codes a relation reads, without their signs."""
+        return tuple(term.lstrip("-") for term in self.left + self.right)
+
+
+@cache
+def load_rules(path: Path = RULES_PATH) -> tuple[Rule, ...]:
+    """The rules in file order, checked for consistency with the catalogue."""
+    entries = tomllib.loads(path.read_text(encoding="utf-8"))["rule"]
+    seen: dict[str, int] = {}
+    rules = []
+    for entry in entries:
+        seen[entry["id"]] = seen.get(entry["id"], 0) + 1
+        fields = {
+            name: tuple(entry[name]) for name in ("left", "right", "indicators") if name in entry
+        }
+        rule = Rule(
+            key=f"{entry['id']}_{seen[entry['id']]}",
+            id=entry["id"],
+            severity=entry["severity"],
+            check=entry["check"],
+            title=entry["title"],
+            message=entry["message"],
+            max_length=entry.get("max_length"),
+            **fields,
+        )
+        unknown = [code for code in rule.terms + rule.indicators if code not in by_code()]
+        if unknown or rule.check not in SUBMISSION_CHECKS + VALUE_CHECKS + RELATION_CHECKS:
+            raise ValueError(f"rules.toml: rule {rule.key} names unknown {unknown or rule.check}")
+        rules.append(rule)
+    return tuple(rules)
+
+
+# --- the suites -------------------------------------------------------------------------------
+
+
+def _expectation(kind: str, rule: Rule, row_condition: str | None = None, **kwargs: Any) -> dict:
+    if row_condition:
+        kwargs |= {"row_condition": row_condition, "condition_parser": "pandas"}
+    meta = {"rule_key": rule.key, "rule_id": rule.id, "severity": rule.severity}
+    return {"type": kind, "kwargs": kwargs, "meta": meta}
+
+
+def _value_expectations(rule: Rule) -> list[dict]:
+    match rule.check:
+        case "known_indicator":
+            parameter = {"$PARAMETER": "indicator_codes"}
+            return [
+                _expectation(
+                    "expect_column_values_to_be_in_set",
+                    rule,
+                    None,
+                    column="indicator_code",
+                    value_set=parameter,
+                )
+            ]
+        case "indicator_once":
+            return [
+                _expectation(
+                    "expect_compound_columns_to_be_unique",
+                    rule,
+                    None,
+                    column_list=["submission_id", "indicator_code"],
+                )
+            ]
+        case "count_whole":
+            return [
+                _expectation(
+                    "expect_column_values_to_match_regex",
+                    rule,
+                    'kind == "count"',
+                    column="value",
+                    regex=WHOLE_NUMBER,
+                )
+            ]
+        case "flag_binary":
+            return [
+                _expectation(
+                    "expect_column_values_to_be_in_set",
+                    rule,
+                    'kind == "flag"',
+                    column="value",
+                    value_set=["0", "1"],
+                )
+            ]
+        case "text_length":
+            return [
+                _expectation(
+                    "expect_column_value_lengths_to_be_between",
+                    rule,
+                    'kind == "text"',
+                    column="value",
+                    max_value=rule.max_length,
+                )
+            ]
+        case "leaf_only_blank":
+            return [
+                _expectation(
+                    "expect_column_values_to_be_null",
+                    rule,
+                    'reported_by == "leaf" and has_children == True',
+                    column="value",
+                )
+            ]
+    return []
+
+
+def _submission_expectations(rule: Rule) -> list[dict]:
+    applies = f"{rule.key}__applies == True"
+    left, right = f"{rule.key}__left", f"{rule.key}__right"
+    positive_left, positive_right = f"{rule.key}__left_positive", f"{rule.key}__right_positive"
+    match rule.check:
+        case "unit_active":
+            return [
+                _expectation(
+                    "expect_column_values_to_be_in_set",
+                    rule,
+                    None,
+                    column="unit_code",
+                    value_set={"$PARAMETER": "active_unit_codes"},
+                )
+            ]
+        case "unit_matches_folder":
+            return [
+                _expectation(
+                    "expect_column_pair_values_to_be_equal",
+                    rule,
+                    None,
+                    column_A="unit_code",
+                    column_B="folder_unit_code",
+                )
+            ]
+        case "period_is_collected":
+            return [
+                _expectation(
+                    "expect_column_values_to_be_in_set",
+                    rule,
+                    None,
+                    column="period",
+                    value_set={"$PARAMETER": "periods"},
+                )
+            ]
+        case "reported_by_leaf":
+            return [
+                _expectation(
+                    "expect_column_values_to_not_be_null",
+                    rule,
+                    "is_leaf == True",
+                    column=f"{rule.key}__{code}",
+                )
+                for code in rule.indicators
+            ]
+        case "equal":
+            return [
+                _expectation(
+                    "expect_column_pair_values_to_be_equal",
+                    rule,
+                    applies,
+                    column_A=left,
+                    column_B=right,
+                )
+            ]
+        case "at_most":
+            return [
+                _expectation(
+                    "expect_column_pair_values_a_to_be_greater_than_b",
+                    rule,
+                    applies,
+                    column_A=right,
+                    column_B=left,
+                    or_equal=True,
+                )
+            ]
+        case "at_least":
+            return [
+                _expectation(
+                    "expect_column_pair_values_a_to_be_greater_than_b",
+                    rule,
+                    applies,
+                    column_A=left,
+                    column_B=right,
+                    or_equal=True,
+                )
+            ]
+        case "positive_only_if":
+            return [
+                _expectation(
+                    "expect_column_pair_values_a_to_be_greater_than_b",
+                    rule,
+                    applies,
+                    column_A=positive_right,
+                    column_B=positive_left,
+                    or_equal=True,
+                )
+            ]
+        case "both_or_neither":
+            return [
+                _expectation(
+                    "expect_column_pair_values_to_be_equal",
+                    rule,
+                    applies,
+                    column_A=positive_left,
+                    column_B=positive_right,
+                )
+            ]
+    return []
+
+
+def build_suites(rules: Sequence[Rule] | None = None) -> dict[str, dict]:
+    """The two suites, as the JSON Great Expectations stores, written from the rules table."""
+    rules = load_rules() if rules is None else rules
+    note = "Generated from tonghop/data/rules.toml by `tonghop rules build`; do not edit."
+    suites = {}
+    for name, expand in (
+        (SUBMISSION_SUITE, _submission_expectations),
+        (VALUE_SUITE, _value_expectations),
+    ):
+        expectations = [item for rule in rules for item in expand(rule)]
+        suites[name] = {"name": name, "expectations": expectations, "meta": {"notes": note}}
+    return suites
+
+
+def write_suites(directory: Path = EXPECTATIONS_DIR) -> list[Path]:
+    """Write the suites as JSON files; return their paths."""
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, suite in build_suites().items():
+        path = directory / f"{name}.json"
+        path.write_text(json.dumps(suite, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def read_suite(name: str, directory: Path = EXPECTATIONS_DIR) -> dict:
+    """A stored suite's JSON."""
+    return json.loads((directory / f"{name}.json").read_text(encoding="utf-8"))
+
+
+# --- the batch --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SubmissionInput:
+    """A new file of the run that could be read, with the inbox folder it came from."""
+
+    submission_id: str
+    folder_unit_code: str
+    form: FormRead
+
+
+@dataclass(frozen=True)
+class ValidationContext:
+    """What the rules need to know about the period and the registry."""
+
+    period: str
+    active_unit_codes: frozenset[str]
+    units_with_children: frozenset[str]
+
+
+def value_frame(inputs: Sequence[SubmissionInput], context: ValidationContext) -> pd.DataFrame:
+    """One row per (submission, form row): the batch the value rules run over."""
+    catalogue = by_code()
+    records = []
+    for item in inputs:
+        has_children = item.folder_unit_code in context.units_with_children
+        for row in item.form.rows:
+            indicator = catalogue.get(row.indicator_code)
+            records.append(
+                (
+                    item.submission_id,
+                    row.row_number,
+                    row.indicator_code,
+                    row.value,
+                    indicator.kind if indicator else "unknown",
+                    indicator.reported_by if indicator else "unknown",
+                    has_children,
+                )
+            )
+    columns = [
+        "submission_id",
+        "row_number",
+        "indicator_code",
+        "value",
+        "kind",
+        "reported_by",
+        "has_children",
+    ]
+    return pd.DataFrame.from_records(records, columns=columns).astype({"value": "object"})
+
+
+def submission_frame(
+    inputs: Sequence[SubmissionInput], values: pd.DataFrame, context: ValidationContext
+) -> pd.DataFrame:
+    """One row per submission, with the two sides of every relation rule already summed."""
+    frame = pd.DataFrame(
+        {
+            "submission_id": [item.submission_id for item in inputs],
+            "unit_code": [item.form.unit_code or "" for item in inputs],
+            "folder_unit_code": [item.folder_unit_code for item in inputs],
+            "period": [item.form.period or "" for item in inputs],
+            "is_leaf": [
+                item.folder_unit_code not in context.units_with_children for item in inputs
+            ],
+        }
+    ).set_index("submission_id", drop=False)
+    first = values.drop_duplicates(["submission_id", "indicator_code"])
+    wide_text = first.pivot(index="submission_id", columns="indicator_code", values="value")
+    wide_text = wide_text.reindex(index=frame.index)
+    numeric = wide_text.where(wide_text.apply(lambda column: column.str.match(WHOLE_NUMBER)))
+    numbers = numeric.apply(pd.to_numeric, errors="coerce")
+    derived: dict[str, pd.Series] = {}
+    for rule in load_rules():
+        if rule.check == "reported_by_leaf":
+            for code in rule.indicators:
+                derived[f"{rule.key}__{code}"] = _column(wide_text, code)
+        if rule.check not in RELATION_CHECKS:
+            continue
+        reported = pd.concat([_column(wide_text, code).notna() for code in rule.terms], axis=1)
+        invalid = pd.concat(
+            [
+                _column(wide_text, code).notna() & _column(numbers, code).isna()
+                for code in rule.terms
+            ],
+            axis=1,
+        )
+        left, right = _signed_sum(numbers, rule.left), _signed_sum(numbers, rule.right)
+        derived[f"{rule.key}__applies"] = reported.any(axis=1) & ~invalid.any(axis=1)
+        derived[f"{rule.key}__left"] = left
+        derived[f"{rule.key}__right"] = right
+        derived[f"{rule.key}__left_positive"] = (left > 0).astype(int)
+        derived[f"{rule.key}__right_positive"] = (right > 0).astype(int)
+    return pd.concat([frame, pd.DataFrame(derived, index=frame.index)], axis=1)
+
+
+def _column(frame: pd.DataFrame, code: str) -> pd.Series:
+    if code in frame.columns:
+        return frame[code]
+    return pd.Series(None, index=frame.index, dtype="object")
+
+
+def _signed_sum(numbers: pd.DataFrame, terms: Sequence[str]) -> pd.Series:
+    total = pd.Series(0.0, index=numbers.index)
+    for term in terms:
+        sign = -1.0 if term.startswith("-") else 1.0
+        total = total + sign * _column(numbers, term.lstrip("-")).astype(float).fillna(0.0)
+    return total
+
+
+@cache
+def _gx_context() -> Any:
+    """One ephemeral Great Expectations context for the process, without progress bars."""
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    return context
+
+
+@cache
+def _batch_definition(name: str) -> Any:
+    """A whole-dataframe batch definition per suite, made once."""
+    source = _gx_context().data_sources.add_pandas(f"tonghop_{name}")
+    return source.add_dataframe_asset(name).add_batch_definition_whole_dataframe(name)
+
+
+def _run_suite(
+    name: str, frame: pd.DataFrame, parameters: Mapping[str, Any]
+) -> list[tuple[dict, list]]:
+    """Validate a frame against a stored suite; return (meta, failing index labels) pairs."""
+    import great_expectations as gx
+
+    if frame.empty:
+        return []
+    stored = read_suite(name)
+    suite = gx.ExpectationSuite(name=name, expectations=stored["expectations"])
+    batch = _batch_definition(name).get_batch(batch_parameters={"dataframe": frame})
+    result = batch.validate(
+        suite, expectation_parameters=dict(parameters), result_format={"result_format": "COMPLETE"}
+    )
+    failures = []
+    for outcome in result.results:
+        if outcome.exception_info and outcome.exception_info.get("raised_exception"):
+            raise RuntimeError(
+                f"Great Expectations could not evaluate {outcome.expectation_config.type}: "
+                f"{outcome.exception_info.get('exception_message')}"
+            )
+        if not outcome.success:
+            failures.append(
+                (outcome.expectation_config.meta, outcome.result.get("unexpected_index_list") or [])
+            )
+    return failures
+
+
+def validate_submissions(
+    inputs: Sequence[SubmissionInput], context: ValidationContext
+) -> dict[str, list[Problem]]:
+    """Every problem of every submission of the batch, keyed by submission id."""
+    problems: dict[str, list[Problem]] = {item.submission_id: [] for item in inputs}
+    if not inputs:
+        return problems
+    rules = {rule.key: rule for rule in load_rules()}
+    catalogue = by_code()
+    values = value_frame(inputs, context)
+    submissions = submission_frame(inputs, values, context)
+    parameters = {
+        "indicator_codes": [indicator.code for indicator in load_catalogue()],
+        "active_unit_codes": sorted(context.active_unit_codes),
+        "periods": [context.period],
+    }
+    for meta, labels in _run_suite(VALUE_SUITE, values, parameters):
+        rule = rules[meta["rule_key"]]
+        for row in values.loc[labels].itertuples():
+            indicator = catalogue.get(row.indicator_code)
+            message = rule.message.format(
+                row=row.row_number,
+                code=row.indicator_code,
+                value=_shown(row.value),
+                label=indicator.label_vi if indicator else row.indicator_code,
+            )
+            problems[row.submission_id].append(
+                Problem(rule.id, rule.severity, message, row.indicator_code or None, row.row_number)
+            )
+    for meta, labels in _run_suite(SUBMISSION_SUITE, submissions, parameters):
+        rule = rules[meta["rule_key"]]
+        for submission_id in dict.fromkeys(labels):
+            row = submissions.loc[submission_id]
+            problems[submission_id].extend(_submission_problems(rule, row, context))
+    for found in problems.values():
+        found.sort(key=_problem_order)
+    return problems
+
+
+def _submission_problems(rule: Rule, row: pd.Series, context: ValidationContext) -> list[Problem]:
+    catalogue = by_code()
+    match rule.check:
+        case "unit_active":
+            return [Problem(rule.id, rule.severity, rule.message.format(value=row["unit_code"]))]
+        case "unit_matches_folder":
+            message = rule.message.format(value=row["unit_code"], expected=row["folder_unit_code"])
+            return [Problem(rule.id, rule.severity, message)]
+        case "period_is_collected":
+            message = rule.message.format(value=row["period"], expected=context.period)
+            return [Problem(rule.id, rule.severity, message)]
+        case "reported_by_leaf":
+            return [
+                Problem(
+                    rule.id,
+                    rule.severity,
+                    rule.message.format(code=code, label=catalogue[code].label_vi),
+                    code,
+                )
+                for code in rule.indicators
+                if pd.isna(row[f"{rule.key}__{code}"])
+            ]
+    left, right = row[f"{rule.key}__left"], row[f"{rule.key}__right"]
+    message = rule.message.format(left=_shown(left), right=_shown(right))
+    return [Problem(rule.id, rule.severity, message, rule.terms[0])]
+
+
+def _shown(value: object) -> str:
+    """A value as the unit typed it, or a whole number without `.0`."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    text = "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
+    return text if len(text) <= 60 else text[:57] + "…"
+
+
+_RULE_ORDER = re.compile(r"([A-Z])(\d+)")
+
+
+def _problem_order(problem: Problem) -> tuple:
+    match = _RULE_ORDER.match(problem.rule)
+    family = "FVRO".find(match.group(1)) if match else 9
+    return (problem.row_number or 0, family, int(match.group(2)) if match else 0)
