@@ -53,7 +53,11 @@ def archive_new_files(
 @task(name="read-submissions", cache_policy=NO_CACHE)
 def read_submissions(workspace: Path, received: list[ReceivedFile], workers: int) -> list[FormRead]:
     """Read every archived file of the batch, in parallel processes."""
-    forms = read_forms([workspace / item.archive_path for item in received], workers)
+    forms = read_forms(
+        [workspace / item.archive_path for item in received],
+        [item.file_name for item in received],
+        workers,
+    )
     get_run_logger().info("Đã đọc %d tệp.", len(forms))
     return forms
 

@@ -640,7 +640,7 @@ def test_no_temporary_files_remain(published, tmp_path):
     assert oct(published.workbook.stat().st_mode & 0o777) == oct(0o644)
 
 
-@pytest.mark.parametrize("code", ["../TU", "a/b", "", ".hidden", "TU\\x", "x" * 101])
+@pytest.mark.parametrize("code", ["../TU", "a/b", "", ".hidden", "TU\\x", "TU\n", "x" * 101])
 def test_feedback_path_refuses_codes_that_are_not_plain_names(tmp_path, code):
     with pytest.raises(ValueError):
         feedback_path(tmp_path, code, PERIOD)
@@ -734,3 +734,25 @@ def test_format_date(value, expected):
 )
 def test_format_datetime(value, expected):
     assert format_datetime(value) == expected
+
+
+def test_a_quiet_period_publishes_without_problems_or_texts(tmp_path):
+    consolidation = make_consolidation(
+        problems=make_consolidation().problems.iloc[0:0],
+        texts=pd.DataFrame(
+            [("G1", "highlights", "Chuông\x07 báo\x00 lạ")],
+            columns=["unit_code", "indicator_code", "text"],
+        ),
+        sectors=pd.DataFrame(columns=["sector", "indicator_code", "number"]),
+        status=make_consolidation().status.assign(status="accepted", on_time=True, warnings=0),
+    )
+    files = publish(consolidation, tmp_path)
+    assert files.feedback == {}
+    book = openpyxl.load_workbook(files.workbook)
+    problems = book["Lỗi và cảnh báo"]
+    assert "Không có lỗi hoặc cảnh báo." in [cell.value for cell in problems["B"]]
+    # Control characters a unit pasted in cannot be stored in a workbook; they are dropped.
+    assert "Chuông báo lạ" in [cell.value for cell in book["Ý kiến đơn vị"]["D"]]
+    sectors = book["Theo loại hình"]
+    total = find_row(sectors, 1, "Tổng cộng")
+    assert all(cell.value is None for cell in sectors[total][1:])

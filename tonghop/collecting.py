@@ -103,14 +103,15 @@ def first_sightings(received: Iterable[ReceivedFile]) -> list[ReceivedFile]:
     return list(chosen.values())
 
 
-def read_forms(paths: Sequence[Path], workers: int = 0) -> list[FormRead]:
-    """Read many forms, in parallel processes when there are enough to pay for them."""
+def read_forms(paths: Sequence[Path], names: Sequence[str], workers: int = 0) -> list[FormRead]:
+    """Read many forms (messages naming each by `names`), in parallel processes when there are
+    enough to pay for them."""
     workers = workers or os.cpu_count() or 1
     if workers == 1 or len(paths) < 64:
-        return [read_form(path) for path in paths]
+        return [read_form(path, name) for path, name in zip(paths, names, strict=True)]
     chunk = max(16, len(paths) // (workers * 8))
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(read_form, paths, chunksize=chunk))
+        return list(pool.map(read_form, paths, names, chunksize=chunk))
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,15 @@ from pathlib import Path
 from tonghop.periods import Period
 from tonghop.registry import Unit, codes_with_active_children, write_registry_csv
 
+__all__ = [
+    "DemoPlan",
+    "DemoSubmission",
+    "demo_members",
+    "demo_units",
+    "plan_demo",
+    "write_demo_workspace",
+]
+
 PROVINCE_CODE = "TU"
 AGENCY_UPPER_CODE = "DUK-CQ"
 ENTERPRISE_UPPER_CODE = "DUK-DN"
@@ -613,9 +622,7 @@ def _cell_names(style: str, count: int, rng: random.Random) -> list[str]:
     while len(names) < count:
         names.append(f"số {number}")
         number += 1
-    head, tail = names[: len(fixed)], names[len(fixed) :]
-    chosen = head[: min(count, len(head))] + tail[: max(0, count - len(head))]
-    return [f"Chi bộ {name}" for name in chosen]
+    return [f"Chi bộ {name}" for name in names[:count]]
 
 
 def _committee_sizes(styles: list[tuple[str, str]], rng: random.Random) -> list[int]:
@@ -747,8 +754,6 @@ def demo_units() -> list[Unit]:
                     )
             for c_index, cell_name in enumerate(_cell_names(style, direct, rng), 1):
                 add(f"{code}-CB{c_index:02d}", cell_name, code, "cell", None, since)
-        if upper_code == AGENCY_UPPER_CODE:
-            continue
     for code, name, sector in deferred:
         add(code, f"Chi bộ {name}", PROVINCE_CODE, "grassroots_cell", sector, _GROUNDING_DAY)
     if big_left:
@@ -795,8 +800,8 @@ def demo_members(units: Sequence[Unit], total: int | None = None) -> dict[str, i
 # --- Values of a form --------------------------------------------------------------------------
 
 _HIGHLIGHTS = (
-    "Bí thư cấp ủy trực tiếp quán triệt nghị quyết; các chi bộ trực thuộc xây dựng kế hoạch "
-    "thực hiện gắn với nhiệm vụ chính trị của cơ quan, đơn vị.",
+    "Bí thư cấp ủy trực tiếp quán triệt nghị quyết; cấp ủy xây dựng kế hoạch thực hiện gắn với "
+    "nhiệm vụ chính trị của cơ quan, đơn vị.",
     "Tổ chức hội nghị học tập, quán triệt theo hình thức trực tiếp kết hợp trực tuyến, bảo đảm "
     "đảng viên ở các đơn vị xa trung tâm được tham gia đầy đủ.",
     "Đảng viên vắng mặt được bố trí học tập bổ sung kịp thời; bài thu hoạch được cấp ủy đánh giá, "
@@ -813,8 +818,8 @@ _HIGHLIGHTS = (
     "phong cách Hồ Chí Minh.",
 )
 _LIMITATIONS = (
-    "Việc xây dựng chương trình hành động ở một số chi bộ còn chậm, nội dung còn chung chung, "
-    "chưa sát với nhiệm vụ chính trị của đơn vị.",
+    "Việc xây dựng chương trình hành động còn chậm, nội dung còn chung chung, chưa sát với nhiệm "
+    "vụ chính trị của đơn vị.",
     "Một số đảng viên làm việc theo ca, kíp chưa bố trí được thời gian tham gia học tập tập trung, "
     "phải học tập bổ sung.",
     "Chất lượng bài thu hoạch của một bộ phận đảng viên chưa cao, còn sao chép tài liệu.",
@@ -1143,8 +1148,10 @@ def _apply_fault(
         short = min(2, attended + absent)
         cut = min(short, absent)
         values["members_absent"] = absent - cut
-        values["members_makeup"] = min(int(values["members_makeup"]), absent - cut)
+        values["members_makeup"] = min(int(values.get("members_makeup") or 0), absent - cut)
         values["members_attended"] = attended - (short - cut)
+        values["essays"] = min(int(values["essays"]), int(values["members_attended"]))
+        values["essays_excellent"] = min(int(values["essays_excellent"]), int(values["essays"]))
     elif fault == "R8_briefings":
         values["briefings"] = max(1, int(values.get("briefings") or 0))
         values["briefing_attendance"] = 0
@@ -1246,8 +1253,8 @@ def _on_time_moment(
 ) -> datetime:
     """A receipt time in the collection window, more of them near the deadline."""
     days = (deadline - period.last_day).days
-    last = days if latest is None else min(days, latest)
-    offset = min(last, max(1, round(rng.triangular(1, last, last * 0.8))))
+    last = max(0, days if latest is None else min(days, latest))
+    offset = round(rng.triangular(1, last, last * 0.8)) if last >= 1 else 0
     return _moment(period.last_day + timedelta(days=offset), rng)
 
 
@@ -1264,6 +1271,9 @@ def _pick_faults(
         by_kind[contexts[code].unit.kind].append(code)
     for codes in by_kind.values():
         rng.shuffle(codes)
+    siblings: dict[str | None, list[str]] = defaultdict(list)
+    for code in sorted(contexts):
+        siblings[contexts[code].unit.parent_code].append(code)
     taken: set[str] = set()
     faults: dict[str, str] = {}
     victim: str | None = None
@@ -1348,6 +1358,8 @@ def plan_demo(
         chance = 0.5 if ctx.unit.kind in ("province", "upper") else 0.1
         typed = _as_typed(_blank_zeros(sound, unit_rng), unit_rng, chance)
         fault = faults.get(code)
+        # A wrong file is wrong in one way only: its other values are written plainly.
+        values = typed if fault is None else _apply_fault(fault, sound, ctx, unit_rng)
         preparer = _name(unit_rng)
         if code in late:
             received = _moment(deadline + timedelta(days=unit_rng.randint(1, 12)), unit_rng)
@@ -1356,9 +1368,7 @@ def plan_demo(
         else:
             received = _on_time_moment(period, deadline, unit_rng)
         file_name = _file_name(ctx.unit, period, unit_rng)
-        form_code, form_period, values = code, str(period), typed
-        if fault is not None:
-            values = _apply_fault(fault, typed, ctx, unit_rng)
+        form_code, form_period = code, str(period)
         if fault == "F4_other_unit" and victim is not None:
             victim_rng = random.Random(f"demo:{seed}:{period}:{victim}:copy")
             values = _unit_values(contexts[victim], victim_rng)
@@ -1469,7 +1479,7 @@ def write_demo_workspace(
     units: Sequence[Unit] | None = None,
     workers: int | None = None,
 ) -> DemoPlan:
-    """Write `root/registry.csv` and the period's forms into `root/inbox/<unit>/`; return the plan."""
+    """Write `root/registry.csv` and the forms into `root/inbox/<unit>/`; return the plan."""
     plan = plan_demo(period, deadline_days, seed, units)
     root.mkdir(parents=True, exist_ok=True)
     write_registry_csv(root / "registry.csv", plan.units)

@@ -61,7 +61,7 @@ LINE_HEIGHT = 15  # points per line of 11-point text
 PRINT_WIDTH_PER_PAGE = 240  # column-width units legible on one landscape A4 page
 
 # A unit code is only ever used as a file-name stem; refuse anything that could leave the folder.
-_SAFE_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
+_SAFE_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 
 _THIN = Side(style="thin", color="A6A6A6")
 _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
@@ -151,7 +151,7 @@ class _View:
     """The consolidation indexed for lookups, in hierarchy and catalogue order."""
 
     def __init__(self, consolidation: Consolidation) -> None:
-        self.c = consolidation
+        self.source = consolidation
         self.period = consolidation.period
         units = consolidation.units.sort_values("position", kind="stable")
         self.units: list[dict] = [
@@ -161,8 +161,6 @@ class _View:
         self.position = {unit["code"]: index for index, unit in enumerate(self.units)}
 
         indicators = catalogue.load_catalogue()
-        self.counts: list[Indicator] = [i for i in indicators if i.kind == "count"]
-        self.flags: list[Indicator] = [i for i in indicators if i.kind == "flag"]
         # Counts and flag counts in catalogue order: the rows of every numeric table.
         self.numeric: list[Indicator] = [i for i in indicators if i.kind in ("count", "flag")]
 
@@ -286,8 +284,8 @@ def _title_block(ws: Worksheet, view: _View, title: str) -> int:
         row=4,
         column=1,
         value=(
-            f"Thời điểm tổng hợp: {format_datetime(view.c.generated_at)}"
-            f" — Hạn nộp báo cáo: {format_date(view.c.deadline)}"
+            f"Thời điểm tổng hợp: {format_datetime(view.source.generated_at)}"
+            f" — Hạn nộp báo cáo: {format_date(view.source.deadline)}"
         ),
     )
     return 6
@@ -363,7 +361,7 @@ def _build_workbook(view: _View) -> Workbook:
     workbook.remove(workbook.active)
     workbook.properties.creator = "Tổng hợp"
     workbook.properties.title = f"Tổng hợp {view.period.label_vi}"
-    workbook.properties.created = view.c.generated_at
+    workbook.properties.created = view.source.generated_at
     _sheet_levels(workbook.create_sheet(SHEET_LEVELS), view)
     _sheet_grassroots(workbook.create_sheet(SHEET_GRASSROOTS), view)
     _sheet_sectors(workbook.create_sheet(SHEET_SECTORS), view)
@@ -531,8 +529,8 @@ def _sheet_progress(ws: Worksheet, view: _View) -> None:
         row=4,
         column=1,
         value=(
-            f"Hạn nộp báo cáo: {format_date(view.c.deadline)}"
-            f" — Số liệu tính đến: {format_datetime(view.c.generated_at)}"
+            f"Hạn nộp báo cáo: {format_date(view.source.deadline)}"
+            f" — Số liệu tính đến: {format_datetime(view.source.generated_at)}"
         ),
     )
     statuses = [row["status"] for row in view.status]
@@ -682,9 +680,7 @@ def _write_status_csv(view: _View, path: Path) -> None:
                 [
                     entry["unit_code"],
                     entry["status"],
-                    {True: "true", False: "false"}.get(on_time, "")
-                    if isinstance(on_time, bool)
-                    else "",
+                    "true" if on_time is True else "false" if on_time is False else "",
                     int(entry.get("errors") or 0),
                     int(entry.get("warnings") or 0),
                 ]
@@ -696,7 +692,7 @@ def _write_status_csv(view: _View, path: Path) -> None:
 
 def feedback_path(folder: Path, unit_code: str, period: Period) -> Path:
     """`<folder>/<unit_code>-<P>.xlsx`, refusing a code that is not a plain file-name stem."""
-    if not isinstance(unit_code, str) or not _SAFE_CODE.match(unit_code):
+    if not isinstance(unit_code, str) or not _SAFE_CODE.fullmatch(unit_code):
         raise ValueError(f"unit code unsafe for a file name: {unit_code!r}")
     return folder / f"{unit_code}-{period}.xlsx"
 
@@ -739,9 +735,9 @@ def _remove_stale_feedback(folder: Path, period: Period, keep: set[Path]) -> Non
 def _outcome_sentences(view: _View, entry: dict, problems: list[dict]) -> list[str]:
     """What happened to the unit's latest file, and what the unit should do, in plain words."""
     has_errors = any(p.get("severity") == "error" for p in problems)
-    deadline = format_date(view.c.deadline)
+    deadline = format_date(view.source.deadline)
     if has_errors or (entry["status"] == "rejected" and not problems):
-        if view.c.generated_at.date() <= view.c.deadline:
+        if view.source.generated_at.date() <= view.source.deadline:
             sentences = [
                 "Báo cáo chưa được tiếp nhận. Đề nghị sửa các lỗi dưới đây và gửi lại trước"
                 f" hạn nộp báo cáo (hết ngày {deadline})."
@@ -773,7 +769,7 @@ def _feedback_workbook(view: _View, entry: dict, problems: list[dict]) -> Workbo
     ws = workbook.active
     ws.title = "Phản hồi"
     workbook.properties.creator = "Tổng hợp"
-    workbook.properties.created = view.c.generated_at
+    workbook.properties.created = view.source.generated_at
 
     ws.cell(row=1, column=1, value="PHẢN HỒI KẾT QUẢ KIỂM TRA BÁO CÁO").font = _TITLE_FONT
     lines = [
@@ -781,8 +777,8 @@ def _feedback_workbook(view: _View, entry: dict, problems: list[dict]) -> Workbo
         ("Kỳ báo cáo:", view.period.label_vi),
         ("Tệp đã nhận:", source.get("file_name")),
         ("Thời điểm nhận:", format_datetime(source.get("received_at"))),
-        ("Hạn nộp báo cáo:", format_date(view.c.deadline)),
-        ("Thời điểm kiểm tra:", format_datetime(view.c.generated_at)),
+        ("Hạn nộp báo cáo:", format_date(view.source.deadline)),
+        ("Thời điểm kiểm tra:", format_datetime(view.source.generated_at)),
     ]
     widths = [6, 8, 20, 34, 8, 10, 70]
     row = 3

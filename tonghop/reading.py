@@ -101,9 +101,12 @@ def normalise_number(text: str) -> str:
     return f"-{number}" if sign == "-" and number != "0" else number
 
 
-def read_form(path: Path) -> FormRead:
-    """Read one submitted form; a file that cannot be read yields an F1/F2 problem, not an error."""
-    name = path.name
+def read_form(path: Path, name: str | None = None) -> FormRead:
+    """Read one submitted form; a file that cannot be read yields an F1/F2 problem, not an error.
+
+    `name` is the file name the unit sent, used in messages (the archive renames files).
+    """
+    name = name or path.name
     content, reason = _load_checked(path)
     if content is None:
         return _failed(_f1(name, reason))

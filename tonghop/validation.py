@@ -4,6 +4,7 @@ written from it, and one batched validation whose failures map back to unit, row
 from __future__ import annotations
 
 import json
+import logging
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -389,7 +390,10 @@ def submission_frame(
         derived[f"{rule.key}__right"] = right
         derived[f"{rule.key}__left_positive"] = (left > 0).astype(int)
         derived[f"{rule.key}__right_positive"] = (right > 0).astype(int)
-    return pd.concat([frame, pd.DataFrame(derived, index=frame.index)], axis=1)
+    # GX reports failing rows by index label; a plain RangeIndex keeps those labels simple
+    return pd.concat([frame, pd.DataFrame(derived, index=frame.index)], axis=1).reset_index(
+        drop=True
+    )
 
 
 def _column(frame: pd.DataFrame, code: str) -> pd.Series:
@@ -412,6 +416,8 @@ def _gx_context() -> Any:
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
+    # its INFO lines (temporary docs folders and the like) are noise in an operator's terminal
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     return context
@@ -483,9 +489,9 @@ def validate_submissions(
             )
     for meta, labels in _run_suite(SUBMISSION_SUITE, submissions, parameters):
         rule = rules[meta["rule_key"]]
-        for submission_id in dict.fromkeys(labels):
-            row = submissions.loc[submission_id]
-            problems[submission_id].extend(_submission_problems(rule, row, context))
+        for label in dict.fromkeys(labels):
+            row = submissions.loc[label]
+            problems[row["submission_id"]].extend(_submission_problems(rule, row, context))
     for found in problems.values():
         found.sort(key=_problem_order)
     return problems
