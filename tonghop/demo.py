@@ -286,12 +286,6 @@ _DISTRICTS = (
     "huyện Như Thanh",
     "huyện Thọ Xuân",
 )
-_OFFICES = (
-    "Văn phòng",
-    "Phòng Tổ chức - Hành chính",
-    "Phòng Kế hoạch - Tài chính",
-    "Phòng Tổng hợp",
-)
 # Cell names by naming style: fixed names first, then one per district with the template.
 _CELL_NAMES: dict[str, tuple[tuple[str, ...], str | None]] = {
     "department": (
@@ -684,7 +678,7 @@ def demo_units() -> list[Unit]:
     rng.shuffle(agency)
     rng.shuffle(enterprise)
     # The two grassroots cells directly under the province go last, after the uppers' subtrees.
-    under_province = {_AGENCY_CELLS[-1], _AGENCY_CELLS[-2]}
+    under_province = set(_AGENCY_CELLS[-GRASSROOTS_CELLS_UNDER_PROVINCE:])
     agency.sort(key=lambda item: item[1] in under_province)
 
     committees = [item for item in agency + enterprise if item[5]]
@@ -854,7 +848,7 @@ _UPPER_PROPOSALS = (
     "Đề nghị {parent} tiếp tục cung cấp kịp thời tài liệu, cử báo cáo viên hỗ trợ truyền đạt các "
     "chuyên đề; quan tâm hỗ trợ kinh phí nâng cấp hệ thống hội nghị trực tuyến đến cơ sở."
 )
-_SURNAMES = ("Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đỗ", "Bùi", "Đặng", "Ngô", "Lê")
+_SURNAMES = ("Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đỗ", "Bùi", "Đặng", "Ngô")
 _MIDDLE = ("Văn", "Thị", "Đức", "Minh", "Thu", "Hữu", "Ngọc", "Thanh", "Quốc", "Thị Thu")
 _GIVEN = (
     "Hải",
@@ -1364,7 +1358,7 @@ def plan_demo(
         if code in late:
             received = _moment(deadline + timedelta(days=unit_rng.randint(1, 12)), unit_rng)
         elif fault in CORRECTED_FAULTS:
-            received = _on_time_moment(period, deadline, unit_rng, latest=deadline_days - 4)
+            received = _on_time_moment(period, deadline, unit_rng, latest=max(1, deadline_days - 4))
         else:
             received = _on_time_moment(period, deadline, unit_rng)
         file_name = _file_name(ctx.unit, period, unit_rng)
@@ -1503,7 +1497,8 @@ def write_demo_workspace(
             )
         )
     workers = workers if workers is not None else (os.cpu_count() or 1)
-    # A form takes ~13 ms; below a few hundred, starting processes costs more than it saves.
+    # A form takes ~15–20 ms (~20 s for the whole demo on one core); below a few hundred forms,
+    # starting processes costs more than it saves.
     if workers <= 1 or len(jobs) < 200:
         _write_jobs(jobs)
     else:
