@@ -171,7 +171,9 @@ def demo(workspace: WorkspaceOption = None) -> None:
     (home / DEMO_MARKER).write_text("Thư mục do `tonghop demo` tạo; chạy lại sẽ xoá và tạo mới.\n")
     period = Period.just_ended(datetime.now(ZoneInfo(settings.timezone)).date())
     with console.status(f"Đang tạo dữ liệu mẫu cho {period.label_vi}…"):
-        plan = write_demo_workspace(home, period, settings.deadline_days)
+        plan = write_demo_workspace(
+            home, period, settings.deadline_days, timezone=settings.timezone
+        )
     console.print(
         f"Dữ liệu mẫu: {len(plan.units)} đơn vị, {len(plan.submissions)} tệp báo cáo "
         f"({len(plan.missing)} đơn vị không nộp, {len(plan.late)} nộp muộn, "

@@ -15,6 +15,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from tonghop.periods import Period
 from tonghop.registry import Unit, codes_with_active_children, write_registry_csv
@@ -1427,6 +1428,7 @@ class _Job:
     has_children: bool
     submission: DemoSubmission
     corrupt_bytes: bytes | None
+    timezone: str
 
 
 def _write_job(job: _Job) -> None:
@@ -1454,7 +1456,8 @@ def _write_job(job: _Job) -> None:
             workbook = load_workbook(job.path)
             workbook[SHEET_NAME].title = "Báo cáo quý"
             workbook.save(job.path)
-    stamp = submission.received_at.timestamp()
+    # Receipt times are the operators' local times, whatever the machine's own zone is.
+    stamp = submission.received_at.replace(tzinfo=ZoneInfo(job.timezone)).timestamp()
     os.utime(job.path, (stamp, stamp))
 
 
@@ -1472,8 +1475,11 @@ def write_demo_workspace(
     *,
     units: Sequence[Unit] | None = None,
     workers: int | None = None,
+    timezone: str = "Asia/Ho_Chi_Minh",
 ) -> DemoPlan:
-    """Write `root/registry.csv` and the forms into `root/inbox/<unit>/`; return the plan."""
+    """Write `root/registry.csv` and the forms into `root/inbox/<unit>/`; return the plan.
+
+    File times are set to each submission's receipt time in `timezone`."""
     plan = plan_demo(period, deadline_days, seed, units)
     root.mkdir(parents=True, exist_ok=True)
     write_registry_csv(root / "registry.csv", plan.units)
@@ -1494,6 +1500,7 @@ def write_demo_workspace(
                 has_children=form_unit.code in with_children,
                 submission=submission,
                 corrupt_bytes=corrupt,
+                timezone=timezone,
             )
         )
     workers = workers if workers is not None else (os.cpu_count() or 1)

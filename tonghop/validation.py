@@ -416,8 +416,11 @@ def _gx_context() -> Any:
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
-    # its INFO lines (temporary docs folders and the like) are noise in an operator's terminal
-    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    # its INFO lines (temporary docs folders and the like) are noise in an operator's terminal;
+    # some of its modules set their own level, so each logger it has made is quieted
+    for name in [*logging.root.manager.loggerDict, "great_expectations"]:
+        if name.startswith("great_expectations"):
+            logging.getLogger(name).setLevel(logging.WARNING)
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     return context
