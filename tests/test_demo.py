@@ -8,6 +8,7 @@ import zipfile
 from collections import Counter, defaultdict
 from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from openpyxl import load_workbook
@@ -434,7 +435,8 @@ def test_files_carry_their_receipt_time(workspace: tuple[Path, DemoPlan]) -> Non
     root, written = workspace
     for item in written.submissions:
         path = root.joinpath(*item.path_parts)
-        assert datetime.fromtimestamp(path.stat().st_mtime) == item.received_at
+        local = datetime.fromtimestamp(path.stat().st_mtime, ZoneInfo("Asia/Ho_Chi_Minh"))
+        assert local.replace(tzinfo=None) == item.received_at
         if item.unit_code in written.late:
             assert item.fault in ERROR_FAULTS or item.received_at.date() > DEADLINE
 

@@ -1,0 +1,83 @@
+"""The flows under the session's Prefect test server, on a slice of the demo workspace: the
+quarterly run publishes, leaves artifacts for the operator and changes nothing when repeated."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from flows.collect import collect
+from flows.consolidate import consolidate
+from flows.import_registry import import_registry
+from flows.issue_forms import issue_forms
+from flows.quarterly_report import quarterly_report
+from tasks.database import engine_for
+from tests.test_demo import _small_registry
+from tonghop.demo import write_demo_workspace
+from tonghop.periods import Period
+
+PERIOD = Period(2025, 3)
+
+
+@pytest.fixture
+def demo_workspace(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch, prefect_server: None
+) -> tuple[Path, object]:
+    monkeypatch.setenv("TONGHOP_DATABASE_URL", database_url)
+    plan = write_demo_workspace(tmp_path, PERIOD, 10, seed=7, units=_small_registry(), workers=1)
+    assert import_registry(str(tmp_path / "registry.csv"), str(tmp_path)) == []
+    return tmp_path, plan
+
+
+def submission_count(database_url: str) -> int:
+    with engine_for(database_url).connect() as connection:
+        return connection.execute(text("select count(*) from submission")).scalar_one()
+
+
+def test_quarterly_report_publishes_and_repeats_nothing(demo_workspace, database_url) -> None:
+    root, plan = demo_workspace
+    report = quarterly_report(str(PERIOD), str(root))
+    assert report.collected.received == len(plan.submissions)
+    faulty_errors = {
+        s.unit_code for s in plan.submissions if s.fault and not s.fault.startswith(("R4w", "R8"))
+    }
+    assert report.collected.rejected >= 1 and report.collected.rejected <= len(faulty_errors)
+    assert report.published.workbook.exists() and report.published.status_csv.exists()
+    first_csv = report.published.consolidated_csv.read_bytes()
+    stored = submission_count(database_url)
+
+    again = collect(str(PERIOD), str(root))
+    assert again.received == 0
+    consolidate(str(PERIOD), str(root))
+    assert submission_count(database_url) == stored
+    assert report.published.consolidated_csv.read_bytes() == first_csv
+
+
+def test_the_run_leaves_artifacts_for_the_operator(demo_workspace) -> None:
+    from prefect.client.orchestration import get_client
+
+    root, _ = demo_workspace
+    quarterly_report(str(PERIOD), str(root))
+
+    async def keys() -> set[str]:
+        async with get_client() as client:
+            return {artifact.key for artifact in await client.read_artifacts()}
+
+    found = asyncio.run(keys())
+    for key in (
+        "tong-hop-tinh-2025q3",
+        "tien-do-bao-cao-2025q3",
+        "don-vi-bi-tra-lai-2025q3",
+        "so-lieu-tong-hop-2025q3",
+    ):
+        assert key in found
+
+
+def test_issue_forms_writes_one_form_per_active_unit(demo_workspace) -> None:
+    root, plan = demo_workspace
+    written = issue_forms(str(PERIOD), str(root))
+    files = list((root / "outbox" / str(PERIOD)).glob("*.xlsx"))
+    assert written == len(files) == len(plan.units)
