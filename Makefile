@@ -11,7 +11,7 @@ export GX_ANALYTICS_ENABLED := false
 $(BIN)/tonghop: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check --upgrade pip 2>/dev/null
-	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]' 2>&1 | grep -v "^WARNING: Location" || true
+	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	@test -x $(BIN)/tonghop
 	@touch $(BIN)/tonghop
 
