@@ -92,3 +92,32 @@ with accepted as (
 select id, unit_code, period, received_at
 from accepted
 where recency = 1;
+
+-- Each unit's latest received submission of a period, whatever its outcome.
+drop view if exists latest_submission;
+
+create view latest_submission as
+with ranked as (
+    select
+        id,
+        unit_code,
+        period,
+        file_name,
+        received_at,
+        row_number() over (
+            partition by unit_code, period order by received_at desc, id desc
+        ) as recency
+    from submission
+)
+select id, unit_code, period, file_name, received_at
+from ranked
+where recency = 1;
+
+-- When each unit's first accepted submission of a period arrived: what timeliness is judged on.
+drop view if exists first_accepted_submission;
+
+create view first_accepted_submission as
+select unit_code, period, min(received_at) as received_at
+from submission
+where outcome in ('accepted', 'accepted_with_warnings')
+group by unit_code, period

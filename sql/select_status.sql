@@ -7,29 +7,6 @@ with active_unit as (
       and (valid_to is null or valid_to >= :last_day)
 ),
 
-latest_received as (
-    select id, unit_code
-    from (
-        select
-            id,
-            unit_code,
-            row_number() over (
-                partition by unit_code order by received_at desc, id desc
-            ) as recency
-        from submission
-        where period = :period
-    ) as ranked
-    where recency = 1
-),
-
-first_accepted as (
-    select unit_code, min(received_at) as received_at
-    from submission
-    where period = :period
-      and outcome in ('accepted', 'accepted_with_warnings')
-    group by unit_code
-),
-
 shown as (
     -- the counted version when there is one, else the latest received
     select
@@ -38,7 +15,8 @@ shown as (
     from active_unit
     left join counted_submission as counted
         on counted.unit_code = active_unit.code and counted.period = :period
-    left join latest_received on latest_received.unit_code = active_unit.code
+    left join latest_submission as latest_received
+        on latest_received.unit_code = active_unit.code and latest_received.period = :period
 )
 
 select
@@ -56,5 +34,6 @@ select
 from shown
 inner join active_unit on active_unit.code = shown.unit_code
 left join submission on submission.id = shown.submission_id
-left join first_accepted on first_accepted.unit_code = shown.unit_code
+left join first_accepted_submission as first_accepted
+    on first_accepted.unit_code = shown.unit_code and first_accepted.period = :period
 order by active_unit.position

@@ -9,14 +9,6 @@ with active_unit as (
       and (valid_to is null or valid_to >= :last_day)
 ),
 
-first_accepted as (
-    select unit_code, min(received_at) as received_at
-    from submission
-    where period = :period
-      and outcome in ('accepted', 'accepted_with_warnings')
-    group by unit_code
-),
-
 grassroots_sessions as (
     -- each grassroots organisation's whole-subtree session counts
     select
@@ -55,7 +47,8 @@ per_descendant as (
     from unit_closure as closure
     inner join active_unit as ancestor on ancestor.code = closure.ancestor
     inner join active_unit as descendant on descendant.code = closure.descendant
-    left join first_accepted on first_accepted.unit_code = closure.descendant
+    left join first_accepted_submission as first_accepted
+        on first_accepted.unit_code = closure.descendant and first_accepted.period = :period
     left join grassroots_sessions on grassroots_sessions.code = closure.descendant
 )
 
