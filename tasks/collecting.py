@@ -16,15 +16,16 @@ from tonghop.collecting import (
     Outcome,
     ReceivedFile,
     archive_file,
+    file_sha256,
     first_sightings,
-    new_files,
+    inbox_files,
     outcome_of,
     read_forms,
 )
 from tonghop.periods import Period
 from tonghop.reading import FormRead
 from tonghop.registry import Unit, active_units, codes_with_active_children
-from tonghop.storage import execute_many, load_sql, transaction
+from tonghop.storage import execute_many, load_sql
 from tonghop.validation import SubmissionInput, ValidationContext, validate_submissions
 
 
@@ -36,11 +37,14 @@ def archive_new_files(
     logger = get_run_logger()
     with engine_for(database_url).connect() as connection:
         known = {tuple(row) for row in connection.execute(text(load_sql("select_known_files")))}
-    candidates, unsafe = new_files(inbox, known)
+    candidates, unsafe = inbox_files(inbox)
     for folder in unsafe:
         logger.warning("Bỏ qua thư mục «%s»: tên không phải mã đơn vị hợp lệ.", folder.name)
+    # Files already recorded are only read for their checksum, never copied again.
+    unseen = [(unit, path) for unit, path in candidates if (unit, file_sha256(path)) not in known]
     zone = ZoneInfo(timezone)
-    received = [archive_file(unit, path, workspace, archive, zone) for unit, path in candidates]
+    received = [archive_file(unit, path, workspace, archive, zone) for unit, path in unseen]
+    # The archived copy's checksum is what is recorded; a file rewritten meanwhile may be known.
     fresh = [
         item for item in first_sightings(received) if (item.unit_code, item.sha256) not in known
     ]
@@ -97,7 +101,7 @@ def validate_batch(
 @task(name="store-submissions", retries=3, retry_delay_seconds=5, cache_policy=NO_CACHE)
 def store_outcomes(database_url: str, outcomes: list[Outcome], batch_rows: int) -> int:
     """Insert the batch's submissions, values and problems in one transaction."""
-    with transaction(engine_for(database_url)) as connection:
+    with engine_for(database_url).begin() as connection:
         execute_many(
             connection,
             "insert_submission",

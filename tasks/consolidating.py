@@ -13,13 +13,13 @@ from tasks.database import engine_for
 from tonghop.aggregation import consolidate, period_parameters, sector_totals
 from tonghop.periods import Period
 from tonghop.publishing import Consolidation
-from tonghop.storage import select_frame, transaction
+from tonghop.storage import select_frame
 
 
 @task(name="consolidate-period", retries=3, retry_delay_seconds=5, cache_policy=NO_CACHE)
 def consolidate_period(database_url: str, period: Period, deadline_days: int) -> int:
     """Aggregate the period up the hierarchy and store it, replacing the old result atomically."""
-    with transaction(engine_for(database_url)) as connection:
+    with engine_for(database_url).begin() as connection:
         rows = consolidate(connection, period, deadline_days)
     get_run_logger().info("Đã tổng hợp %d số liệu cho kỳ %s.", rows, period)
     return rows
@@ -31,7 +31,7 @@ def gather_consolidation(
 ) -> Consolidation:
     """Read the stored consolidation, progress and problems of the period in one snapshot."""
     parameters = period_parameters(period, deadline_days)
-    with transaction(engine_for(database_url)) as connection:
+    with engine_for(database_url).begin() as connection:
         units = select_frame(connection, "select_units")
         values = select_frame(connection, "select_consolidated", period=str(period))
         sectors = sector_totals(connection, period)
@@ -57,9 +57,3 @@ def gather_consolidation(
         problems=problems,
         texts=own_texts[["unit_code", "indicator_code", "text"]].reset_index(drop=True),
     )
-
-
-def province_summary(consolidation: Consolidation) -> pd.DataFrame:
-    """The root unit's figures, for the run's artifact."""
-    root = consolidation.units.loc[consolidation.units["level"].idxmin(), "code"]
-    return consolidation.values[consolidation.values["unit_code"] == root]

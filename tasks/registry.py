@@ -9,7 +9,7 @@ from prefect.cache_policies import NO_CACHE
 
 from tasks.database import engine_for
 from tonghop.registry import RegistryProblem, Unit, read_registry
-from tonghop.storage import load_units, replace_registry, transaction
+from tonghop.storage import load_units, replace_registry
 
 
 @task(name="read-registry", cache_policy=NO_CACHE)
@@ -21,7 +21,7 @@ def read_registry_file(path: Path) -> tuple[list[Unit], list[RegistryProblem]]:
 @task(name="store-registry", retries=3, retry_delay_seconds=5, cache_policy=NO_CACHE)
 def store_registry(database_url: str, units: list[Unit]) -> int:
     """Replace the stored registry and its closure table in one transaction."""
-    with transaction(engine_for(database_url)) as connection:
+    with engine_for(database_url).begin() as connection:
         replace_registry(connection, units)
     return len(units)
 

@@ -40,10 +40,8 @@ class ReceivedFile:
     archive_path: str  # relative to the workspace
 
 
-def new_files(
-    inbox: Path, known: set[tuple[str, str]]
-) -> tuple[list[tuple[str, Path]], list[Path]]:
-    """Files in `inbox/<unit>/` not yet recorded, as (folder unit, path); and unsafe folders."""
+def inbox_files(inbox: Path) -> tuple[list[tuple[str, Path]], list[Path]]:
+    """Every file in `inbox/<unit>/`, as (folder unit, path); and the unsafe folders."""
     found, unsafe = [], []
     if not inbox.exists():
         return found, unsafe
@@ -57,6 +55,12 @@ def new_files(
             if path.is_file() and not path.name.startswith(IGNORED_PREFIXES):
                 found.append((folder.name, path))
     return found, unsafe
+
+
+def file_sha256(path: Path) -> str:
+    """The checksum of a file, read in blocks."""
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def archive_file(
@@ -91,15 +95,11 @@ def archive_file(
     )
 
 
-def known_key(received: ReceivedFile) -> tuple[str, str]:
-    return (received.unit_code, received.sha256)
-
-
 def first_sightings(received: Iterable[ReceivedFile]) -> list[ReceivedFile]:
     """One record per (unit, checksum): the same bytes sent twice are recorded once."""
     chosen: dict[tuple[str, str], ReceivedFile] = {}
     for item in sorted(received, key=lambda item: (item.received_at, item.file_name)):
-        chosen.setdefault(known_key(item), item)
+        chosen.setdefault((item.unit_code, item.sha256), item)
     return list(chosen.values())
 
 

@@ -13,7 +13,6 @@ QUIET_LIBRARY_DEFAULTS = {
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
     "DO_NOT_TRACK": "1",
     "GX_ANALYTICS_ENABLED": "false",
-    "PREFECT_UI_ENABLED": "true",
 }
 
 

@@ -3,8 +3,7 @@ the SQL files in `sql/` (SQLite inside the workspace by default, PostgreSQL in p
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -70,13 +69,6 @@ def select_frame(
     for column in parse_dates:
         frame[column] = pd.to_datetime(frame[column], format="ISO8601")
     return frame
-
-
-@contextmanager
-def transaction(engine: Engine) -> Iterator[Connection]:
-    """One transaction: everything inside commits together or not at all."""
-    with engine.begin() as connection:
-        yield connection
 
 
 def load_units(connection: Connection) -> list[Unit]:
