@@ -6,20 +6,28 @@ from dataclasses import dataclass
 
 from prefect import flow
 
+from flows.guards import exclusive_run
 from flows.parameters import resolve
-from tasks.collecting import archive_new_files, read_submissions, store_outcomes, validate_batch
+from tasks.collecting import (
+    archive_new_files,
+    collected_periods,
+    read_submissions,
+    store_outcomes,
+    validate_batch,
+)
 from tasks.registry import load_registry
 
 
 @dataclass(frozen=True)
 class CollectSummary:
-    """What one collection did."""
+    """What one collection did; `other_periods` received corrections for earlier periods."""
 
     period: str
     received: int
     accepted: int
     warned: int
     rejected: int
+    other_periods: tuple[str, ...] = ()
 
 
 @flow(name="collect", log_prints=True)
@@ -27,20 +35,24 @@ def collect(period: str | None = None, workspace: str | None = None) -> CollectS
     """Collect the period's new submissions from the inbox into the database."""
     settings, chosen = resolve(workspace, period)
     url = settings.resolved_database_url
-    received = archive_new_files(
-        url, settings.home, settings.inbox, settings.archive, settings.timezone
-    )
     outcomes = []
-    if received:
-        units = load_registry(url)
-        forms = read_submissions(settings.home, received, settings.read_workers)
-        outcomes = validate_batch(chosen, units, received, forms, settings.timezone)
-        store_outcomes(url, outcomes, settings.insert_batch_rows)
+    with exclusive_run(settings):
+        received = archive_new_files(
+            url, settings.home, settings.inbox, settings.archive, settings.timezone
+        )
+        if received:
+            units = load_registry(url)
+            forms = read_submissions(settings.home, received, settings.read_workers)
+            periods = collected_periods(url)
+            outcomes = validate_batch(chosen, units, received, forms, periods, settings.timezone)
+            store_outcomes(url, outcomes, settings.insert_batch_rows)
     decided = [outcome.submission["outcome"] for outcome in outcomes]
+    other = {str(outcome.submission["period"]) for outcome in outcomes} - {str(chosen)}
     return CollectSummary(
         period=str(chosen),
         received=len(outcomes),
         accepted=decided.count("accepted"),
         warned=decided.count("accepted_with_warnings"),
         rejected=decided.count("rejected"),
+        other_periods=tuple(sorted(other)),
     )

@@ -1,11 +1,15 @@
-"""The `consolidate` flow: aggregate a period up the hierarchy and publish its outputs."""
+"""The `consolidate` flow: aggregate a period up the hierarchy and publish its current version,
+or a new version when something changed since the last publication."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from prefect import flow
 
+from flows.guards import exclusive_run
 from flows.parameters import resolve
-from tasks.consolidating import consolidate_period, gather_consolidation
+from tasks.consolidating import consolidate_period, gather_consolidation, mark_version_published
 from tasks.publishing import create_run_artifacts, publish_outputs
 from tonghop.publishing import PublishedFiles
 
@@ -15,8 +19,13 @@ def consolidate(period: str | None = None, workspace: str | None = None) -> Publ
     """Aggregate what counts for the period and publish the workbook, CSVs and feedback."""
     settings, chosen = resolve(workspace, period)
     url = settings.resolved_database_url
-    consolidate_period(url, chosen, settings.deadline_days)
-    consolidation = gather_consolidation(url, chosen, settings.deadline_days, settings.timezone)
-    files = publish_outputs(consolidation, settings.published / str(chosen))
-    create_run_artifacts(consolidation, files)
-    return files
+    with exclusive_run(settings):
+        version = consolidate_period(url, chosen, settings.deadline_days, settings.timezone)
+        consolidation = gather_consolidation(url, version, settings.deadline_days)
+        # A version already published is never written again; one a killed run left
+        # unfinished is written whole.
+        unfinished = version.published_at is None
+        files = publish_outputs(consolidation, settings.published / str(chosen), unfinished)
+        mark_version_published(url, version, settings.timezone)
+        create_run_artifacts(consolidation, files)
+    return replace(files, newly_published=unfinished)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from prefect import flow
 
+from flows.guards import exclusive_run
 from flows.parameters import resolve
 from tasks.registry import read_registry_file, store_registry
 from tonghop.registry import RegistryProblem
@@ -17,5 +18,6 @@ def import_registry(path: str, workspace: str | None = None) -> list[RegistryPro
     settings, _ = resolve(workspace, None)
     units, problems = read_registry_file(Path(path))
     if not problems:
-        store_registry(settings.resolved_database_url, units)
+        with exclusive_run(settings):
+            store_registry(settings.resolved_database_url, units)
     return problems

@@ -63,15 +63,45 @@ create table if not exists problem (
     primary key (submission_id, seq)
 );
 
--- The published consolidation of a period, replaced whole in one transaction.
-create table if not exists consolidated (
+-- Each publication of a period: version 1, then a new version whenever what is published
+-- changes; `published_at` stays null until every file of the version is written.
+create table if not exists publication (
     period varchar(8) not null,
+    version integer not null,
+    fingerprint char(64) not null,
+    created_at timestamp not null,
+    published_at timestamp,
+    primary key (period, version)
+);
+
+-- The consolidated figures of each version, kept for good so that versions can be compared.
+create table if not exists published_value (
+    period varchar(8) not null,
+    version integer not null,
     unit_code varchar(64) not null,
     indicator_code varchar(64) not null,
     number double precision,
     text_value text,
-    primary key (period, unit_code, indicator_code)
+    primary key (period, version, unit_code, indicator_code)
 );
+
+-- Each expected unit's status in each version, and the submission that counted for it.
+create table if not exists published_status (
+    period varchar(8) not null,
+    version integer not null,
+    unit_code varchar(64) not null,
+    status varchar(32) not null,
+    on_time integer,
+    submission_id varchar(40),
+    received_at timestamp,
+    file_name text,
+    errors integer not null,
+    warnings integer not null,
+    primary key (period, version, unit_code)
+);
+
+-- Replaced by the versioned tables above; it only ever held derived figures.
+drop table if exists consolidated;
 
 -- The version that counts: each unit's latest accepted submission of a period.
 drop view if exists counted_submission;
@@ -120,4 +150,19 @@ create view first_accepted_submission as
 select unit_code, period, min(received_at) as received_at
 from submission
 where outcome in ('accepted', 'accepted_with_warnings')
-group by unit_code, period
+group by unit_code, period;
+
+-- Every reminder e-mail tried, one row per run that tried it: a rerun skips the fingerprints
+-- already sent for the period; sent_at is when its last attempt ended, whatever the outcome.
+create table if not exists reminder (
+    period varchar(8) not null,
+    parent_code varchar(64) not null,
+    recipient text,
+    fingerprint char(64) not null,
+    attempts integer not null,
+    outcome varchar(8) not null,
+    error text,
+    sent_at timestamp not null
+);
+
+create index if not exists reminder_by_period on reminder (period, outcome, fingerprint)

@@ -1,5 +1,5 @@
 -- Grassroots organisations of the period broken down by sector: the sum of each organisation's
--- consolidated subtree figures, and how many organisations each sector has.
+-- consolidated subtree figures in one published version, and how many organisations each sector has.
 with grassroots as (
     select code, sector
     from unit
@@ -9,12 +9,14 @@ with grassroots as (
 ),
 
 figures as (
-    select grassroots.sector, consolidated.indicator_code, sum(consolidated.number) as number
+    select grassroots.sector, published.indicator_code, sum(published.number) as number
     from grassroots
-    inner join consolidated
-        on consolidated.unit_code = grassroots.code and consolidated.period = :period
-    where consolidated.number is not null
-    group by grassroots.sector, consolidated.indicator_code
+    inner join published_value as published
+        on published.unit_code = grassroots.code
+        and published.period = :period
+        and published.version = :version
+    where published.number is not null
+    group by grassroots.sector, published.indicator_code
 ),
 
 organisations as (

@@ -27,6 +27,7 @@ select
         when first_accepted.received_at < :deadline_end then 1
         else 0
     end as on_time,
+    shown.submission_id,
     submission.received_at,
     submission.file_name,
     coalesce(submission.error_count, 0) as errors,

@@ -11,7 +11,6 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from sqlalchemy import text
 
-from tasks.database import engine_for
 from tonghop.collecting import (
     Outcome,
     ReceivedFile,
@@ -22,10 +21,10 @@ from tonghop.collecting import (
     outcome_of,
     read_forms,
 )
-from tonghop.periods import Period
+from tonghop.periods import Period, PeriodError
 from tonghop.reading import FormRead
 from tonghop.registry import Unit, active_units, codes_with_active_children
-from tonghop.storage import execute_many, load_sql
+from tonghop.storage import execute_many, load_sql, transaction
 from tonghop.validation import SubmissionInput, ValidationContext, validate_submissions
 
 
@@ -35,8 +34,11 @@ def archive_new_files(
 ) -> list[ReceivedFile]:
     """Copy every file not seen before into the archive and return what was received."""
     logger = get_run_logger()
-    with engine_for(database_url).connect() as connection:
+    with transaction(database_url) as connection:
         known = {tuple(row) for row in connection.execute(text(load_sql("select_known_files")))}
+    # Copies a killed run left half-written are never recorded; they go before anything else.
+    for partial in archive.glob("*/.*.partial"):
+        partial.unlink(missing_ok=True)
     candidates, unsafe = inbox_files(inbox)
     for folder in unsafe:
         logger.warning("Bỏ qua thư mục «%s»: tên không phải mã đơn vị hợp lệ.", folder.name)
@@ -66,42 +68,74 @@ def read_submissions(workspace: Path, received: list[ReceivedFile], workers: int
     return forms
 
 
+@task(name="collected-periods", retries=3, retry_delay_seconds=5, cache_policy=NO_CACHE)
+def collected_periods(database_url: str) -> set[str]:
+    """Periods the database already holds submissions or publications for."""
+    with transaction(database_url) as connection:
+        return {row[0] for row in connection.execute(text(load_sql("select_collected_periods")))}
+
+
+def _target_period(form: FormRead, period: Period, known_periods: set[str]) -> str:
+    """The period a file is recorded under: its own, when that is a period already collected
+    (a correction sent after the run moved on); else the period being collected, where F5
+    rejects a wrong one."""
+    try:
+        declared = str(Period.parse(form.period or ""))
+    except PeriodError:
+        return str(period)
+    return declared if declared in known_periods else str(period)
+
+
 @task(name="validate-submissions", cache_policy=NO_CACHE)
 def validate_batch(
     period: Period,
     units: list[Unit],
     received: list[ReceivedFile],
     forms: list[FormRead],
+    known_periods: set[str],
     timezone: str,
 ) -> list[Outcome]:
-    """Run every rule over the whole batch in one validation and decide each submission."""
-    context = ValidationContext(
-        period=str(period),
-        active_unit_codes=frozenset(unit.code for unit in active_units(units, period.last_day)),
-        units_with_children=frozenset(codes_with_active_children(units, period.last_day)),
-    )
-    readable = [
-        SubmissionInput(item.submission_id, item.unit_code, form)
-        for item, form in zip(received, forms, strict=True)
-        if not form.problems
+    """Run every rule over the batch — one validation per period the files belong to — and
+    decide each submission."""
+    targets = [
+        str(period) if form.problems else _target_period(form, period, known_periods)
+        for form in forms
     ]
-    found = validate_submissions(readable, context)
+    found: dict[str, list] = {}
+    for target in sorted(set(targets)):
+        target_period = Period.parse(target)
+        context = ValidationContext(
+            period=target,
+            active_unit_codes=frozenset(
+                unit.code for unit in active_units(units, target_period.last_day)
+            ),
+            units_with_children=frozenset(
+                codes_with_active_children(units, target_period.last_day)
+            ),
+        )
+        readable = [
+            SubmissionInput(item.submission_id, item.unit_code, form)
+            for item, form, chosen in zip(received, forms, targets, strict=True)
+            if chosen == target and not form.problems
+        ]
+        found |= validate_submissions(readable, context)
     processed_at = datetime.now(ZoneInfo(timezone)).replace(tzinfo=None)
     outcomes = [
-        outcome_of(
-            item, form, form.problems or found[item.submission_id], str(period), processed_at
-        )
-        for item, form in zip(received, forms, strict=True)
+        outcome_of(item, form, form.problems or found[item.submission_id], target, processed_at)
+        for item, form, target in zip(received, forms, targets, strict=True)
     ]
+    logger = get_run_logger()
     rejected = sum(outcome.submission["outcome"] == "rejected" for outcome in outcomes)
-    get_run_logger().info("Đã kiểm tra %d báo cáo: %d bị trả lại.", len(outcomes), rejected)
+    logger.info("Đã kiểm tra %d báo cáo: %d bị trả lại.", len(outcomes), rejected)
+    for other in sorted(set(targets) - {str(period)}):
+        logger.info("%d báo cáo gửi bổ sung cho kỳ %s.", targets.count(other), other)
     return outcomes
 
 
 @task(name="store-submissions", retries=3, retry_delay_seconds=5, cache_policy=NO_CACHE)
 def store_outcomes(database_url: str, outcomes: list[Outcome], batch_rows: int) -> int:
     """Insert the batch's submissions, values and problems in one transaction."""
-    with engine_for(database_url).begin() as connection:
+    with transaction(database_url) as connection:
         execute_many(
             connection,
             "insert_submission",

@@ -1,54 +1,72 @@
-"""Prefect tasks that consolidate a period in the database and gather what publishing needs."""
+"""Prefect tasks that consolidate a period into its current or next published version, gather
+what publishing needs, and record a version as published once its files are written."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-import pandas as pd
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from tasks.database import engine_for
-from tonghop.aggregation import consolidate, period_parameters, sector_totals
+from tonghop.aggregation import consolidated_values, period_parameters, sector_totals
 from tonghop.periods import Period
 from tonghop.publishing import Consolidation
-from tonghop.storage import select_frame
+from tonghop.storage import select_frame, transaction
+from tonghop.versions import (
+    Version,
+    changes_since_previous,
+    mark_published,
+    store_version,
+    version_status,
+    version_values,
+)
+
+
+def _now(timezone: str) -> datetime:
+    return datetime.now(ZoneInfo(timezone)).replace(tzinfo=None)
 
 
 @task(name="consolidate-period", retries=3, retry_delay_seconds=5, cache_policy=NO_CACHE)
-def consolidate_period(database_url: str, period: Period, deadline_days: int) -> int:
-    """Aggregate the period up the hierarchy and store it, replacing the old result atomically."""
-    with engine_for(database_url).begin() as connection:
-        rows = consolidate(connection, period, deadline_days)
-    get_run_logger().info("Đã tổng hợp %d số liệu cho kỳ %s.", rows, period)
-    return rows
+def consolidate_period(
+    database_url: str, period: Period, deadline_days: int, timezone: str
+) -> Version:
+    """Aggregate the period up the hierarchy; keep the version if nothing changed, else store
+    the next one — in one transaction."""
+    with transaction(database_url) as connection:
+        values = consolidated_values(connection, period, deadline_days)
+        status = select_frame(
+            connection, "select_status", **period_parameters(period, deadline_days)
+        )
+        version = store_version(connection, period, values, status, _now(timezone))
+    logger = get_run_logger()
+    if version.is_new:
+        logger.info("Kỳ %s: phiên bản %d với %d số liệu.", period, version.number, len(values))
+    else:
+        logger.info("Kỳ %s: không có gì thay đổi so với phiên bản %d.", period, version.number)
+    return version
 
 
 @task(name="gather-consolidation", retries=3, retry_delay_seconds=5, cache_policy=NO_CACHE)
-def gather_consolidation(
-    database_url: str, period: Period, deadline_days: int, timezone: str
-) -> Consolidation:
-    """Read the stored consolidation, progress and problems of the period in one snapshot."""
+def gather_consolidation(database_url: str, version: Version, deadline_days: int) -> Consolidation:
+    """Read one version's figures and statuses, what it changed, and the problems to report."""
+    period = Period.parse(version.period)
     parameters = period_parameters(period, deadline_days)
-    with engine_for(database_url).begin() as connection:
+    with transaction(database_url) as connection:
         units = select_frame(connection, "select_units")
-        values = select_frame(connection, "select_consolidated", period=str(period))
-        sectors = sector_totals(connection, period)
-        status = select_frame(
-            connection, "select_status", parse_dates=["received_at"], **parameters
-        )
+        values = version_values(connection, period, version.number)
+        status = version_status(connection, period, version.number)
+        sectors = sector_totals(connection, period, version.number)
         problems = select_frame(
             connection, "select_latest_problems", parse_dates=["received_at"], period=str(period)
         )
         texts = select_frame(connection, "select_own_texts", **parameters)
+        changes = changes_since_previous(connection, version)
     active = units["code"].isin(status["unit_code"])
-    # SQLite answers 1/0 and PostgreSQL may too; None means the unit has nothing accepted
-    status["on_time"] = [None if pd.isna(flag) else bool(flag) for flag in status["on_time"]]
     own_texts = texts[texts["ancestor_code"] == texts["unit_code"]]
     return Consolidation(
         period=period,
-        generated_at=datetime.now(ZoneInfo(timezone)).replace(tzinfo=None),
+        generated_at=version.created_at,
         deadline=period.deadline(deadline_days),
         units=units[active].reset_index(drop=True),
         values=values,
@@ -56,4 +74,15 @@ def gather_consolidation(
         status=status,
         problems=problems,
         texts=own_texts[["unit_code", "indicator_code", "text"]].reset_index(drop=True),
+        version=version.number,
+        changes=changes,
     )
+
+
+@task(name="mark-published", retries=3, retry_delay_seconds=5, cache_policy=NO_CACHE)
+def mark_version_published(database_url: str, version: Version, timezone: str) -> None:
+    """Record that every file of the version is in place."""
+    if version.published_at is not None:
+        return
+    with transaction(database_url) as connection:
+        mark_published(connection, version, _now(timezone))

@@ -1,17 +1,16 @@
-"""The database engine a worker process shares between its tasks, one per URL."""
+"""The check every flow that writes runs first, with retries, so that an unreachable database
+fails the run with a clear message before anything starts."""
 
 from __future__ import annotations
 
-from functools import cache
+from prefect import task
+from prefect.cache_policies import NO_CACHE
 
-from sqlalchemy import Engine
-
-from tonghop.storage import create_schema, make_engine
+from tonghop.storage import engine_for, transaction  # noqa: F401  (engine_for: until callers move to tonghop.storage)
 
 
-@cache
-def engine_for(url: str) -> Engine:
-    """An engine with the schema in place, made once per process and URL."""
-    engine = make_engine(url)
-    create_schema(engine)
-    return engine
+@task(name="check-database", cache_policy=NO_CACHE)
+def check_database(database_url: str) -> None:
+    """Reach the database and put the schema in place; retried as the flow's settings say."""
+    with transaction(database_url):
+        pass

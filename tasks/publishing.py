@@ -16,11 +16,15 @@ RATE_CODES = {rate.code for rate in RATES}
 
 
 @task(name="publish-outputs", retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
-def publish_outputs(consolidation: Consolidation, out_dir: Path) -> PublishedFiles:
-    """Write the workbook, the CSVs and the feedback workbooks, each atomically."""
-    files = publish(consolidation, out_dir)
+def publish_outputs(consolidation: Consolidation, out_dir: Path, rewrite: bool) -> PublishedFiles:
+    """Write the version's workbook and CSVs (unless already published) and the feedback
+    workbooks, each atomically."""
+    files = publish(consolidation, out_dir, rewrite=rewrite)
     get_run_logger().info(
-        "Đã công bố %s và %d tệp phản hồi.", files.workbook.name, len(files.feedback)
+        "Phiên bản %d: %s; %d tệp phản hồi.",
+        files.version,
+        files.workbook.name,
+        len(files.feedback),
     )
     return files
 
@@ -77,6 +81,18 @@ def create_run_artifacts(consolidation: Consolidation, files: PublishedFiles) ->
             if problem.severity == "error":
                 lines.append(f"- **{problem.rule}**: {problem.message}")
         lines.append("")
+    changes = consolidation.changes
+    if changes is not None:
+        create_markdown_artifact(
+            key=f"thay-doi-{key}",
+            markdown=(
+                f"# Phiên bản {consolidation.version} — {period.label_vi}\n\n"
+                f"So với phiên bản {changes.previous}: {len(changes.units)} đơn vị thay đổi báo "
+                f"cáo được tính, {len(changes.values)} số liệu tổng hợp thay đổi. Chi tiết ở "
+                f"trang «Những thay đổi» của {files.workbook.name}."
+            ),
+            description="Những thay đổi so với phiên bản trước",
+        )
     create_markdown_artifact(
         key=f"don-vi-bi-tra-lai-{key}",
         markdown="\n".join(lines),

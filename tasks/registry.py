@@ -7,9 +7,8 @@ from pathlib import Path
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from tasks.database import engine_for
 from tonghop.registry import RegistryProblem, Unit, read_registry
-from tonghop.storage import load_units, replace_registry
+from tonghop.storage import load_units, replace_registry, transaction
 
 
 @task(name="read-registry", cache_policy=NO_CACHE)
@@ -21,7 +20,7 @@ def read_registry_file(path: Path) -> tuple[list[Unit], list[RegistryProblem]]:
 @task(name="store-registry", retries=3, retry_delay_seconds=5, cache_policy=NO_CACHE)
 def store_registry(database_url: str, units: list[Unit]) -> int:
     """Replace the stored registry and its closure table in one transaction."""
-    with engine_for(database_url).begin() as connection:
+    with transaction(database_url) as connection:
         replace_registry(connection, units)
     return len(units)
 
@@ -29,5 +28,5 @@ def store_registry(database_url: str, units: list[Unit]) -> int:
 @task(name="load-registry", retries=3, retry_delay_seconds=5, cache_policy=NO_CACHE)
 def load_registry(database_url: str) -> list[Unit]:
     """The stored registry in hierarchy order."""
-    with engine_for(database_url).connect() as connection:
+    with transaction(database_url) as connection:
         return load_units(connection)

@@ -7,13 +7,19 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-import pandas as pd
 import pytest
 
-from tonghop.aggregation import consolidate, sector_totals
+from tonghop.aggregation import consolidated_values, period_parameters, sector_totals
 from tonghop.periods import Period
 from tonghop.registry import Unit
-from tonghop.storage import create_schema, execute_many, make_engine, replace_registry, select_frame
+from tonghop.storage import (
+    create_schema,
+    execute_many,
+    make_engine,
+    replace_registry,
+    select_frame,
+)
+from tonghop.versions import store_version
 
 PERIOD = Period(2025, 3)  # deadline 10/10/2025 with the default 10 days
 
@@ -128,15 +134,18 @@ def consolidated(database_url: str) -> dict[tuple[str, str], object]:
             {"members": 20, "members_attended": 20, "limitations": "Hạn chế B"},
         )
         submit(connection, "CS1", on_time, "accepted", {"essays": 5})
-        consolidate(connection, PERIOD, deadline_days=10)
-        # running it again replaces, never adds
-        consolidate(connection, PERIOD, deadline_days=10)
-        frame = select_frame(connection, "select_consolidated", period=str(PERIOD))
-        sectors = sector_totals(connection, PERIOD)
+        rows = consolidated_values(connection, PERIOD, deadline_days=10)
+        status = select_frame(
+            connection, "select_status", **period_parameters(PERIOD, deadline_days=10)
+        )
+        version = store_version(connection, PERIOD, rows, status, datetime(2025, 10, 11))
+        sectors = sector_totals(connection, PERIOD, version.number)
     engine.dispose()
-    result = {
-        (row.unit_code, row.indicator_code): (row.text if pd.notna(row.text) else row.number)
-        for row in frame.itertuples()
+    keys = [(row["unit_code"], row["indicator_code"]) for row in rows]
+    assert len(keys) == len(set(keys)), "one row per unit and figure"
+    result: dict = {
+        key: (row["text_value"] if row["text_value"] is not None else row["number"])
+        for key, row in zip(keys, rows, strict=True)
     }
     result["sectors"] = {
         (row.sector, row.indicator_code): row.number for row in sectors.itertuples()

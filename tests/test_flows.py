@@ -14,10 +14,10 @@ from flows.consolidate import consolidate
 from flows.import_registry import import_registry
 from flows.issue_forms import issue_forms
 from flows.quarterly_report import quarterly_report
-from tasks.database import engine_for
 from tests.test_demo import _small_registry
 from tonghop.demo import write_demo_workspace
 from tonghop.periods import Period
+from tonghop.storage import engine_for
 
 PERIOD = Period(2025, 3)
 

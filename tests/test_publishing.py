@@ -454,10 +454,10 @@ def test_no_cell_anywhere_holds_a_formula(published):
 
 def test_headers_are_frozen_and_styled_for_reading_and_printing(workbook):
     expected = {
-        "Tổng hợp theo cấp": "D7",
-        "Tổ chức cơ sở đảng": "D7",
-        "Theo loại hình": "B7",
-        "Ý kiến đơn vị": "C7",
+        "Tổng hợp theo cấp": "D8",
+        "Tổ chức cơ sở đảng": "D8",
+        "Theo loại hình": "B8",
+        "Ý kiến đơn vị": "C8",
     }
     for title, pane in expected.items():
         assert workbook[title].freeze_panes == pane

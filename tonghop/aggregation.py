@@ -1,5 +1,5 @@
 """Aggregation up the hierarchy (SPEC §6): the sums run in the database over the closure table;
-this module adds the rates, joins the subtree texts and stores the period's consolidation."""
+this module adds the rates and joins the subtree texts (storing them is `tonghop.versions`)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from datetime import datetime, time, timedelta
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from tonghop.catalogue import RATES, Rate, load_catalogue
 from tonghop.periods import Period
-from tonghop.storage import execute_many, load_sql, select_frame
+from tonghop.storage import select_frame
 
 REPORTING_COLUMNS = (
     "expected_units",
@@ -74,8 +74,11 @@ def subtree_texts(own_texts: pd.DataFrame) -> pd.DataFrame:
     return joined.reset_index().rename(columns={"ancestor_code": "unit_code", "line": "text"})
 
 
-def consolidate(connection: Connection, period: Period, deadline_days: int) -> int:
-    """Compute the period's consolidation and store it in place of the old one; return rows."""
+def consolidated_values(
+    connection: Connection, period: Period, deadline_days: int
+) -> list[dict[str, object]]:
+    """The period's consolidation: one row (unit_code, indicator_code, number, text_value) per
+    unit and figure, numbers and rates first, then the subtree texts."""
     parameters = period_parameters(period, deadline_days)
     totals = select_frame(connection, "select_subtree_totals", **parameters)
     reporting = select_frame(connection, "select_subtree_reporting", **parameters)
@@ -95,19 +98,12 @@ def consolidate(connection: Connection, period: Period, deadline_days: int) -> i
     )
     wide = add_rates(wide)
     numbers = wide.rename_axis(index="unit_code", columns="indicator_code").stack().dropna()
-    rows = [
-        {
-            "period": str(period),
-            "unit_code": unit,
-            "indicator_code": code,
-            "number": float(value),
-            "text_value": None,
-        }
+    rows: list[dict[str, object]] = [
+        {"unit_code": unit, "indicator_code": code, "number": float(value), "text_value": None}
         for (unit, code), value in numbers.items()
     ]
     rows += [
         {
-            "period": str(period),
             "unit_code": row.unit_code,
             "indicator_code": row.indicator_code,
             "number": None,
@@ -115,15 +111,18 @@ def consolidate(connection: Connection, period: Period, deadline_days: int) -> i
         }
         for row in subtree_texts(own_texts).itertuples()
     ]
-    connection.execute(text(load_sql("delete_consolidated")), {"period": str(period)})
-    execute_many(connection, "insert_consolidated", rows)
-    return len(rows)
+    return rows
 
 
-def sector_totals(connection: Connection, period: Period) -> pd.DataFrame:
-    """Grassroots organisations by sector with their rates: sector, indicator_code, number."""
+def sector_totals(connection: Connection, period: Period, version: int) -> pd.DataFrame:
+    """Grassroots organisations by sector with their rates, from one published version of the
+    period: sector, indicator_code, number."""
     totals = select_frame(
-        connection, "select_sector_totals", period=str(period), last_day=period.last_day
+        connection,
+        "select_sector_totals",
+        period=str(period),
+        version=version,
+        last_day=period.last_day,
     )
     if totals.empty:
         return pd.DataFrame(columns=["sector", "indicator_code", "number"])

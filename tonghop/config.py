@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
+from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # No network here and nothing to report home: set before prefect or great_expectations import.
@@ -36,6 +38,23 @@ class Settings(BaseSettings):
     read_workers: int = 0
     # Rows per bulk insert statement batch.
     insert_batch_rows: int = 50_000
+    # Reminder e-mails: the name of a saved Prefect EmailServerCredentials block wins over smtp_*.
+    email_block: str | None = None
+    smtp_host: str | None = None
+    # None: the usual port of the security chosen (465 SSL, 587 STARTTLS, 25 INSECURE).
+    smtp_port: int | None = None
+    smtp_security: Literal["SSL", "STARTTLS", "INSECURE"] = "STARTTLS"
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    mail_from: str = "tonghop@localhost"
+    # Each reminder is tried this many times, this far apart, before it is reported as not sent.
+    send_attempts: int = 3
+    send_retry_seconds: float = 5
+    # How long a run waits for another run on the same database before refusing.
+    lock_wait_seconds: float = 120
+    # Attempts to reach the database before a run fails, and the pause between them.
+    database_retries: int = 3
+    database_retry_seconds: float = 5
 
     @property
     def inbox(self) -> Path:

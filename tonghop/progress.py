@@ -8,24 +8,36 @@ from dataclasses import dataclass
 from tonghop.aggregation import period_parameters
 from tonghop.formatting import format_count, format_percent
 from tonghop.periods import Period
-from tonghop.storage import create_schema, make_engine, select_frame
+from tonghop.storage import select_frame, transaction
+from tonghop.versions import latest_version, version_values
+
+SITUATION_LABELS_VI = {"missing": "Chưa nộp", "rejected": "Bị trả lại", "late": "Nộp quá hạn"}
+
+
+@dataclass(frozen=True)
+class Outstanding:
+    """A unit still missing, rejected, or accepted only after the deadline."""
+
+    code: str
+    name: str
+    situation: str  # missing | rejected | late
 
 
 @dataclass(frozen=True)
 class ParentProgress:
     """How the units directly under one parent stand."""
 
+    parent_code: str
     parent_name: str
     counts: tuple[int, int, int, int, int]  # expected, accepted, rejected, missing, late
+    outstanding: tuple[Outstanding, ...] = ()
 
 
 def progress_by_parent(
     database_url: str, period: Period, deadline_days: int
 ) -> list[ParentProgress]:
     """One line per parent unit, in hierarchy order, over its direct children's status."""
-    engine = make_engine(database_url)
-    create_schema(engine)
-    with engine.connect() as connection:
+    with transaction(database_url) as connection:
         units = select_frame(connection, "select_units").set_index("code")
         status = select_frame(
             connection, "select_status", **period_parameters(period, deadline_days)
@@ -37,8 +49,18 @@ def progress_by_parent(
         "parent_code", sort=False
     ):
         accepted = group["status"].isin(["accepted", "accepted_with_warnings"]).sum()
+        outstanding = [
+            Outstanding(
+                row.unit_code,
+                str(units["name"].get(row.unit_code, row.unit_code)),
+                "late" if row.on_time == 0 else row.status,
+            )
+            for row in group.itertuples()
+            if row.status in ("missing", "rejected") or row.on_time == 0
+        ]
         lines.append(
             ParentProgress(
+                parent_code=str(parent_code),
                 parent_name=str(units["name"].get(parent_code, parent_code)),
                 counts=(
                     len(group),
@@ -47,6 +69,7 @@ def progress_by_parent(
                     int((group["status"] == "missing").sum()),
                     int((group["on_time"] == 0).sum()),
                 ),
+                outstanding=tuple(outstanding),
             )
         )
     return lines
@@ -54,10 +77,12 @@ def progress_by_parent(
 
 def province_headline(database_url: str, period: Period) -> str:
     """A sentence with the province's key figures, in the register of the reports."""
-    engine = make_engine(database_url)
-    with engine.connect() as connection:
+    with transaction(database_url) as connection:
         units = select_frame(connection, "select_units")
-        values = select_frame(connection, "select_consolidated", period=str(period))
+        version = latest_version(connection, period)
+        if version is None:
+            return f"Kỳ {period} chưa được tổng hợp."
+        values = version_values(connection, period, version.number)
     root = units.loc[units["level"].idxmin()]
     figures = dict(
         values[values["unit_code"] == root["code"]][["indicator_code", "number"]].itertuples(

@@ -27,6 +27,7 @@ from tonghop.catalogue import RATES, REPORTING_FIGURES, SECTION_TITLES_VI, Indic
 from tonghop.formatting import format_count, format_date, format_datetime, format_percent, is_blank
 from tonghop.periods import Period
 from tonghop.registry import GRASSROOTS_KINDS, KIND_LABELS_VI, SECTOR_LABELS_VI, SECTORS
+from tonghop.versions import Changes, published_name
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 FEEDBACK_DIR = "phan-hoi"
@@ -47,6 +48,7 @@ SHEET_SECTORS = "Theo loại hình"
 SHEET_PROGRESS = "Tiến độ báo cáo"
 SHEET_PROBLEMS = "Lỗi và cảnh báo"
 SHEET_TEXTS = "Ý kiến đơn vị"
+SHEET_CHANGES = "Những thay đổi"
 PRODUCT_TITLE_VI = (
     "TỔNG HỢP KẾT QUẢ NGHIÊN CỨU, HỌC TẬP, QUÁN TRIỆT VÀ TUYÊN TRUYỀN CÁC NGHỊ QUYẾT CỦA ĐẢNG"
 )
@@ -93,6 +95,9 @@ class Consolidation:
     problems: pd.DataFrame
     # unit_code, indicator_code (highlights | limitations | proposals), text
     texts: pd.DataFrame
+    # which published version this is, and what it changed against the one before
+    version: int = 1
+    changes: Changes | None = None
 
 
 @dataclass
@@ -103,26 +108,42 @@ class PublishedFiles:
     consolidated_csv: Path
     status_csv: Path
     feedback: dict[str, Path]
+    version: int = 1
+    newly_published: bool = True  # False when the run changed nothing already published
 
 
 # --------------------------------------------------------------------------- entry points
 
 
-def publish(consolidation: Consolidation, out_dir: Path) -> PublishedFiles:
-    """Write every output of the period into `out_dir` (normally `published/<P>/`)."""
+def publish(consolidation: Consolidation, out_dir: Path, *, rewrite: bool = True) -> PublishedFiles:
+    """Write every output of the period's version into `out_dir` (normally `published/<P>/`).
+
+    The version's own files are written when `rewrite` is set or when one is missing; a version
+    already published is never written over. Feedback always tells each unit where it stands now.
+    """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     view = _View(consolidation)
-    period = str(consolidation.period)
-
-    workbook = out_dir / f"tong-hop-{period}.xlsx"
-    write_atomically(workbook, lambda path: _build_workbook(view).save(path))
-    consolidated_csv = out_dir / f"consolidated-{period}.csv"
-    write_atomically(consolidated_csv, lambda path: _write_consolidated_csv(view, path))
-    status_csv = out_dir / f"status-{period}.csv"
-    write_atomically(status_csv, lambda path: _write_status_csv(view, path))
+    period, version = consolidation.period, consolidation.version
+    outputs = {
+        published_name("tong-hop", period, version, ".xlsx"): (
+            lambda path: _build_workbook(view).save(path)
+        ),
+        published_name("consolidated", period, version, ".csv"): (
+            lambda path: _write_consolidated_csv(view, path)
+        ),
+        published_name("status", period, version, ".csv"): (
+            lambda path: _write_status_csv(view, path)
+        ),
+    }
+    paths = []
+    for name, write in outputs.items():
+        path = out_dir / name
+        if rewrite or not path.exists():
+            write_atomically(path, write)
+        paths.append(path)
     feedback = _publish_feedback(view, out_dir / FEEDBACK_DIR)
-    return PublishedFiles(workbook, consolidated_csv, status_csv, feedback)
+    return PublishedFiles(*paths, feedback=feedback, version=version)
 
 
 def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
@@ -288,7 +309,8 @@ def _title_block(ws: Worksheet, view: _View, title: str) -> int:
             f" — Hạn nộp báo cáo: {format_date(view.source.deadline)}"
         ),
     )
-    return 6
+    ws.cell(row=5, column=1, value=_version_line(view.source))
+    return 7
 
 
 def _header(ws: Worksheet, row: int, headers: Iterable[str], start: int = 1) -> None:
@@ -368,6 +390,10 @@ def _build_workbook(view: _View) -> Workbook:
     _sheet_progress(workbook.create_sheet(SHEET_PROGRESS), view)
     _sheet_problems(workbook.create_sheet(SHEET_PROBLEMS), view)
     _sheet_texts(workbook.create_sheet(SHEET_TEXTS), view)
+    if view.source.changes is not None:
+        changes = workbook.create_sheet(SHEET_CHANGES, 0)
+        _sheet_changes(changes, view, view.source.changes)
+        workbook.active = 0
     return workbook
 
 
@@ -533,6 +559,7 @@ def _sheet_progress(ws: Worksheet, view: _View) -> None:
             f" — Số liệu tính đến: {format_datetime(view.source.generated_at)}"
         ),
     )
+    ws.cell(row=5, column=1, value=_version_line(view.source))
     statuses = [row["status"] for row in view.status]
     expected = len(statuses)
     accepted = sum(s in ("accepted", "accepted_with_warnings") for s in statuses)
@@ -546,8 +573,8 @@ def _sheet_progress(ws: Worksheet, view: _View) -> None:
         f"Nộp quá hạn: {format_count(sum(row['on_time'] is False for row in view.status))}",
     ]
     for offset, line in enumerate(summary):
-        ws.cell(row=6 + offset, column=2, value=line)
-    top = 6 + len(summary) + 1
+        ws.cell(row=7 + offset, column=2, value=line)
+    top = 7 + len(summary) + 1
     headers = [
         "STT",
         "Mã đơn vị",
@@ -640,6 +667,154 @@ def _sheet_texts(ws: Worksheet, view: _View) -> None:
     if not view.texts:
         ws.cell(row=row, column=2, value="Không có ý kiến của đơn vị.")
     _finish(ws, top, [12, 32, 24, 100], freeze_column=3)
+
+
+def _version_line(consolidation: Consolidation) -> str:
+    changes = consolidation.changes
+    if changes is None:
+        return f"Phiên bản: {consolidation.version}"
+    replaced = f"thay thế phiên bản {changes.previous}"
+    if changes.previous_published_at is not None:
+        replaced += f" công bố lúc {format_datetime(changes.previous_published_at)}"
+    return (
+        f"Phiên bản: {consolidation.version} — {replaced}; các thay đổi xem ở trang "
+        f"«{SHEET_CHANGES}»."
+    )
+
+
+def _figure_order() -> dict[str, int]:
+    """Counts and flags in catalogue order, then reporting figures, rates and texts."""
+    codes = [indicator.code for indicator in catalogue.load_catalogue() if indicator.kind != "text"]
+    codes += list(REPORTING_FIGURES) + [rate.code for rate in RATES] + list(TEXT_CODES)
+    return {code: index for index, code in enumerate(codes)}
+
+
+def _sheet_changes(ws: Worksheet, view: _View, changes: Changes) -> None:
+    """Which units' reports changed, and every figure that moved, at every level."""
+    top = _title_block(ws, view, f"Những thay đổi so với phiên bản {changes.previous} đã công bố")
+    row = top
+    ws.cell(row=row, column=1, value="1. Đơn vị có báo cáo được tính thay đổi").font = _BOLD
+    row += 1
+    unit_headers = [
+        "STT",
+        "Mã đơn vị",
+        "Tên đơn vị",
+        "Trực thuộc",
+        "Tình trạng trước",
+        "Tình trạng nay",
+        "Báo cáo được tính trước",
+        "Báo cáo được tính nay",
+    ]
+    _header(ws, row, unit_headers)
+    header_row = row
+    row += 1
+    units = sorted(
+        changes.units.to_dict("records"), key=lambda entry: view._rank(entry["unit_code"])
+    )
+    for number, entry in enumerate(units, start=1):
+        entry = {key: _clean(value) for key, value in entry.items()}
+        unit = view.by_code.get(entry["unit_code"], {})
+        _put(ws, row, 1, number, "count")
+        _put(ws, row, 2, entry["unit_code"])
+        _put(ws, row, 3, unit.get("name"), "wrap")
+        _put(ws, row, 4, view.name(unit.get("parent_code")), "wrap")
+        _put(ws, row, 5, STATUS_LABELS_VI.get(entry["old_status"], entry["old_status"]))
+        _put(ws, row, 6, STATUS_LABELS_VI.get(entry["new_status"], entry["new_status"]))
+        _put(ws, row, 7, _counted_file(entry["old_file_name"], entry["old_received_at"]), "wrap")
+        _put(ws, row, 8, _counted_file(entry["new_file_name"], entry["new_received_at"]), "wrap")
+        row += 1
+    if not units:
+        ws.cell(row=row, column=2, value="Không có đơn vị nào thay đổi báo cáo được tính.")
+        row += 1
+
+    row += 1
+    ws.cell(row=row, column=1, value="2. Số liệu tổng hợp thay đổi").font = _BOLD
+    row += 1
+    _header(
+        ws,
+        row,
+        [
+            "STT",
+            "Mã đơn vị",
+            "Tên đơn vị",
+            "Loại tổ chức",
+            "Chỉ tiêu",
+            f"Phiên bản {changes.previous}",
+            f"Phiên bản {view.source.version}",
+            "Chênh lệch",
+        ],
+    )
+    row += 1
+    order = _figure_order()
+    figures = sorted(
+        changes.values.to_dict("records"),
+        key=lambda entry: (
+            view._rank(entry["unit_code"]),
+            order.get(entry["indicator_code"], len(order)),
+        ),
+    )
+    rate_codes = {rate.code for rate in RATES}
+    for number, entry in enumerate(figures, start=1):
+        entry = {key: _clean(value) for key, value in entry.items()}
+        code = entry["indicator_code"]
+        unit = view.by_code.get(entry["unit_code"], {})
+        _put(ws, row, 1, number, "count")
+        _put(ws, row, 2, entry["unit_code"])
+        _put(ws, row, 3, unit.get("name"), "wrap")
+        _put(ws, row, 4, KIND_LABELS_VI.get(unit.get("kind"), unit.get("kind")))
+        _put(ws, row, 5, catalogue.label_vi(code), "wrap")
+        if code in TEXT_CODES:
+            _put(ws, row, 6, _excerpt(entry["old_text"]), "wrap")
+            _put(ws, row, 7, _excerpt(entry["new_text"]), "wrap")
+            _put(ws, row, 8, "Nội dung thay đổi")
+        else:
+            kind = "rate" if code in rate_codes else "count"
+            old, new = entry["old_number"], entry["new_number"]
+            _put(
+                ws,
+                row,
+                6,
+                old if old is not None else "(trống)",
+                kind if old is not None else "text",
+            )
+            _put(
+                ws,
+                row,
+                7,
+                new if new is not None else "(trống)",
+                kind if new is not None else "text",
+            )
+            if old is not None and new is not None and kind == "count":
+                difference = new - old
+                sign = "+" if difference > 0 else "−" if difference < 0 else ""
+                _put(ws, row, 8, f"{sign}{format_count(abs(difference))}").alignment = _RIGHT
+            elif old is not None and new is not None:
+                _put(ws, row, 8, _points(new - old))
+            else:
+                _put(ws, row, 8, None)
+        row += 1
+    if not figures:
+        ws.cell(row=row, column=2, value="Không có số liệu nào thay đổi.")
+    _finish(ws, header_row, [6, 12, 36, 30, 40, 22, 22, 14], freeze_column=4)
+
+
+def _counted_file(name: object, received_at: object) -> str | None:
+    if is_blank(name):
+        return "Chưa có"
+    return f"{name} (nhận lúc {format_datetime(received_at)})"
+
+
+def _excerpt(text: object, limit: int = 500) -> str | None:
+    if is_blank(text):
+        return "(trống)"
+    text = str(text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _points(difference: float) -> str:
+    """A change of rate in percentage points, Vietnamese style: `+2,5 điểm %`."""
+    shown = format_percent(abs(difference)).rstrip("%")
+    return f"{'+' if difference >= 0 else '−'}{shown} điểm %"
 
 
 # --------------------------------------------------------------------------- the CSVs

@@ -3,7 +3,8 @@ the SQL files in `sql/` (SQLite inside the workspace by default, PostgreSQL in p
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -11,7 +12,9 @@ from typing import Any
 
 import pandas as pd
 from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.exc import DBAPIError
 
+from tonghop.errors import DatabaseUnavailable
 from tonghop.registry import Unit, closure_rows, hierarchy_positions, levels
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
@@ -49,6 +52,41 @@ def create_schema(engine: Engine) -> None:
     with engine.begin() as connection:
         for statement in statements("create_schema"):
             connection.execute(text(statement))
+
+
+@cache
+def _engine(url: str) -> Engine:
+    engine = make_engine(url)
+    create_schema(engine)
+    return engine
+
+
+def engine_for(url: str) -> Engine:
+    """An engine with the schema in place, made once per process and URL."""
+    try:
+        return _engine(url)
+    except DBAPIError as error:
+        raise DatabaseUnavailable(url, error) from error
+
+
+@contextmanager
+def transaction(url: str) -> Iterator[Connection]:
+    """A connection in a transaction, committed on success and rolled back on any failure; a
+    database that cannot be reached raises `DatabaseUnavailable`."""
+    engine = engine_for(url)
+    try:
+        connection = engine.connect()
+    except DBAPIError as error:
+        raise DatabaseUnavailable(url, error) from error
+    try:
+        with connection.begin():
+            yield connection
+    except DBAPIError as error:
+        if error.connection_invalidated:
+            raise DatabaseUnavailable(url, error) from error
+        raise
+    finally:
+        connection.close()
 
 
 def execute_many(

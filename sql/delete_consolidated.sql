@@ -1,1 +1,0 @@
-delete from consolidated where period = :period

@@ -1,0 +1,13 @@
+select
+    published_status.unit_code,
+    published_status.status,
+    published_status.on_time,
+    published_status.submission_id,
+    published_status.received_at,
+    published_status.file_name,
+    published_status.errors,
+    published_status.warnings
+from published_status
+inner join unit on unit.code = published_status.unit_code
+where published_status.period = :period and published_status.version = :version
+order by unit.position

@@ -1,0 +1,130 @@
+"""One run at a time per database: collection, consolidation and registry import hold the run
+lock, so that two runs never interleave. PostgreSQL gives a session advisory lock and SQLite a
+lock on a file beside the database; the operating system or the server releases either when the
+holder dies, so a killed run never blocks the next one."""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import NullPool
+
+from tonghop.errors import DatabaseUnavailable, RunInProgress
+from tonghop.storage import load_sql
+
+# Locks this process holds, by key: a flow holding the lock may call another that takes it.
+_held: dict[str, int] = {}
+_guard = threading.Lock()
+
+
+def lock_key(database_url: str) -> int:
+    """The advisory lock number of a database (a signed 64-bit integer)."""
+    digest = hashlib.sha256(f"tonghop-run|{database_url}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+@contextmanager
+def run_lock(
+    database_url: str,
+    wait_seconds: float,
+    on_wait: Callable[[], None] | None = None,
+    poll_seconds: float = 0.5,
+) -> Iterator[None]:
+    """Hold the database's run lock, waiting up to `wait_seconds` for another run to end, then
+    refusing with `RunInProgress`; `on_wait` is called once when the wait begins."""
+    with _guard:
+        if _held.get(database_url):
+            _held[database_url] += 1
+            reentered = True
+        else:
+            reentered = False
+    if reentered:
+        try:
+            yield
+        finally:
+            with _guard:
+                _held[database_url] -= 1
+        return
+
+    try_lock, release = _lock_functions(database_url)
+    started = time.monotonic()
+    waited = False
+    try:
+        while not try_lock():
+            elapsed = time.monotonic() - started
+            if elapsed >= wait_seconds:
+                raise RunInProgress(elapsed)
+            if not waited and on_wait is not None:
+                on_wait()
+            waited = True
+            time.sleep(min(poll_seconds, max(0.0, wait_seconds - elapsed)))
+        with _guard:
+            _held[database_url] = 1
+        try:
+            yield
+        finally:
+            with _guard:
+                _held.pop(database_url, None)
+    finally:
+        release()
+
+
+def _lock_functions(database_url: str) -> tuple[Callable[[], bool], Callable[[], None]]:
+    url = make_url(database_url)
+    if url.get_backend_name() == "postgresql":
+        return _advisory_lock(database_url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        return _file_lock(Path(f"{url.database}.run-lock"))
+    return (lambda: True), (lambda: None)
+
+
+def _advisory_lock(database_url: str) -> tuple[Callable[[], bool], Callable[[], None]]:
+    engine = create_engine(database_url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+    try:
+        connection = engine.connect()
+    except DBAPIError as error:
+        raise DatabaseUnavailable(database_url, error) from error
+    key = {"key": lock_key(database_url)}
+    held = False
+
+    def try_lock() -> bool:
+        nonlocal held
+        held = bool(connection.execute(text(load_sql("lock_run")), key).scalar())
+        return held
+
+    def release() -> None:
+        try:
+            if held:
+                connection.execute(text(load_sql("unlock_run")), key)
+        finally:
+            connection.close()
+            engine.dispose()
+
+    return try_lock, release
+
+
+def _file_lock(path: Path) -> tuple[Callable[[], bool], Callable[[], None]]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = path.open("a+")
+
+    def try_lock() -> bool:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+
+    def release() -> None:
+        # Closing the file releases the lock; the file itself stays, empty, for the next run.
+        handle.close()
+
+    return try_lock, release

@@ -1,0 +1,248 @@
+"""Published versions of a period: every publication is stored with a fingerprint of what it
+shows. A run that changes nothing keeps the current version; a run that changes a figure or a
+unit's status makes the next one, beside the old, never over it. Consecutive versions are
+compared for the "what changed" sheet."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection, text
+
+from tonghop.periods import Period
+from tonghop.storage import execute_many, load_sql, select_frame, statements
+
+STATUS_COLUMNS = (
+    "unit_code",
+    "status",
+    "on_time",
+    "submission_id",
+    "received_at",
+    "file_name",
+    "errors",
+    "warnings",
+)
+
+
+@dataclass(frozen=True)
+class Version:
+    """One version of a period's publication."""
+
+    period: str
+    number: int
+    fingerprint: str
+    created_at: datetime
+    published_at: datetime | None  # None until every file of the version is written
+    is_new: bool  # made by this run
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What a version changed against the one before it."""
+
+    previous: int
+    previous_published_at: datetime | None
+    # unit_code, indicator_code, old_number, new_number, old_text, new_text
+    values: pd.DataFrame
+    # unit_code, old_status, new_status, old_file_name, new_file_name, old_received_at,
+    # new_received_at
+    units: pd.DataFrame
+
+
+def published_name(stem: str, period: Period | str, version: int, suffix: str) -> str:
+    """`tong-hop-2026Q3.xlsx` for the first version, `tong-hop-2026Q3-v2.xlsx` after it."""
+    marker = "" if version == 1 else f"-v{version}"
+    return f"{stem}-{period}{marker}{suffix}"
+
+
+def _present(value: object) -> bool:
+    return value is not None and not (not isinstance(value, str) and pd.isna(value))
+
+
+def fingerprint(values: Sequence[Mapping[str, object]], status: pd.DataFrame) -> str:
+    """A checksum of everything a version shows: figures, texts and each unit's status."""
+    digest = hashlib.sha256()
+    for row in sorted(values, key=lambda row: (row["unit_code"], row["indicator_code"])):
+        number = row["number"]
+        # 12 significant digits: the same figures from SQLite and PostgreSQL hash alike.
+        shown = f"{float(number):.12g}" if _present(number) else ""
+        written = row["text_value"] if _present(row["text_value"]) else ""
+        digest.update(f"v|{row['unit_code']}|{row['indicator_code']}|{shown}|{written}\n".encode())
+    for row in status.sort_values("unit_code").itertuples():
+        on_time = "" if not _present(row.on_time) else str(int(row.on_time))
+        counted = row.submission_id if _present(row.submission_id) else ""
+        digest.update(
+            f"s|{row.unit_code}|{row.status}|{on_time}|{counted}|"
+            f"{int(row.errors or 0)}|{int(row.warnings or 0)}\n".encode()
+        )
+    return digest.hexdigest()
+
+
+def _moment(value: object) -> datetime | None:
+    if not _present(value):
+        return None
+    return pd.Timestamp(value).to_pydatetime()
+
+
+def latest_version(connection: Connection, period: Period) -> Version | None:
+    """The newest version of the period, published or not."""
+    frame = select_frame(
+        connection,
+        "select_latest_publication",
+        parse_dates=["created_at", "published_at"],
+        period=str(period),
+    )
+    if frame.empty:
+        return None
+    row = frame.iloc[0]
+    return Version(
+        period=str(period),
+        number=int(row["version"]),
+        fingerprint=str(row["fingerprint"]),
+        created_at=_moment(row["created_at"]),
+        published_at=_moment(row["published_at"]),
+        is_new=False,
+    )
+
+
+def store_version(
+    connection: Connection,
+    period: Period,
+    values: Sequence[Mapping[str, object]],
+    status: pd.DataFrame,
+    now: datetime,
+) -> Version:
+    """Keep the current version when nothing changed; else store the next one. A version never
+    completely published is replaced instead, so that published versions have no gaps."""
+    checksum = fingerprint(values, status)
+    latest = latest_version(connection, period)
+    if latest is not None and latest.fingerprint == checksum:
+        return latest
+    number = 1
+    if latest is not None and latest.published_at is None:
+        number = latest.number
+        for statement in statements("delete_publication_version"):
+            connection.execute(text(statement), {"period": str(period), "version": number})
+    elif latest is not None:
+        number = latest.number + 1
+    key = {"period": str(period), "version": number}
+    connection.execute(
+        text(load_sql("insert_publication")), {**key, "fingerprint": checksum, "created_at": now}
+    )
+    execute_many(connection, "insert_published_value", [{**key, **row} for row in values])
+    status_rows = [
+        {**key, **{column: _plain(row[column]) for column in STATUS_COLUMNS}}
+        for row in status.to_dict("records")
+    ]
+    execute_many(connection, "insert_published_status", status_rows)
+    return Version(str(period), number, checksum, now, None, True)
+
+
+def _plain(value: object) -> object:
+    """pandas' markers and numpy scalars → what a database driver takes."""
+    if not _present(value):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.to_pydatetime()
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def mark_published(connection: Connection, version: Version, at: datetime) -> None:
+    """Record that every file of the version is written."""
+    connection.execute(
+        text(load_sql("update_publication_published")),
+        {"period": version.period, "version": version.number, "published_at": at},
+    )
+
+
+def version_values(connection: Connection, period: Period, number: int) -> pd.DataFrame:
+    """unit_code, indicator_code, number, text of one version."""
+    return select_frame(connection, "select_published_values", period=str(period), version=number)
+
+
+def version_status(connection: Connection, period: Period, number: int) -> pd.DataFrame:
+    """The status of every expected unit in one version, in hierarchy order."""
+    status = select_frame(
+        connection,
+        "select_published_status",
+        parse_dates=["received_at"],
+        period=str(period),
+        version=number,
+    )
+    # SQLite answers 1/0 and PostgreSQL may too; None means the unit has nothing accepted.
+    status["on_time"] = [None if pd.isna(flag) else bool(flag) for flag in status["on_time"]]
+    return status
+
+
+def value_changes(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
+    """Every figure or text that differs between two versions' values."""
+    merged = old.merge(new, on=["unit_code", "indicator_code"], how="outer", suffixes=("_o", "_n"))
+    old_number = pd.to_numeric(merged["number_o"], errors="coerce").astype(float)
+    new_number = pd.to_numeric(merged["number_n"], errors="coerce").astype(float)
+    same_number = np.isclose(old_number, new_number, rtol=1e-9, atol=1e-12, equal_nan=True)
+    old_text = merged["text_o"].where(merged["text_o"].notna(), "")
+    new_text = merged["text_n"].where(merged["text_n"].notna(), "")
+    changed = merged[~same_number | (old_text != new_text)]
+    return pd.DataFrame(
+        {
+            "unit_code": changed["unit_code"],
+            "indicator_code": changed["indicator_code"],
+            "old_number": old_number[changed.index],
+            "new_number": new_number[changed.index],
+            "old_text": changed["text_o"].where(changed["text_o"].notna(), None),
+            "new_text": changed["text_n"].where(changed["text_n"].notna(), None),
+        }
+    ).reset_index(drop=True)
+
+
+def unit_changes(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
+    """Units whose counted report or status differs between two versions."""
+    columns = ["unit_code", "status", "submission_id", "file_name", "received_at"]
+    merged = old[columns].merge(new[columns], on="unit_code", how="outer", suffixes=("_o", "_n"))
+    counted_o = merged["submission_id_o"].where(merged["submission_id_o"].notna(), "")
+    counted_n = merged["submission_id_n"].where(merged["submission_id_n"].notna(), "")
+    changed = merged[(counted_o != counted_n) | (merged["status_o"] != merged["status_n"])]
+    return pd.DataFrame(
+        {
+            "unit_code": changed["unit_code"],
+            "old_status": changed["status_o"].fillna("missing"),
+            "new_status": changed["status_n"].fillna("missing"),
+            "old_file_name": changed["file_name_o"],
+            "new_file_name": changed["file_name_n"],
+            "old_received_at": changed["received_at_o"],
+            "new_received_at": changed["received_at_n"],
+        }
+    ).reset_index(drop=True)
+
+
+def changes_since_previous(connection: Connection, version: Version) -> Changes | None:
+    """What `version` changed against the version before it; None for the first version."""
+    if version.number == 1:
+        return None
+    period = Period.parse(version.period)
+    previous = version.number - 1
+    published_at = select_frame(
+        connection,
+        "select_publications",
+        parse_dates=["published_at"],
+        period=version.period,
+    ).set_index("version")["published_at"]
+    return Changes(
+        previous=previous,
+        previous_published_at=_moment(published_at.get(previous)),
+        values=value_changes(
+            version_values(connection, period, previous),
+            version_values(connection, period, version.number),
+        ),
+        units=unit_changes(
+            version_status(connection, period, previous),
+            version_status(connection, period, version.number),
+        ),
+    )
