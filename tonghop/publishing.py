@@ -123,6 +123,9 @@ def publish(consolidation: Consolidation, out_dir: Path, *, rewrite: bool = True
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    # Temporary files a killed run left behind; only the run holding the run lock publishes.
+    for stale in [*out_dir.glob(".*.tmp"), *(out_dir / FEEDBACK_DIR).glob(".*.tmp")]:
+        stale.unlink(missing_ok=True)
     view = _View(consolidation)
     period, version = consolidation.period, consolidation.version
     outputs = {
