@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from tonghop.config import Settings, quiet_libraries
@@ -46,7 +47,9 @@ def main(
     """Quiet the libraries before anything imports them."""
     quiet_libraries()
     if not verbose:
-        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+        # The terminal shows a spinner and a summary; Prefect's logs, tracebacks of failed runs
+        # included, still reach its UI.
+        os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
         os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
         logging.getLogger("great_expectations").setLevel(logging.ERROR)
 
@@ -104,33 +107,230 @@ def run(period: PeriodOption = None, workspace: WorkspaceOption = None) -> None:
 
 
 def _print_run(report: object) -> None:
-    collected, published = report.collected, report.published
+    collected = report.collected
     console.print(
         f"Kỳ {collected.period}: nhận {collected.received} tệp mới — "
         f"{collected.accepted} hợp lệ, {collected.warned} có cảnh báo, "
         f"{collected.rejected} bị trả lại."
     )
-    console.print(f"Bảng tổng hợp: [bold]{published.workbook}[/]")
+    for published in (report.published, *report.corrections):
+        _print_publication(published)
+
+
+def _print_publication(published: object) -> None:
+    if published.newly_published:
+        console.print(
+            f"Bảng tổng hợp (phiên bản {published.version}): [bold]{published.workbook}[/]"
+        )
+    else:
+        console.print(
+            f"Không có thay đổi so với phiên bản {published.version} đã công bố: "
+            f"[bold]{published.workbook}[/]"
+        )
     console.print(f"Dữ liệu: {published.consolidated_csv}, {published.status_csv}")
     if published.feedback:
         folder = next(iter(published.feedback.values())).parent
         console.print(f"Phản hồi cho {len(published.feedback)} đơn vị: {folder}")
 
 
+UnitOption = Annotated[str, typer.Option("--unit", help="Mã đơn vị, ví dụ CB01.")]
+
+
 @app.command("status")
-def status(period: PeriodOption = None, workspace: WorkspaceOption = None) -> None:
-    """Tiến độ báo cáo của một kỳ theo đơn vị cấp trên trực tiếp."""
+def status(
+    period: PeriodOption = None,
+    workspace: WorkspaceOption = None,
+    parent: Annotated[
+        str | None,
+        typer.Option("--cap-tren", help="Chỉ xem các đơn vị trực thuộc một đơn vị cấp trên (mã)."),
+    ] = None,
+) -> None:
+    """Tiến độ báo cáo của một kỳ theo đơn vị cấp trên trực tiếp, và các đơn vị chưa nộp, bị
+    trả lại hoặc nộp quá hạn."""
     from flows.parameters import resolve
-    from tonghop.progress import progress_by_parent
+    from tonghop.progress import SITUATION_LABELS_VI, progress_by_parent
 
     settings, chosen = resolve(str(workspace) if workspace else None, period)
     rows = progress_by_parent(settings.resolved_database_url, chosen, settings.deadline_days)
+    if parent is not None:
+        rows = [row for row in rows if row.parent_code == parent]
+        if not rows:
+            _fail(f"Không có đơn vị nào trực thuộc đơn vị mã «{parent}» trong kỳ {chosen}.")
     table = Table(title=f"Tiến độ báo cáo {chosen.label_vi}")
     for header in ("Đơn vị cấp trên", "Phải nộp", "Đã nhận", "Bị trả lại", "Chưa nộp", "Quá hạn"):
         table.add_column(header, justify="left" if header == "Đơn vị cấp trên" else "right")
     for row in rows:
-        table.add_row(row.parent_name, *(str(value) for value in row.counts))
+        table.add_row(escape(row.parent_name), *(str(value) for value in row.counts))
     console.print(table)
+    outstanding = [(row, unit) for row in rows for unit in row.outstanding]
+    if not outstanding:
+        console.print("Tất cả các đơn vị đã nộp báo cáo đúng hạn và được tiếp nhận.")
+        return
+    details = Table(title="Đơn vị chưa nộp, bị trả lại hoặc nộp quá hạn")
+    for header in ("Đơn vị cấp trên", "Mã đơn vị", "Tên đơn vị", "Tình trạng"):
+        details.add_column(header)
+    for row, unit in outstanding:
+        details.add_row(
+            escape(row.parent_name),
+            escape(unit.code),
+            escape(unit.name),
+            SITUATION_LABELS_VI[unit.situation],
+        )
+    console.print(details)
+
+
+def _unit_name(settings: Settings, code: str) -> str:
+    """The unit's name from the stored registry; stops with a message when it is unknown."""
+    from tonghop.storage import select_frame, transaction
+
+    with transaction(settings.resolved_database_url) as connection:
+        units = select_frame(connection, "select_units").set_index("code")
+    if code not in units.index:
+        _fail(f"Không có đơn vị mã «{escape(code)}» trong danh sách đơn vị.")
+    return str(units.loc[code, "name"])
+
+
+@app.command("history")
+def history(
+    unit: UnitOption, period: PeriodOption = None, workspace: WorkspaceOption = None
+) -> None:
+    """Mọi phiên bản báo cáo một đơn vị đã gửi trong kỳ: thời điểm nhận, kết quả, lỗi."""
+    from flows.parameters import resolve
+    from tonghop.audit import unit_history
+    from tonghop.formatting import format_count, format_datetime
+    from tonghop.publishing import SEVERITY_LABELS_VI, STATUS_LABELS_VI
+    from tonghop.storage import transaction
+
+    settings, chosen = resolve(str(workspace) if workspace else None, period)
+    name = _unit_name(settings, unit)
+    with transaction(settings.resolved_database_url) as connection:
+        found = unit_history(connection, unit, chosen)
+    submissions = found.submissions
+    console.print(
+        f"[bold]{escape(name)}[/] ({escape(unit)}), {chosen.label_vi}: "
+        f"{len(submissions)} phiên bản báo cáo đã nhận."
+    )
+    if submissions.empty:
+        return
+    table = Table()
+    for header in ("#", "Tệp", "Nhận lúc", "Dung lượng", "SHA-256", "Kết quả", "Được tính"):
+        table.add_column(header, justify="right" if header in ("#", "Dung lượng") else "left")
+    for number, row in enumerate(submissions.itertuples(), start=1):
+        table.add_row(
+            str(number),
+            escape(row.file_name),
+            format_datetime(row.received_at),
+            f"{format_count(row.size_bytes)} B",
+            row.sha256[:12] + "…",
+            STATUS_LABELS_VI.get(row.outcome, row.outcome),
+            "✓" if row.counts else "",
+        )
+    console.print(table)
+    for number, row in enumerate(submissions.itertuples(), start=1):
+        problems = found.problems[found.problems["submission_id"] == row.id]
+        if problems.empty:
+            continue
+        console.print(f"Phiên bản {number} ({escape(row.file_name)}):")
+        for problem in problems.itertuples():
+            severity = SEVERITY_LABELS_VI.get(problem.severity, problem.severity)
+            console.print(f"  • [{problem.rule}, {severity}] {escape(problem.message)}")
+
+
+@app.command("show")
+def show(unit: UnitOption, period: PeriodOption = None, workspace: WorkspaceOption = None) -> None:
+    """Số liệu đang được tính của một đơn vị trong kỳ và tệp báo cáo mà số liệu đó lấy từ."""
+    from flows.parameters import resolve
+    from tonghop.audit import counted_values
+    from tonghop.catalogue import RATES, label_vi, load_catalogue
+    from tonghop.formatting import format_datetime
+    from tonghop.storage import transaction
+
+    settings, chosen = resolve(str(workspace) if workspace else None, period)
+    name = _unit_name(settings, unit)
+    with transaction(settings.resolved_database_url) as connection:
+        found = counted_values(connection, unit, chosen)
+    console.print(f"[bold]{escape(name)}[/] ({escape(unit)}), {chosen.label_vi}")
+    submission = found.submission
+    if submission is None:
+        console.print(
+            "Chưa có báo cáo nào của đơn vị được tiếp nhận trong kỳ này; xem "
+            f"`tonghop history --unit {escape(unit)} --period {chosen}`."
+        )
+    else:
+        console.print(
+            f"Số liệu lấy từ tệp «{escape(submission['file_name'])}», nhận lúc "
+            f"{format_datetime(submission['received_at'])}, SHA-256 {submission['sha256']}, "
+            f"lưu tại {escape(submission['archive_path'])}."
+        )
+    own = found.values.set_index("indicator_code")
+    published = found.published.set_index("indicator_code")
+    table = Table()
+    table.add_column("Mã chỉ tiêu")
+    table.add_column("Chỉ tiêu")
+    table.add_column("Đơn vị báo cáo", justify="right")
+    if found.published_version is not None:
+        table.add_column(f"Tổng hợp (phiên bản {found.published_version})", justify="right")
+    rate_codes = [rate.code for rate in RATES]
+    codes = [indicator.code for indicator in load_catalogue()] + rate_codes
+    for code in codes:
+        own_value = _shown_value(own, code, rate=code in rate_codes)
+        published_value = _shown_value(published, code, rate=code in rate_codes)
+        if not own_value and not published_value:
+            continue
+        cells = [code, escape(label_vi(code)), escape(own_value)]
+        if found.published_version is not None:
+            cells.append(escape(published_value))
+        table.add_row(*cells)
+    console.print(table)
+
+
+def _shown_value(frame: object, code: str, *, rate: bool) -> str:
+    """A stored figure as a Vietnamese reader writes it; texts shortened to one line."""
+    from tonghop.formatting import format_count, format_percent, is_blank
+
+    if code not in frame.index:
+        return ""
+    row = frame.loc[code]
+    if not is_blank(row["text"]):
+        text = " ".join(str(row["text"]).split())
+        return text if len(text) <= 80 else text[:79] + "…"
+    if is_blank(row["number"]):
+        return ""
+    return format_percent(row["number"]) if rate else format_count(row["number"])
+
+
+@app.command("remind")
+def remind(period: PeriodOption = None, workspace: WorkspaceOption = None) -> None:
+    """Gửi thư đôn đốc đến cấp ủy cấp trên về các đơn vị trực thuộc chưa nộp hoặc bị trả lại
+    báo cáo; thư đã gửi ở lần chạy trước không gửi lại."""
+    from flows.remind import remind as remind_flow
+    from tonghop.reminders import RemindersNotSent
+
+    settings = _settings(workspace)
+    try:
+        with console.status("Đang gửi thư đôn đốc…"):
+            summary = remind_flow(period, str(settings.home))
+    except RemindersNotSent as error:
+        _print_reminders(error.summary)
+        _fail(escape(str(error)))
+    _print_reminders(summary)
+
+
+def _print_reminders(summary: object) -> None:
+    for result in summary.results:
+        to = f"{result.recipient_name} <{result.recipient}>" if result.recipient else "(không có)"
+        about = f"{result.unit_count} đơn vị trực thuộc {result.parent_name}"
+        if result.sent:
+            console.print(f"[green]Đã gửi[/] thư đến {escape(to)}: {escape(about)}.")
+        else:
+            console.print(
+                f"[bold red]Chưa gửi được[/] thư đến {escape(to)} ({escape(about)}): "
+                f"{escape(result.error or '')}"
+            )
+    if summary.already_sent:
+        console.print(f"{summary.already_sent} thư đã gửi ở lần chạy trước, không gửi lại.")
+    if not summary.results and not summary.already_sent:
+        console.print(f"Kỳ {summary.period}: không có đơn vị nào cần đôn đốc.")
 
 
 @app.command("serve")
@@ -193,5 +393,24 @@ def demo(workspace: WorkspaceOption = None) -> None:
     console.print(province_headline(settings.resolved_database_url, period))
 
 
+def cli() -> None:
+    """The `tonghop` command: an operator reads a failure's Vietnamese message, not a
+    traceback (`--chi-tiet` shows Prefect's logs, where the traceback is kept)."""
+    from tonghop.errors import TonghopError
+
+    try:
+        app()
+    except TonghopError as error:
+        console.print(f"[bold red]Lỗi:[/] {escape(str(error))}")
+        sys.exit(1)
+    except Exception as error:  # a defect: say so plainly, the details are in Prefect's logs
+        console.print(
+            f"[bold red]Lỗi ngoài dự kiến[/] ({type(error).__name__}: {escape(str(error))}). "
+            "Không có kết quả dở dang nào được công bố; chạy lại với --chi-tiet để xem chi tiết "
+            "và báo cho người quản trị hệ thống."
+        )
+        sys.exit(2)
+
+
 if __name__ == "__main__":
-    sys.exit(app())
+    cli()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from tonghop.storage import engine_for, transaction  # noqa: F401  (engine_for: until callers move to tonghop.storage)
+from tonghop.storage import transaction
 
 
 @task(name="check-database", cache_policy=NO_CACHE)

@@ -15,7 +15,7 @@ DECLARED = declared_deployments()
 
 def test_the_operator_schedules_are_declared() -> None:
     entrypoints = {item["entrypoint"].split(":")[1] for item in DECLARED}
-    assert entrypoints == {"issue_forms", "collect", "quarterly_report"}
+    assert entrypoints == {"issue_forms", "collect", "quarterly_report", "remind"}
 
 
 @pytest.mark.parametrize("declared", DECLARED, ids=[item["name"] for item in DECLARED])

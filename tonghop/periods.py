@@ -6,11 +6,13 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from tonghop.errors import TonghopError
+
 _QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
 _ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
 
 
-class PeriodError(ValueError):
+class PeriodError(TonghopError, ValueError):
     """A period text that is not a well-formed quarter; the message is Vietnamese."""
 
 

@@ -111,7 +111,8 @@ def select_frame(
 
 def load_units(connection: Connection) -> list[Unit]:
     """The stored registry, in hierarchy order."""
-    frame = select_frame(connection, "select_units")
+    result = connection.execute(text(load_sql("select_units")))
+    # Rows straight from the driver: a DataFrame would turn NULL into NaN, which is truthy.
     return [
         Unit(
             code=row.code,
@@ -123,7 +124,7 @@ def load_units(connection: Connection) -> list[Unit]:
             valid_to=_as_date(row.valid_to),
             email=row.email,
         )
-        for row in frame.itertuples()
+        for row in result
     ]
 
 
