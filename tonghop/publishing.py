@@ -798,7 +798,7 @@ def _sheet_changes(ws: Worksheet, view: _View, changes: Changes) -> None:
         row += 1
     if not figures:
         ws.cell(row=row, column=2, value="Không có số liệu nào thay đổi.")
-    _finish(ws, header_row, [6, 12, 36, 30, 40, 22, 22, 14], freeze_column=4)
+    _finish(ws, header_row, [6, 12, 36, 30, 40, 26, 26, 26], freeze_column=4)
 
 
 def _counted_file(name: object, received_at: object) -> str | None:
