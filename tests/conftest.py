@@ -45,3 +45,18 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         with admin.begin() as connection:
             connection.execute(text(f"drop schema {schema} cascade"))
         admin.dispose()
+
+
+@pytest.fixture
+def imported(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch, prefect_server: None
+) -> Path:
+    """The end-to-end workspace (tests/test_end_to_end.py) with its registry imported into the
+    test's database and nothing collected yet; flows called in the test use that database."""
+    from flows.import_registry import import_registry
+    from tests.test_end_to_end import build_workspace
+
+    root = build_workspace(tmp_path / "workspace")
+    monkeypatch.setenv("TONGHOP_DATABASE_URL", database_url)
+    assert import_registry(str(root / "registry.csv"), str(root)) == []
+    return root

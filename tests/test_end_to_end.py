@@ -84,19 +84,26 @@ def received(path: Path, when: datetime) -> None:
     os.utime(path, (stamp, stamp))
 
 
-@pytest.fixture
-def workspace(tmp_path: Path) -> Path:
-    (tmp_path / "registry.csv").write_text(REGISTRY, encoding="utf-8")
+def build_workspace(root: Path) -> Path:
+    """The registry and five files (one a CSV renamed .xlsx), byte for byte and with the same
+    receipt times every time."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "registry.csv").write_text(REGISTRY, encoding="utf-8")
     for unit_code, values in REPORTS.items():
-        folder = tmp_path / "inbox" / unit_code
+        folder = root / "inbox" / unit_code
         folder.mkdir(parents=True)
         write_contract_form(folder / "bao-cao.xlsx", unit_code, values)
         received(folder / "bao-cao.xlsx", datetime(2025, 10, 3, 9, 30))
-    broken = tmp_path / "inbox" / "G2" / "bao-cao.xlsx"
+    broken = root / "inbox" / "G2" / "bao-cao.xlsx"
     broken.parent.mkdir(parents=True)
     broken.write_bytes(b"unit,members\nG2,10\n")  # a CSV renamed .xlsx
     received(broken, datetime(2025, 10, 4, 8, 0))
-    return tmp_path
+    return root
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    return build_workspace(tmp_path)
 
 
 def tonghop(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:

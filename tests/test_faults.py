@@ -20,29 +20,11 @@ from sqlalchemy import text
 from flows.import_registry import import_registry
 from flows.quarterly_report import quarterly_report
 from tests.crash_run import POINTS
-from tests.test_end_to_end import PERIOD, REGISTRY, REPORTS, received, write_contract_form
+from tests.test_end_to_end import PERIOD, build_workspace
 from tonghop.locking import run_lock
 from tonghop.storage import transaction
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def build_workspace(root: Path) -> Path:
-    """The same five files, byte for byte and with the same receipt times, every time."""
-    from datetime import datetime
-
-    root.mkdir(parents=True, exist_ok=True)
-    (root / "registry.csv").write_text(REGISTRY, encoding="utf-8")
-    for unit_code, values in REPORTS.items():
-        folder = root / "inbox" / unit_code
-        folder.mkdir(parents=True)
-        write_contract_form(folder / "bao-cao.xlsx", unit_code, values)
-        received(folder / "bao-cao.xlsx", datetime(2025, 10, 3, 9, 30))
-    broken = root / "inbox" / "G2" / "bao-cao.xlsx"
-    broken.parent.mkdir(parents=True)
-    broken.write_bytes(b"unit,members\nG2,10\n")
-    received(broken, datetime(2025, 10, 4, 8, 0))
-    return root
 
 
 def environment(database_url: str, **extra: str) -> dict[str, str]:
@@ -115,16 +97,9 @@ def reference(tmp_path_factory: pytest.TempPathFactory, prefect_server: None) ->
 
 @pytest.mark.parametrize("point", POINTS)
 def test_a_killed_run_is_finished_by_the_next_with_nothing_twice(
-    point: str,
-    tmp_path: Path,
-    database_url: str,
-    reference: tuple,
-    monkeypatch: pytest.MonkeyPatch,
+    point: str, imported: Path, database_url: str, reference: tuple
 ) -> None:
-    root = build_workspace(tmp_path / "workspace")
-    monkeypatch.setenv("TONGHOP_DATABASE_URL", database_url)
-    assert import_registry(str(root / "registry.csv"), str(root)) == []
-
+    root = imported
     killed = in_subprocess(
         "-m", "tests.crash_run", point, PERIOD, str(root), env=environment(database_url)
     )
@@ -155,11 +130,9 @@ def test_a_killed_run_is_finished_by_the_next_with_nothing_twice(
 
 
 def test_a_second_run_refuses_while_the_first_holds_the_database(
-    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch, prefect_server: None
+    imported: Path, database_url: str
 ) -> None:
-    root = build_workspace(tmp_path / "workspace")
-    monkeypatch.setenv("TONGHOP_DATABASE_URL", database_url)
-    assert import_registry(str(root / "registry.csv"), str(root)) == []
+    root = imported
     env = environment(database_url, TONGHOP_LOCK_WAIT_SECONDS="1")
     with run_lock(database_url, wait_seconds=0):
         refused = in_subprocess(
@@ -173,11 +146,9 @@ def test_a_second_run_refuses_while_the_first_holds_the_database(
 
 
 def test_two_runs_at_once_take_turns_and_count_each_file_once(
-    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch, reference: tuple
+    imported: Path, database_url: str, reference: tuple
 ) -> None:
-    root = build_workspace(tmp_path / "workspace")
-    monkeypatch.setenv("TONGHOP_DATABASE_URL", database_url)
-    assert import_registry(str(root / "registry.csv"), str(root)) == []
+    root = imported
     env = environment(database_url, TONGHOP_LOCK_WAIT_SECONDS="300")
     command = [sys.executable, "-m", "flows.cli", "run", "--period", PERIOD]
     runs = [

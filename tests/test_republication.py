@@ -15,10 +15,9 @@ import openpyxl
 import pytest
 from sqlalchemy import text
 
-from flows.import_registry import import_registry
 from flows.quarterly_report import quarterly_report
 from tests.test_end_to_end import PERIOD, REPORTS, received, write_contract_form
-from tests.test_faults import build_workspace, environment
+from tests.test_faults import environment
 from tonghop.publishing import SHEET_CHANGES
 from tonghop.storage import transaction
 
@@ -26,12 +25,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
-def published_once(
-    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch, prefect_server: None
-) -> Path:
-    root = build_workspace(tmp_path / "workspace")
-    monkeypatch.setenv("TONGHOP_DATABASE_URL", database_url)
-    assert import_registry(str(root / "registry.csv"), str(root)) == []
+def published_once(imported: Path) -> Path:
+    root = imported
     report = quarterly_report(PERIOD, str(root))
     assert report.published.version == 1
     return root
