@@ -1,19 +1,40 @@
-"""Reading submitted forms tolerantly (SPEC §3) and refusing unreadable files with F1 / F2."""
+"""Reading submitted forms tolerantly (SPEC §3), and refusing every unreadable or hostile file
+with one F1 (or F2) that says why, before calamine ever parses it (tests/corpus/)."""
 
 from __future__ import annotations
 
 import io
-import random
-import struct
+import subprocess
+import sys
+import tracemalloc
 import unicodedata
-import zipfile
 from datetime import date, datetime
 from pathlib import Path
 
 import openpyxl
 import pytest
+from python_calamine import CalamineError, CalamineWorkbook
 
-from tonghop.reading import MAX_UNCOMPRESSED_BYTES, FormRow, normalise_number, read_form
+from tests.corpus.make_corpus import (
+    CASES,
+    CORPUS_DIR,
+    GOOD_VALUES,
+    ROOT_RELS,
+    Member,
+    good_workbook,
+    shared_strings_xml,
+    sheet_xml,
+    workbook_members,
+    zip_bytes,
+)
+from tonghop.reading import (
+    MAX_NESTED_ARCHIVES,
+    MAX_UNCOMPRESSED_BYTES,
+    FormRead,
+    FormRow,
+    normalise_number,
+    read_form,
+)
 
 HEADER = ["STT", "Mã chỉ tiêu", "Chỉ tiêu", "Đơn vị tính", "Giá trị", "Ghi chú"]
 
@@ -219,83 +240,229 @@ def test_sheet_found_by_normalised_name(tmp_path: Path, title: str) -> None:
     assert form.rows == [FormRow(9, "members", "5", None)]
 
 
-def _xlsx_bytes() -> bytes:
-    buffer = io.BytesIO()
-    workbook = openpyxl.Workbook()
-    workbook.active.title = "BaoCao"
-    workbook.active.append(HEADER)
-    workbook.save(buffer)
-    return buffer.getvalue()
+# --- files that are no readable form: refused with one F1 that says why -------------------------
+
+CORPUS = {case.file_name: case for case in CASES}
 
 
-def _zip(members: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in members.items():
-            archive.writestr(name, data)
-    return buffer.getvalue()
-
-
-def _declared_huge() -> bytes:
-    """A real workbook whose central directory claims every member is 2 GB once inflated."""
-    content = bytearray(_xlsx_bytes())
-    position = content.find(b"PK\x01\x02")
-    while position >= 0:
-        struct.pack_into("<I", content, position + 24, 0x7FFF_FFFF)
-        position = content.find(b"PK\x01\x02", position + 4)
-    return bytes(content)
-
-
-def _high_ratio() -> bytes:
-    """Sizes declared honestly, well under the limit, but 2 MB of zeros squeezed into ~2 KB."""
-    workbook = zipfile.ZipFile(io.BytesIO(_xlsx_bytes()))
-    members = {info.filename: workbook.read(info) for info in workbook.infolist()}
-    members["xl/media/image1.png"] = b"\0" * (2 * 1024 * 1024)
-    return _zip(members)
-
-
-def _broken_workbook_xml() -> bytes:
-    workbook = zipfile.ZipFile(io.BytesIO(_xlsx_bytes()))
-    members = {info.filename: workbook.read(info) for info in workbook.infolist()}
-    members["xl/workbook.xml"] = b"<workbook><sheets><sheet name='BaoCao'"
-    return _zip(members)
-
-
-BAD_FILES = {
-    "empty": (b"", "rỗng"),
-    "random": (random.Random(7).randbytes(4096), "không phải bảng tính Excel .xlsx"),
-    "csv": ("Mã chỉ tiêu,Giá trị\nmembers,14\n".encode(), "CSV"),
-    "ole2": (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(4088), "mật khẩu"),
-    "zip_without_workbook": (_zip({"hello.txt": b"xin chao"}), "không phải bảng tính Excel"),
-    "truncated_zip": (_xlsx_bytes()[:1500], "không phải bảng tính Excel"),
-    "declared_huge": (_declared_huge(), "bất thường"),
-    "high_ratio": (_high_ratio(), "bất thường"),
-    "broken_workbook_xml": (_broken_workbook_xml(), "không phải bảng tính Excel"),
-}
-
-
-@pytest.mark.parametrize("case", BAD_FILES)
-def test_unreadable_files_are_f1(tmp_path: Path, case: str) -> None:
-    content, reason = BAD_FILES[case]
-    path = tmp_path / "bao-cao.xlsx"
+def _write(tmp_path: Path, content: bytes, name: str = "bao-cao.xlsx") -> Path:
+    path = tmp_path / name
     path.write_bytes(content)
-    form = read_form(path)
+    return path
+
+
+def _assert_f1(form: FormRead, name: str, words: str) -> None:
     assert [(p.rule, p.severity) for p in form.problems] == [("F1", "error")]
     message = form.problems[0].message
-    assert message.startswith("Tệp «bao-cao.xlsx» không đọc được: ")
-    assert reason in message
-    assert "lưu lại dưới dạng .xlsx và gửi lại" in message
-    assert form.rows == [] and form.unit_code is None
+    assert message.startswith(f"Tệp «{name}» không đọc được: ")
+    assert words in message
+    assert message.endswith("Đề nghị mở bằng Excel, lưu lại dưới dạng .xlsx và gửi lại.")
+    assert form.rows == [] and form.unit_code is None and form.period is None
 
 
-def test_the_bomb_really_declares_more_than_the_limit() -> None:
-    archive = zipfile.ZipFile(io.BytesIO(_declared_huge()))
-    assert sum(info.file_size for info in archive.infolist()) > MAX_UNCOMPRESSED_BYTES
-    assert len(_high_ratio()) < 100_000
+@pytest.mark.parametrize("file_name", CORPUS)
+def test_every_corpus_file_is_refused_with_one_specific_f1(file_name: str) -> None:
+    form = read_form(CORPUS_DIR / file_name)
+    _assert_f1(form, file_name, CORPUS[file_name].expect)
+
+
+def test_the_messages_tell_the_faults_apart() -> None:
+    messages = {
+        name: read_form(CORPUS_DIR / name).problems[0].message.split(": ", 1)[1] for name in CORPUS
+    }
+    assert "bom nén" in messages["bomb-nested.xlsx"]
+    for name in ("bomb-declared-size.xlsx", "bomb-lying-sizes.xlsx", "bomb-high-ratio.xlsx"):
+        assert "dung lượng sau giải nén" in messages[name] and "bất thường" in messages[name]
+    assert ".xls" in messages["old-xls.xlsx"] and "mật khẩu" not in messages["old-xls.xlsx"]
+    assert "mật khẩu" in messages["encrypted.xlsx"]
+    # Ten kinds of wrong file get ten different explanations, not one catch-all.
+    kinds = ["empty", "random-bytes", "csv-renamed", "pdf-renamed", "html-renamed", "old-xls"]
+    kinds += ["encrypted", "zip-not-workbook", "word-renamed", "ods-renamed"]
+    assert len({messages[f"{kind}.xlsx"] for kind in kinds}) == len(kinds)
+
+
+def test_the_corpus_is_what_make_corpus_writes() -> None:
+    for case in CASES:
+        assert (CORPUS_DIR / case.file_name).read_bytes() == case.build(), case.file_name
+    committed = {path.name for path in CORPUS_DIR.glob("*.xlsx")}
+    assert committed == set(CORPUS)
+    readme = (CORPUS_DIR / "README.md").read_text(encoding="utf-8")
+    assert all(f"`{name}`" in readme for name in CORPUS)
+
+
+def test_the_control_form_reads_cleanly(tmp_path: Path) -> None:
+    """The corpus's faults are the only reason its files fail: without them the form reads."""
+    form = read_form(_write(tmp_path, good_workbook()))
+    assert form.problems == []
+    assert (form.unit_code, form.period, form.preparer) == ("DONVI", "2025Q3", "Nguyễn Văn An")
+    assert {row.indicator_code: row.value for row in form.rows} == GOOD_VALUES
+
+
+def test_bombs_are_inflated_in_chunks_never_whole() -> None:
+    """A bomb is measured in 256 KB pieces and dropped at 50 MB; little of it is ever held."""
+    for name in ("bomb-lying-sizes.xlsx", "bomb-overlapping.xlsx", "bomb-nested.xlsx"):
+        tracemalloc.start()
+        try:
+            form = read_form(CORPUS_DIR / name)
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        assert form.problems[0].rule == "F1"
+        assert peak < 8 * 1024 * 1024, (name, peak)
+
+
+def test_a_file_over_50_mb_is_refused_unread(tmp_path: Path) -> None:
+    path = tmp_path / "lon.xlsx"
+    with path.open("wb") as handle:
+        handle.truncate(MAX_UNCOMPRESSED_BYTES + 1)  # sparse: nothing is written to disk
+    _assert_f1(read_form(path), "lon.xlsx", "tệp quá lớn")
 
 
 def test_missing_file_is_f1(tmp_path: Path) -> None:
-    assert read_form(tmp_path / "khong-co.xlsx").problems[0].rule == "F1"
+    _assert_f1(read_form(tmp_path / "khong-co.xlsx"), "khong-co.xlsx", "không mở được tệp")
+
+
+def test_the_name_the_unit_sent_is_the_one_named(tmp_path: Path) -> None:
+    path = _write(tmp_path, b"", "3f9a0c.xlsx")
+    _assert_f1(read_form(path, "Báo cáo quý 3.xlsx"), "Báo cáo quý 3.xlsx", "tệp rỗng")
+
+
+def test_a_workbook_calamine_cannot_parse_is_f1(tmp_path: Path) -> None:
+    broken = zip_bytes(workbook_members(workbook="<workbook><sheets><sheet name='BaoCao'"))
+    _assert_f1(read_form(_write(tmp_path, broken)), "bao-cao.xlsx", "không phải bảng tính Excel")
+
+
+# --- the sheet scanner: what it lets through, and what it cannot be fooled by -------------------
+
+
+def _with_sheet(tmp_path: Path, extra_rows: str = "", **replace: str) -> FormRead:
+    if "sheet" not in replace:
+        replace["sheet"] = sheet_xml(extra_rows=extra_rows)
+    return read_form(_write(tmp_path, zip_bytes(workbook_members(**replace))))
+
+
+def test_cells_without_references_are_read_when_the_sheet_is_small(tmp_path: Path) -> None:
+    # Some writers leave `r` out; calamine places such cells one after another.
+    rows = '<row><c t="inlineStr"><is><t>Mã chỉ tiêu</t></is></c>'
+    rows += '<c t="inlineStr"><is><t>Giá trị</t></is></c></row>'
+    rows += '<row><c t="inlineStr"><is><t>members</t></is></c><c><v>7</v></c></row>'
+    sheet = sheet_xml([]).replace("<sheetData>", "<sheetData>" + rows)
+    form = _with_sheet(tmp_path, sheet=sheet)
+    assert form.problems == []
+    assert [(row.indicator_code, row.value) for row in form.rows] == [("members", "7")]
+
+
+def test_styled_empty_cells_far_away_do_not_count(tmp_path: Path) -> None:
+    # Excel writes a formatted but empty cell as <c r=".." s=".."/>; calamine skips it.
+    far = '<row r="900"><c r="XFD900" s="0"/></row>'
+    form = _with_sheet(tmp_path, far)
+    assert form.problems == []
+    assert {row.indicator_code: row.value for row in form.rows} == GOOD_VALUES
+
+
+def test_a_long_sheet_is_not_taken_for_an_attack(tmp_path: Path) -> None:
+    rows = "".join(
+        f'<row r="{row}"><c r="A{row}"><v>{row}</v></c><c r="F{row}"><v>1</v></c></row>'
+        for row in range(20, 20_000)
+    )
+    assert _with_sheet(tmp_path, rows).problems == []
+
+
+@pytest.mark.parametrize(
+    "far",
+    [
+        # a `/>` inside an attribute value must not make the cell look empty
+        '<row r="1048576"><c r="XFD1048576" x="/>"><v>1</v></c></row>',
+        # a prefixed cell is a cell to calamine
+        '<row r="1048576"><x:c xmlns:x="urn:x" r="XFD1048576"><v>1</v></x:c></row>',
+        # lower-case references and ones where `r` is not the first attribute
+        '<row r="5000"><c r="xfd5000"><v>1</v></c></row>',
+        '<row r="5000"><c t="n" r="XFD5000"><v>1</v></c></row>',
+        "<row r=\"5000\"><c r='XFD5000'><v>1</v></c></row>",
+        # a row beyond Excel's last, and a column beyond XFD
+        '<row><c r="A12345678"><v>1</v></c></row>',
+        '<row><c r="ZZZZ14"><v>1</v></c></row>',
+        # a row that resets the count without being seen by calamine, then implicit cells
+        '<row r="1048000"></row><row r="1"/>' + '<row><c/><c r="XFD13"><v>1</v></c></row>',
+    ],
+    ids=["decoy", "prefix", "lowercase", "not-first", "quotes", "row", "column", "reset"],
+)
+def test_a_far_cell_is_found_however_it_is_written(tmp_path: Path, far: str) -> None:
+    form = _with_sheet(tmp_path, far)
+    _assert_f1(form, "bao-cao.xlsx", "ô dữ liệu ở vị trí bất thường")
+
+
+@pytest.mark.parametrize("count", ['"&#52;000000000"', "'4000000000'", '"+0004000000000"'])
+def test_a_shared_strings_count_is_read_as_calamine_would(tmp_path: Path, count: str) -> None:
+    shared = shared_strings_xml().replace('uniqueCount="7"', f"uniqueCount={count}")
+    assert shared != shared_strings_xml()
+    form = _with_sheet(tmp_path, shared_strings=shared)
+    _assert_f1(form, "bao-cao.xlsx", "sharedStrings.xml")
+
+
+def test_a_dtd_is_refused_in_any_part_in_any_case(tmp_path: Path) -> None:
+    rels = ROOT_RELS.replace("<Relationships", '<!doctype r SYSTEM "x.dtd"><Relationships')
+    _assert_f1(_with_sheet(tmp_path, root_rels=rels), "bao-cao.xlsx", "DOCTYPE/ENTITY")
+
+
+def test_an_embedded_document_is_fine_but_deep_nesting_is_not(tmp_path: Path) -> None:
+    docx = zip_bytes([Member("word/document.xml", b"<w:document/>")])
+    embedded = [*workbook_members(), Member("xl/embeddings/Document.docx", docx)]
+    assert read_form(_write(tmp_path, zip_bytes(embedded))).problems == []
+    nested = docx
+    for depth in range(MAX_NESTED_ARCHIVES + 1):
+        nested = zip_bytes([Member(f"level{depth}.zip", nested)])
+    deep = [*workbook_members(), Member("xl/embeddings/Document.docx", nested)]
+    _assert_f1(read_form(_write(tmp_path, zip_bytes(deep))), "bao-cao.xlsx", "lồng nhau")
+
+
+# --- why the checks run before calamine: what calamine itself does -------------------------------
+
+
+def _calamine(path: Path) -> list[list[object]]:
+    with CalamineWorkbook.from_filelike(io.BytesIO(path.read_bytes())) as workbook:
+        sheet = workbook.get_sheet_by_name(workbook.sheet_names[0])
+        return sheet.to_python(skip_empty_area=False)
+
+
+@pytest.mark.parametrize("attack", ["laughs", "xxe"])
+def test_calamine_expands_no_entity_and_reads_no_local_file(attack: str) -> None:
+    """What reading.py's comment says: quick-xml leaves `&xxe;` unresolved and fails."""
+    with pytest.raises(CalamineError, match="unrecognized entity"):
+        _calamine(CORPUS_DIR / f"xml-{attack}-sheet.xlsx")
+    for part in ("shared-strings", "workbook"):
+        with pytest.raises(CalamineError):
+            _calamine(CORPUS_DIR / f"xml-{attack}-{part}.xlsx")
+
+
+def test_calamine_stops_a_member_at_its_declared_size() -> None:
+    with pytest.raises(CalamineError, match="larger than its declared uncompressed size"):
+        _calamine(CORPUS_DIR / "bomb-lying-sizes.xlsx")
+
+
+_CALAMINE_ALONE = """
+import io, resource, sys
+from python_calamine import CalamineWorkbook
+resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+data = open(sys.argv[1], "rb").read()
+with CalamineWorkbook.from_filelike(io.BytesIO(data)) as workbook:
+    workbook.get_sheet_by_name("BaoCao").to_python(skip_empty_area=False)
+print("survived")
+"""
+
+
+@pytest.mark.parametrize("file_name", ["sheet-far-cell.xlsx", "shared-strings-count.xlsx"])
+def test_calamine_alone_would_abort_the_whole_process(file_name: str) -> None:
+    """No exception to catch: Rust aborts on the failed allocation, killing a read worker."""
+    result = subprocess.run(
+        [sys.executable, "-c", _CALAMINE_ALONE, str(CORPUS_DIR / file_name)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode != 0 and "survived" not in result.stdout
+    assert "memory allocation of" in result.stderr and "failed" in result.stderr
 
 
 def test_workbook_without_baocao_is_f2(tmp_path: Path) -> None:

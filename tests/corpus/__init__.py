@@ -1,0 +1,1 @@
+"""The corpus of hostile and broken submissions (see README.md and make_corpus.py)."""
