@@ -113,6 +113,12 @@ def _print_run(report: object) -> None:
         f"{collected.accepted} hợp lệ, {collected.warned} có cảnh báo, "
         f"{collected.rejected} bị trả lại."
     )
+    if collected.skipped_folders:
+        names = ", ".join(f"«{escape(name)}»" for name in collected.skipped_folders)
+        console.print(
+            f"[yellow]Bỏ qua {len(collected.skipped_folders)} thư mục trong hộp thư đến[/] vì "
+            f"tên không phải mã đơn vị: {names}."
+        )
     for published in (report.published, *report.corrections):
         _print_publication(published)
 

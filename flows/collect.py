@@ -28,6 +28,7 @@ class CollectSummary:
     warned: int
     rejected: int
     other_periods: tuple[str, ...] = ()
+    skipped_folders: tuple[str, ...] = ()  # inbox folders whose names are no unit code
 
 
 @flow(name="collect", log_prints=True)
@@ -37,7 +38,7 @@ def collect(period: str | None = None, workspace: str | None = None) -> CollectS
     url = settings.resolved_database_url
     outcomes = []
     with exclusive_run(settings):
-        received = archive_new_files(
+        received, skipped = archive_new_files(
             url, settings.home, settings.inbox, settings.archive, settings.timezone
         )
         if received:
@@ -55,4 +56,5 @@ def collect(period: str | None = None, workspace: str | None = None) -> CollectS
         warned=decided.count("accepted_with_warnings"),
         rejected=decided.count("rejected"),
         other_periods=tuple(sorted(other)),
+        skipped_folders=tuple(skipped),
     )

@@ -31,8 +31,9 @@ from tonghop.validation import SubmissionInput, ValidationContext, validate_subm
 @task(name="archive-new-files", retries=3, retry_delay_seconds=5, cache_policy=NO_CACHE)
 def archive_new_files(
     database_url: str, workspace: Path, inbox: Path, archive: Path, timezone: str
-) -> list[ReceivedFile]:
-    """Copy every file not seen before into the archive and return what was received."""
+) -> tuple[list[ReceivedFile], list[str]]:
+    """Copy every file not seen before into the archive; return what was received and the
+    inbox folders skipped because their names are no unit code."""
     logger = get_run_logger()
     with transaction(database_url) as connection:
         known = {tuple(row) for row in connection.execute(text(load_sql("select_known_files")))}
@@ -53,7 +54,7 @@ def archive_new_files(
     logger.info(
         "Đã lưu trữ %d tệp mới (trong %d tệp của hộp thư đến).", len(fresh), len(candidates)
     )
-    return fresh
+    return fresh, [folder.name for folder in unsafe]
 
 
 @task(name="read-submissions", cache_policy=NO_CACHE)

@@ -295,6 +295,8 @@ def test_a_run_with_hostile_files_refuses_each_and_counts_the_rest(
     warnings = _warnings_since(started)
     for folder in UNSAFE_FOLDERS:
         assert any(f"Bỏ qua thư mục «{folder}»" in warning for warning in warnings), warnings
+        assert f"«{folder}»" in result.stdout  # and the operator is told on screen
+    assert f"Bỏ qua {len(UNSAFE_FOLDERS)} thư mục trong hộp thư đến" in result.stdout
 
     submissions, problems = _database(database_url)
     assert len(submissions) == safe_files  # nothing from the unsafe folders
