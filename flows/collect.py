@@ -10,7 +10,7 @@ from flows.guards import exclusive_run
 from flows.parameters import resolve
 from tasks.collecting import (
     archive_new_files,
-    collected_periods,
+    load_history,
     read_submissions,
     store_outcomes,
     validate_batch,
@@ -44,8 +44,8 @@ def collect(period: str | None = None, workspace: str | None = None) -> CollectS
         if received:
             units = load_registry(url)
             forms = read_submissions(settings.home, received, settings.read_workers)
-            periods = collected_periods(url)
-            outcomes = validate_batch(chosen, units, received, forms, periods, settings.timezone)
+            history = load_history(url, chosen, forms, units)
+            outcomes = validate_batch(chosen, units, received, forms, history, settings.timezone)
             store_outcomes(url, outcomes, settings.insert_batch_rows)
     decided = [outcome.submission["outcome"] for outcome in outcomes]
     other = {str(outcome.submission["period"]) for outcome in outcomes} - {str(chosen)}

@@ -20,8 +20,10 @@ from tonghop.collecting import (
     inbox_files,
     outcome_of,
     read_forms,
+    target_period,
 )
-from tonghop.periods import Period, PeriodError
+from tonghop.comparisons import Comparisons, load_comparisons
+from tonghop.periods import Period
 from tonghop.reading import FormRead
 from tonghop.registry import Unit, active_units, codes_with_active_children
 from tonghop.storage import execute_many, load_sql, transaction
@@ -69,22 +71,18 @@ def read_submissions(workspace: Path, received: list[ReceivedFile], workers: int
     return forms
 
 
-@task(name="collected-periods", retries=3, retry_delay_seconds=5, cache_policy=NO_CACHE)
-def collected_periods(database_url: str) -> set[str]:
-    """Periods the database already holds submissions or publications for."""
+@task(name="load-history", retries=3, retry_delay_seconds=5, cache_policy=NO_CACHE)
+def load_history(
+    database_url: str, period: Period, forms: list[FormRead], units: list[Unit]
+) -> dict[str, Comparisons]:
+    """For each period the batch's files belong to, what the audit rules compare them with."""
     with transaction(database_url) as connection:
-        return {row[0] for row in connection.execute(text(load_sql("select_collected_periods")))}
-
-
-def _target_period(form: FormRead, period: Period, known_periods: set[str]) -> str:
-    """The period a file is recorded under: its own, when that is a period already collected
-    (a correction sent after the run moved on); else the period being collected, where F5
-    rejects a wrong one."""
-    try:
-        declared = str(Period.parse(form.period or ""))
-    except PeriodError:
-        return str(period)
-    return declared if declared in known_periods else str(period)
+        known = {row[0] for row in connection.execute(text(load_sql("select_collected_periods")))}
+        targets = {target_period(form, period, known) for form in forms}
+        return {
+            target: load_comparisons(connection, Period.parse(target), units)
+            for target in sorted(targets)
+        }
 
 
 @task(name="validate-submissions", cache_policy=NO_CACHE)
@@ -93,26 +91,22 @@ def validate_batch(
     units: list[Unit],
     received: list[ReceivedFile],
     forms: list[FormRead],
-    known_periods: set[str],
+    history: dict[str, Comparisons],
     timezone: str,
 ) -> list[Outcome]:
     """Run every rule over the batch — one validation per period the files belong to — and
     decide each submission."""
-    targets = [
-        str(period) if form.problems else _target_period(form, period, known_periods)
-        for form in forms
-    ]
+    targets = [target_period(form, period, set(history)) for form in forms]
     found: dict[str, list] = {}
     for target in sorted(set(targets)):
-        target_period = Period.parse(target)
+        collected = Period.parse(target)
         context = ValidationContext(
             period=target,
             active_unit_codes=frozenset(
-                unit.code for unit in active_units(units, target_period.last_day)
+                unit.code for unit in active_units(units, collected.last_day)
             ),
-            units_with_children=frozenset(
-                codes_with_active_children(units, target_period.last_day)
-            ),
+            units_with_children=frozenset(codes_with_active_children(units, collected.last_day)),
+            comparisons=history[target],
         )
         readable = [
             SubmissionInput(item.submission_id, item.unit_code, form)

@@ -14,9 +14,11 @@ import pytest
 from openpyxl import load_workbook
 
 from tonghop.catalogue import by_code
+from tonghop.comparisons import Comparisons
 from tonghop.demo import (
     CORRECTED_FAULTS,
     ERROR_FAULTS,
+    OUTLIER_NEWS_ITEMS,
     PROVINCE_CODE,
     SEED_CELLS,
     SEED_MEMBERS,
@@ -31,7 +33,15 @@ from tonghop.demo import (
     write_demo_workspace,
 )
 from tonghop.periods import Period
-from tonghop.registry import Unit, read_registry, validate_registry
+from tonghop.reading import FormRead, FormRow, normalise_number
+from tonghop.registry import (
+    Unit,
+    active_units,
+    codes_with_active_children,
+    read_registry,
+    validate_registry,
+)
+from tonghop.validation import SubmissionInput, ValidationContext, validate_submissions
 
 PERIOD = Period(2025, 1)
 DEADLINE_DAYS = 10
@@ -131,6 +141,7 @@ EXPECTED_FAILURES = {
     "R4w_grassroots_cell": {"R4w"},
     "R8_briefings": {"R8"},
     "R8_contests": {"R8"},
+    "O2_news_items": set(),
 }
 
 
@@ -362,6 +373,73 @@ def test_file_level_faults_change_what_the_header_says(plan: DemoPlan) -> None:
     for item in plan.submissions:
         if item.fault not in ("F4_other_unit", "F5_wrong_period"):
             assert (item.form_unit_code, item.form_period) == (item.unit_code, str(PERIOD))
+
+
+def _as_read(code: str, value: object) -> str | None:
+    """A planned value as the reader hands it over: typed number texts normalised, numbers
+    without a spurious `.0`."""
+    if value is None:
+        return None
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else f"{value:.15g}"
+    indicator = by_code().get(code)
+    if isinstance(value, str) and indicator is not None and indicator.kind in ("count", "flag"):
+        return normalise_number(value)
+    return str(value).strip()
+
+
+def _validate_plan(plan: DemoPlan, period: Period) -> dict[str, list]:
+    """Every readable planned file validated in one batch, as the collector would, with the
+    registry to place units among their siblings but nothing stored before; by planned file."""
+    inputs, faults = [], {}
+    for number, item in enumerate(sorted(plan.submissions, key=lambda item: item.received_at)):
+        if item.fault in ("F1_corrupt", "F2_no_sheet"):
+            continue
+        rows = [
+            FormRow(9 + index, code, _as_read(code, value), None)
+            for index, (code, value) in enumerate(item.values.items())
+        ]
+        form = FormRead(item.form_unit_code, item.form_period, None, None, None, rows, [])
+        inputs.append(SubmissionInput(f"s{number}", item.unit_code, form))
+        faults[f"s{number}"] = item
+    context = ValidationContext(
+        period=str(period),
+        active_unit_codes=frozenset(u.code for u in active_units(plan.units, period.last_day)),
+        units_with_children=frozenset(codes_with_active_children(plan.units, period.last_day)),
+        comparisons=Comparisons(units={unit.code: unit for unit in plan.units}),
+    )
+    found = validate_submissions(inputs, context)
+    return {submission_id: (faults[submission_id], found[submission_id]) for submission_id in found}
+
+
+@pytest.mark.parametrize(
+    ("period", "seed"),
+    [(PERIOD, 2025), (Period(2026, 3), 2025), (Period(2025, 2), 7)],
+)
+def test_the_only_sibling_outlier_is_the_planned_one(period: Period, seed: int) -> None:
+    plan = plan_demo(period, DEADLINE_DAYS, seed=seed)
+    validated = _validate_plan(plan, period)
+    outliers = [
+        (item, problem, problems)
+        for item, problems in validated.values()
+        for problem in problems
+        if problem.rule == "O2"
+    ]
+    assert [(item.fault, problem.indicator_code) for item, problem, _ in outliers] == [
+        ("O2_news_items", "news_items")
+    ]
+    ((item, problem, problems),) = outliers
+    assert problem.severity == "warning"
+    # the outlier's file is otherwise sound: accepted, with that one warning
+    assert [found.rule for found in problems] == ["O2"]
+    assert f"có giá trị {OUTLIER_NEWS_ITEMS}," in problem.message
+    by = {unit.code: unit for unit in plan.units}
+    parent_name = by[by[item.unit_code].parent_code].name
+    assert f"chi bộ trực thuộc khác của {parent_name} (trung vị" in problem.message
+    # a single quarter has nothing earlier to compare members with
+    assert not any(
+        found.rule == "O1" for _, found_list in validated.values() for found in found_list
+    )
 
 
 def test_plan_is_deterministic_for_a_seed(plan: DemoPlan) -> None:

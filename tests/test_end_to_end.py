@@ -49,7 +49,9 @@ REPORTS = {
 }
 
 
-def write_contract_form(path: Path, unit_code: str, values: dict[str, str]) -> None:
+def write_contract_form(
+    path: Path, unit_code: str, values: dict[str, str], period: str = PERIOD
+) -> None:
     """A form laid out exactly as SPEC §3 describes, with two rows inserted above the table."""
     workbook = Workbook()
     sheet = workbook.active
@@ -57,7 +59,7 @@ def write_contract_form(path: Path, unit_code: str, values: dict[str, str]) -> N
     for row, (label, value) in enumerate(
         [
             ("Mã đơn vị", unit_code),
-            ("Kỳ báo cáo", PERIOD),
+            ("Kỳ báo cáo", period),
             ("Ngày lập", "05/10/2025"),
             ("Người lập", "Nguyễn Văn A"),
             ("Phiên bản mẫu", "2025.1"),

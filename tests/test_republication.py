@@ -32,9 +32,16 @@ def published_once(imported: Path) -> Path:
     return root
 
 
-def send(root: Path, unit_code: str, name: str, values: dict[str, str], when: datetime) -> None:
+def send(
+    root: Path,
+    unit_code: str,
+    name: str,
+    values: dict[str, str],
+    when: datetime,
+    period: str = PERIOD,
+) -> None:
     path = root / "inbox" / unit_code / name
-    write_contract_form(path, unit_code, values)
+    write_contract_form(path, unit_code, values, period)
     received(path, when)
 
 
@@ -123,6 +130,22 @@ def test_a_correction_sent_during_the_next_quarter_goes_to_its_own_period(
     with (root / "published" / "2025Q4" / "status-2025Q4.csv").open(encoding="utf-8") as handle:
         status = {row["unit_code"]: row["status"] for row in csv.DictReader(handle)}
     assert status["G3"] == "missing"
+
+
+def test_members_far_from_the_last_quarter_are_flagged_not_refused(
+    published_once: Path, database_url: str
+) -> None:
+    root = published_once
+    next_quarter = REPORTS["G1C1"] | {"members": "40", "members_attended": "38"}
+    send(root, "G1C1", "quy-4.xlsx", next_quarter, datetime(2026, 1, 5, 8, 0), "2025Q4")
+    report = quarterly_report("2025Q4", str(root))
+    assert (report.collected.received, report.collected.warned) == (1, 1)
+    with transaction(database_url) as connection:
+        (message,) = connection.execute(
+            text("select message from problem where rule = 'O1'")
+        ).scalars()
+    assert "(40)" in message and "(25)" in message and "Quý III năm 2025" in message
+    assert csv_rows(report.published.consolidated_csv)[("G1C1", "members")] == "40"
 
 
 def tonghop(*args: str, database_url: str) -> subprocess.CompletedProcess:

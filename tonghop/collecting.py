@@ -16,6 +16,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from tonghop.catalogue import by_code
+from tonghop.periods import Period, PeriodError
 from tonghop.problems import ERROR, WARNING, Problem
 from tonghop.reading import FormRead, read_form
 from tonghop.validation import WHOLE_NUMBER
@@ -112,6 +113,19 @@ def read_forms(paths: Sequence[Path], names: Sequence[str], workers: int = 0) ->
     chunk = max(16, len(paths) // (workers * 8))
     with ProcessPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(read_form, paths, names, chunksize=chunk))
+
+
+def target_period(form: FormRead, period: Period, known_periods: set[str]) -> str:
+    """The period a file is recorded under: its own, when that is a period already collected
+    (a correction sent after the run moved on); else the period being collected, where F5
+    rejects a wrong one, and where an unreadable file is charged."""
+    if form.problems:
+        return str(period)
+    try:
+        declared = str(Period.parse(form.period or ""))
+    except PeriodError:
+        return str(period)
+    return declared if declared in known_periods else str(period)
 
 
 @dataclass(frozen=True)

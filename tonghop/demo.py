@@ -60,7 +60,13 @@ ERROR_FAULTS = (
     "F1_corrupt",
     "F2_no_sheet",
 )
-WARNING_FAULTS = ("R4w_cell", "R4w_grassroots_cell", "R8_briefings", "R8_contests")
+WARNING_FAULTS = (
+    "R4w_cell",
+    "R4w_grassroots_cell",
+    "R8_briefings",
+    "R8_contests",
+    "O2_news_items",
+)
 # Rejected units that send a corrected file later: the first one before the deadline, the
 # second one after it (so that unit ends accepted but late).
 CORRECTED_FAULTS = ("R1", "F5_wrong_period")
@@ -68,6 +74,12 @@ MISSING_SHARE = 0.03
 LATE_SHARE = 0.04
 # The code F6_unknown_code adds: plausible (units do count new members) but not in the catalogue.
 UNKNOWN_CODE = "new_members"
+# O2_news_items: a cell types 40 news items for 4, an extra zero. Cells publish 0–4 a quarter,
+# so 40 is beyond any threshold rule O2 can set from them (at most 4 + 8 × 3 = 28); the cell is
+# picked under a parent with more cells than this, so that enough of the others report news
+# items to compare with.
+OUTLIER_NEWS_ITEMS = 40
+OUTLIER_MIN_SIBLINGS = 15
 
 # Which kind of unit commits each mistake; the first available kind is used.
 _FAULT_KINDS: dict[str, tuple[str, ...]] = {
@@ -85,6 +97,7 @@ _FAULT_KINDS: dict[str, tuple[str, ...]] = {
     "R4w_grassroots_cell": ("grassroots_cell", "cell"),
     "R8_briefings": ("grassroots_committee", "upper", "cell"),
     "R8_contests": ("cell", "grassroots_cell"),
+    "O2_news_items": ("cell",),
 }
 
 
@@ -913,12 +926,15 @@ def _leaf_values(ctx: _Context, rng: random.Random) -> dict[str, object]:
     absent = base - attended
     makeup = rng.randint(absent // 2, absent) if absent else 0
     grassroots = ctx.unit.kind == "grassroots_cell"
+    # A cell studies in one or two sessions a quarter, each attended by its members and a few
+    # workers: with three or four sessions at up to 1.5 times its size, a big cell's attendance
+    # read like a typing error next to its small siblings' (rule O2).
     if grassroots and ctx.online:
-        online, hybrid, in_person = 1, rng.randint(0, 1), rng.randint(0, 2)
+        online, hybrid, in_person = 1, rng.randint(0, 1), rng.randint(0, 1)
     elif ctx.online and rng.random() < 0.2:
-        online, hybrid, in_person = 0, 1, rng.randint(0, 2)
+        online, hybrid, in_person = 0, 1, rng.randint(0, 1)
     else:
-        online, hybrid, in_person = 0, 0, rng.randint(1, 3)
+        online, hybrid, in_person = 0, 0, rng.randint(1, 2)
     sessions = in_person + online + hybrid
     essays = attended - rng.randint(0, attended // 20)
     values: dict[str, object] = {
@@ -929,7 +945,7 @@ def _leaf_values(ctx: _Context, rng: random.Random) -> dict[str, object]:
         "sessions_hybrid": hybrid,
         "sessions_total": sessions,
         "connection_points": rng.randint(1, 2) if online + hybrid else 0,
-        "attendance": round(sessions * attended * rng.uniform(1.0, 1.5)),
+        "attendance": sum(round(attended * rng.uniform(1.0, 1.2)) for _ in range(sessions)),
         "members_attended": attended,
         "members_absent": absent,
         "members_makeup": makeup,
@@ -1153,6 +1169,8 @@ def _apply_fault(
     elif fault == "R8_contests":
         values["contests"] = 1
         values.pop("contest_entries", None)
+    elif fault == "O2_news_items":
+        values["news_items"] = OUTLIER_NEWS_ITEMS
     return values
 
 
@@ -1289,6 +1307,16 @@ def _pick_faults(
                 ]
             if fault.startswith("R4w"):
                 candidates = [code for code in candidates if contexts[code].members >= 8]
+            if fault.startswith("O2"):
+                candidates = [
+                    code
+                    for code in candidates
+                    if sum(
+                        contexts[other].unit.kind == kind
+                        for other in siblings[contexts[code].unit.parent_code]
+                    )
+                    > OUTLIER_MIN_SIBLINGS
+                ]
             if candidates:
                 code = candidates[0]
                 faults[code] = fault

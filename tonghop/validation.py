@@ -6,18 +6,25 @@ from __future__ import annotations
 import json
 import logging
 import re
+import statistics
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
+from babel.numbers import format_percent as _babel_percent
 
 from tonghop.catalogue import by_code, load_catalogue
+from tonghop.comparisons import Comparisons
+from tonghop.formatting import LOCALE, format_count, format_percent
+from tonghop.periods import Period
 from tonghop.problems import Problem
 from tonghop.reading import FormRead
+from tonghop.registry import KIND_LABELS_VI, KINDS
 
 RULES_PATH = Path(__file__).parent / "data" / "rules.toml"
 EXPECTATIONS_DIR = Path(__file__).resolve().parent.parent / "expectations"
@@ -26,11 +33,13 @@ VALUE_SUITE = "value_rules"
 
 # Counts up to 15 digits stay exact as floats and fit 64-bit integers everywhere.
 WHOLE_NUMBER = r"^\d{1,15}$"
+_WHOLE = re.compile(WHOLE_NUMBER)
 SUBMISSION_CHECKS = (
     "unit_active",
     "unit_matches_folder",
     "period_is_collected",
     "reported_by_leaf",
+    "changed_from_previous",
 )
 VALUE_CHECKS = (
     "known_indicator",
@@ -39,8 +48,16 @@ VALUE_CHECKS = (
     "flag_binary",
     "text_length",
     "leaf_only_blank",
+    "sibling_outlier",
 )
 RELATION_CHECKS = ("equal", "at_most", "at_least", "positive_only_if", "both_or_neither")
+# The settings each audit check cannot do without.
+REQUIRED_SETTINGS = {
+    "changed_from_previous": ("max_change",),
+    "sibling_outlier": ("unit_kinds", "min_siblings", "mad_factor", "mad_floor", "mad_floor_share"),
+}
+# The indicator rule O1 follows over time.
+MEMBERS = "members"
 
 
 @dataclass(frozen=True)
@@ -57,6 +74,12 @@ class Rule:
     right: tuple[str, ...] = ()
     indicators: tuple[str, ...] = ()
     max_length: int | None = None
+    max_change: float | None = None
+    unit_kinds: tuple[str, ...] = ()
+    min_siblings: int | None = None
+    mad_factor: float | None = None
+    mad_floor: float | None = None
+    mad_floor_share: float | None = None
 
     @property
     def terms(self) -> tuple[str, ...]:
@@ -73,7 +96,21 @@ def load_rules(path: Path = RULES_PATH) -> tuple[Rule, ...]:
     for entry in entries:
         seen[entry["id"]] = seen.get(entry["id"], 0) + 1
         fields = {
-            name: tuple(entry[name]) for name in ("left", "right", "indicators") if name in entry
+            name: tuple(entry[name])
+            for name in ("left", "right", "indicators", "unit_kinds")
+            if name in entry
+        }
+        settings = {
+            name: entry[name]
+            for name in (
+                "max_length",
+                "max_change",
+                "min_siblings",
+                "mad_factor",
+                "mad_floor",
+                "mad_floor_share",
+            )
+            if name in entry
         }
         rule = Rule(
             key=f"{entry['id']}_{seen[entry['id']]}",
@@ -82,12 +119,16 @@ def load_rules(path: Path = RULES_PATH) -> tuple[Rule, ...]:
             check=entry["check"],
             title=entry["title"],
             message=entry["message"],
-            max_length=entry.get("max_length"),
             **fields,
+            **settings,
         )
         unknown = [code for code in rule.terms + rule.indicators if code not in by_code()]
+        unknown += [kind for kind in rule.unit_kinds if kind not in KINDS]
         if unknown or rule.check not in SUBMISSION_CHECKS + VALUE_CHECKS + RELATION_CHECKS:
             raise ValueError(f"rules.toml: rule {rule.key} names unknown {unknown or rule.check}")
+        missing = [name for name in REQUIRED_SETTINGS.get(rule.check, ()) if name not in entry]
+        if missing:
+            raise ValueError(f"rules.toml: rule {rule.key} lacks {', '.join(missing)}")
         rules.append(rule)
     return tuple(rules)
 
@@ -163,6 +204,18 @@ def _value_expectations(rule: Rule) -> list[dict]:
                     column="value",
                 )
             ]
+        case "sibling_outlier":
+            # the siblings' threshold is worked out in pandas (value_frame); GX decides
+            return [
+                _expectation(
+                    "expect_column_pair_values_a_to_be_greater_than_b",
+                    rule,
+                    f"{rule.key}__applies == True",
+                    column_A=f"{rule.key}__threshold",
+                    column_B=f"{rule.key}__number",
+                    or_equal=True,
+                )
+            ]
     return []
 
 
@@ -210,6 +263,16 @@ def _submission_expectations(rule: Rule) -> list[dict]:
                     column=f"{rule.key}__{code}",
                 )
                 for code in rule.indicators
+            ]
+        case "changed_from_previous":
+            return [
+                _expectation(
+                    "expect_column_values_to_be_between",
+                    rule,
+                    applies,
+                    column=f"{rule.key}__change",
+                    max_value=rule.max_change,
+                )
             ]
         case "equal":
             return [
@@ -309,13 +372,15 @@ class SubmissionInput:
     form: FormRead
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ValidationContext:
-    """What the rules need to know about the period and the registry."""
+    """What the rules need to know about the period and the registry; `comparisons` holds what
+    the audit rules O1 and O2 compare with (nothing by default, and then they stay silent)."""
 
     period: str
     active_unit_codes: frozenset[str]
     units_with_children: frozenset[str]
+    comparisons: Comparisons = field(default_factory=Comparisons)
 
 
 def value_frame(inputs: Sequence[SubmissionInput], context: ValidationContext) -> pd.DataFrame:
@@ -346,7 +411,113 @@ def value_frame(inputs: Sequence[SubmissionInput], context: ValidationContext) -
         "reported_by",
         "has_children",
     ]
-    return pd.DataFrame.from_records(records, columns=columns).astype({"value": "object"})
+    frame = pd.DataFrame.from_records(records, columns=columns).astype({"value": "object"})
+    derived: dict[str, pd.Series] = {}
+    for rule in load_rules():
+        if rule.check == "sibling_outlier":
+            derived |= _outlier_columns(rule, frame, inputs, context)
+    return pd.concat([frame, pd.DataFrame(derived, index=frame.index)], axis=1)
+
+
+def _whole(value: object) -> float:
+    """A count as typed, as a number; NaN when blank or not a whole number."""
+    return float(value) if isinstance(value, str) and _WHOLE.match(value) else np.nan
+
+
+def _own_submissions(
+    inputs: Sequence[SubmissionInput], context: ValidationContext
+) -> dict[str, SubmissionInput]:
+    """The batch's files that hold their own folder unit's report of the period being collected,
+    by submission id; the others (F4, F5) carry figures no comparison of the unit should see."""
+    return {
+        item.submission_id: item
+        for item in inputs
+        if item.form.unit_code == item.folder_unit_code and item.form.period == context.period
+    }
+
+
+def _outlier_columns(
+    rule: Rule,
+    values: pd.DataFrame,
+    inputs: Sequence[SubmissionInput],
+    context: ValidationContext,
+) -> dict[str, pd.Series]:
+    """Rule O2's figures for every value: whether it applies, and the siblings' median, their
+    number and the threshold the value is held against."""
+    catalogue, units = by_code(), context.comparisons.units
+    counted_kinds = set(rule.unit_kinds)
+    own = _own_submissions(inputs, context)
+    numbers = values["value"].map(_whole).astype("float64")
+    is_count = values["indicator_code"].map(
+        lambda code: code in catalogue and catalogue[code].kind == "count"
+    )
+    unit_of = values["submission_id"].map(
+        lambda submission: own[submission].folder_unit_code if submission in own else None
+    )
+
+    # The pool: the period's counted figures, each batch unit's own replacing its stored ones;
+    # of several files of one unit in the batch, the last received (inputs come in that order).
+    last_of_unit = {item.folder_unit_code: item.submission_id for item in own.values()}
+    placed = pd.DataFrame(
+        {"unit_code": unit_of, "indicator_code": values["indicator_code"], "number": numbers}
+    )
+    placed = placed[
+        (values["submission_id"].isin(set(last_of_unit.values())) & is_count).to_numpy()
+    ].drop_duplicates(["unit_code", "indicator_code"])
+    placed["parent_code"] = placed["unit_code"].map(
+        lambda code: units[code].parent_code if code in units else None
+    )
+    placed["kind"] = placed["unit_code"].map(
+        lambda code: units[code].kind if code in units else None
+    )
+    pool = placed
+    stored = context.comparisons.siblings
+    if stored is not None and not stored.empty:
+        stored = stored[
+            ~stored["unit_code"].isin(set(last_of_unit))
+            & stored["indicator_code"].map(
+                lambda code: code in catalogue and catalogue[code].kind == "count"
+            )
+        ]
+        pool = pd.concat([stored[placed.columns], placed], ignore_index=True)
+    # A 0 or a blank says the activity did not take place; only sizes are compared.
+    pool = pool[(pool["number"] > 0) & pool["kind"].isin(counted_kinds)]
+    groups = {
+        key: list(zip(group["unit_code"], group["number"].astype(float), strict=True))
+        for key, group in pool.groupby(["parent_code", "kind", "indicator_code"])
+    }
+
+    size = len(values)
+    median, threshold = np.full(size, np.nan), np.full(size, np.nan)
+    siblings = np.zeros(size, dtype="int64")
+    candidates = (is_count & (numbers > 0) & unit_of.notna()).to_numpy()
+    codes_of = values["indicator_code"].to_numpy()
+    for position in np.flatnonzero(candidates):
+        unit = units.get(unit_of.iat[position])
+        if unit is None or unit.kind not in counted_kinds:
+            continue
+        found = groups.get((unit.parent_code, unit.kind, codes_of[position]))
+        # the unit itself is among its group when its figure is positive: at most one more
+        if found is None or len(found) < rule.min_siblings:
+            continue
+        others = [figure for code, figure in found if code != unit.code]
+        if len(others) < rule.min_siblings:
+            continue
+        # groups are a few dozen figures: plain Python is quicker than numpy's per-call set-up
+        middle = statistics.median(others)
+        deviation = statistics.median([abs(figure - middle) for figure in others])
+        spread = max(deviation, rule.mad_floor, rule.mad_floor_share * middle)
+        median[position] = middle
+        threshold[position] = middle + rule.mad_factor * spread
+        siblings[position] = len(others)
+    index = values.index
+    return {
+        f"{rule.key}__applies": pd.Series(~np.isnan(threshold), index=index),
+        f"{rule.key}__number": numbers,
+        f"{rule.key}__median": pd.Series(median, index=index),
+        f"{rule.key}__threshold": pd.Series(threshold, index=index),
+        f"{rule.key}__siblings": pd.Series(siblings, index=index),
+    }
 
 
 def submission_frame(
@@ -374,6 +545,9 @@ def submission_frame(
         if rule.check == "reported_by_leaf":
             for code in rule.indicators:
                 derived[f"{rule.key}__{code}"] = _column(wide_text, code)
+        if rule.check == "changed_from_previous":
+            own = frame["submission_id"].isin(set(_own_submissions(inputs, context)))
+            derived |= _change_columns(rule, frame, numbers, own, context.comparisons)
         if rule.check not in RELATION_CHECKS:
             continue
         reported = pd.concat([_column(wide_text, code).notna() for code in rule.terms], axis=1)
@@ -394,6 +568,33 @@ def submission_frame(
     return pd.concat([frame, pd.DataFrame(derived, index=frame.index)], axis=1).reset_index(
         drop=True
     )
+
+
+def _change_columns(
+    rule: Rule,
+    frame: pd.DataFrame,
+    numbers: pd.DataFrame,
+    own: pd.Series,
+    comparisons: Comparisons,
+) -> dict[str, pd.Series]:
+    """Rule O1's figures for every submission: this period's members, the unit's figure of its
+    last accepted earlier quarter, and the relative change between them. Only a file holding
+    its own unit's report of the period (`own`) is compared."""
+    current = _column(numbers, MEMBERS).astype("float64").where(own)
+    earlier = frame["folder_unit_code"].map(lambda code: comparisons.previous.get(code))
+    previous = earlier.map(lambda found: found[1] if isinstance(found, tuple) else np.nan)
+    previous = previous.astype("float64")
+    applies = current.notna() & previous.notna() & (previous > 0)
+    change = ((current - previous).abs() / previous).where(applies)
+    return {
+        f"{rule.key}__applies": applies,
+        f"{rule.key}__change": change,
+        f"{rule.key}__current": current,
+        f"{rule.key}__previous": previous,
+        f"{rule.key}__previous_period": earlier.map(
+            lambda found: found[0] if isinstance(found, tuple) else None
+        ),
+    }
 
 
 def _column(frame: pd.DataFrame, code: str) -> pd.Series:
@@ -477,18 +678,27 @@ def validate_submissions(
         "active_unit_codes": sorted(context.active_unit_codes),
         "periods": [context.period],
     }
+    folder_of = {item.submission_id: item.folder_unit_code for item in inputs}
     for meta, labels in _run_suite(VALUE_SUITE, values, parameters):
         rule = rules[meta["rule_key"]]
         for row in values.loc[labels].itertuples():
             indicator = catalogue.get(row.indicator_code)
-            message = rule.message.format(
-                row=row.row_number,
-                code=row.indicator_code,
-                value=_shown(row.value),
-                label=indicator.label_vi if indicator else row.indicator_code,
-            )
+            fields = {
+                "row": row.row_number,
+                "code": row.indicator_code,
+                "value": _shown(row.value),
+                "label": indicator.label_vi if indicator else row.indicator_code,
+            }
+            if rule.check == "sibling_outlier":
+                fields |= _outlier_fields(rule, row, context.comparisons, folder_of)
             problems[row.submission_id].append(
-                Problem(rule.id, rule.severity, message, row.indicator_code or None, row.row_number)
+                Problem(
+                    rule.id,
+                    rule.severity,
+                    rule.message.format(**fields),
+                    row.indicator_code or None,
+                    row.row_number,
+                )
             )
     for meta, labels in _run_suite(SUBMISSION_SUITE, submissions, parameters):
         rule = rules[meta["rule_key"]]
@@ -500,9 +710,36 @@ def validate_submissions(
     return problems
 
 
+def _outlier_fields(
+    rule: Rule, row: Any, comparisons: Comparisons, folder_of: Mapping[str, str]
+) -> dict[str, object]:
+    unit = comparisons.units[folder_of[row.submission_id]]
+    parent = comparisons.units.get(unit.parent_code or "")
+    kind = KIND_LABELS_VI[unit.kind]
+    return {
+        "value": format_count(getattr(row, f"{rule.key}__number")),
+        "siblings": format_count(getattr(row, f"{rule.key}__siblings")),
+        "kind": kind[:1].lower() + kind[1:],
+        "parent": parent.name if parent else unit.parent_code,
+        "median": format_count(getattr(row, f"{rule.key}__median")),
+        "threshold": format_count(getattr(row, f"{rule.key}__threshold")),
+    }
+
+
 def _submission_problems(rule: Rule, row: pd.Series, context: ValidationContext) -> list[Problem]:
     catalogue = by_code()
     match rule.check:
+        case "changed_from_previous":
+            current, previous = row[f"{rule.key}__current"], row[f"{rule.key}__previous"]
+            message = rule.message.format(
+                value=format_count(current),
+                previous=format_count(previous),
+                previous_period=Period.parse(row[f"{rule.key}__previous_period"]).label_vi,
+                direction="tăng" if current > previous else "giảm",
+                change=_percent_above(row[f"{rule.key}__change"], rule.max_change),
+                max_change=format_percent(rule.max_change),
+            )
+            return [Problem(rule.id, rule.severity, message, MEMBERS)]
         case "unit_active":
             return [Problem(rule.id, rule.severity, rule.message.format(value=row["unit_code"]))]
         case "unit_matches_folder":
@@ -525,6 +762,16 @@ def _submission_problems(rule: Rule, row: pd.Series, context: ValidationContext)
     left, right = row[f"{rule.key}__left"], row[f"{rule.key}__right"]
     message = rule.message.format(left=_shown(left), right=_shown(right))
     return [Problem(rule.id, rule.severity, message, rule.terms[0])]
+
+
+def _percent_above(change: float, limit: float | None) -> str:
+    """A change beyond the limit, with as many decimals as it takes not to read as the limit
+    itself (20,04% is not shown as 20,0% next to a 20,0% limit)."""
+    for decimals in (1, 2, 3):
+        text = _babel_percent(change, f"#,##0.{'0' * decimals}%", locale=LOCALE)
+        if limit is None or round(change, decimals + 2) > limit:
+            return text
+    return text
 
 
 def _shown(value: object) -> str:
