@@ -6,7 +6,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: demo test lint format lock clean
+.PHONY: demo test bench lint format lock clean
 
 $(BIN)/tonghop: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,12 @@ test: $(BIN)/tonghop
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
+
+# Measures the pipeline against the reading floor and a naive baseline at N = 2,000 and 20,000
+# forms on SQLite and appends the figures to bench/results.md; options in bench/run.py, e.g.
+# make bench BENCH_ARGS="--forms 300 --skip-naive --no-record".
+bench: $(BIN)/tonghop
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 format: $(BIN)/tonghop
 	$(BIN)/ruff format .

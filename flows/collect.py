@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from prefect import flow
+from prefect.utilities.annotations import quote
 
 from flows.guards import exclusive_run
 from flows.parameters import resolve
@@ -38,15 +39,25 @@ def collect(period: str | None = None, workspace: str | None = None) -> CollectS
     url = settings.resolved_database_url
     outcomes = []
     with exclusive_run(settings):
-        received, skipped = archive_new_files(
+        received, seen, skipped = archive_new_files(
             url, settings.home, settings.inbox, settings.archive, settings.timezone
         )
         if received:
             units = load_registry(url)
-            forms = read_submissions(settings.home, received, settings.read_workers)
-            history = load_history(url, chosen, forms, units)
-            outcomes = validate_batch(chosen, units, received, forms, history, settings.timezone)
-            store_outcomes(url, outcomes, settings.insert_batch_rows)
+            # quote(): Prefect would otherwise walk every row of these batches looking for
+            # futures — seconds per thousand forms.
+            forms = read_submissions(settings.home, quote(received), settings.read_workers)
+            history = load_history(url, chosen, quote(forms), quote(units))
+            outcomes = validate_batch(
+                chosen,
+                quote(units),
+                quote(received),
+                quote(forms),
+                quote(history),
+                settings.timezone,
+            )
+        if seen:
+            store_outcomes(url, quote(outcomes), quote(seen), settings.insert_batch_rows)
     decided = [outcome.submission["outcome"] for outcome in outcomes]
     other = {str(outcome.submission["period"]) for outcome in outcomes} - {str(chosen)}
     return CollectSummary(

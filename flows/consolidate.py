@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from prefect import flow
+from prefect.utilities.annotations import quote
 
 from flows.guards import exclusive_run
 from flows.parameters import resolve
@@ -25,7 +26,7 @@ def consolidate(period: str | None = None, workspace: str | None = None) -> Publ
         # A version already published is never written again; one a killed run left
         # unfinished is written whole.
         unfinished = version.published_at is None
-        files = publish_outputs(consolidation, settings.published / str(chosen), unfinished)
+        files = publish_outputs(quote(consolidation), settings.published / str(chosen), unfinished)
         mark_version_published(url, version, settings.timezone)
-        create_run_artifacts(consolidation, files)
+        create_run_artifacts(quote(consolidation), files)
     return replace(files, newly_published=unfinished)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from prefect import flow
+from prefect.utilities.annotations import quote
 
 from flows.guards import exclusive_run
 from flows.parameters import resolve
@@ -19,5 +20,5 @@ def import_registry(path: str, workspace: str | None = None) -> list[RegistryPro
     units, problems = read_registry_file(Path(path))
     if not problems:
         with exclusive_run(settings):
-            store_registry(settings.resolved_database_url, units)
+            store_registry(settings.resolved_database_url, quote(units))
     return problems

@@ -43,6 +43,17 @@ create table if not exists submission (
 
 create index if not exists submission_by_period on submission (period, unit_code);
 
+-- What each inbox file looked like when it was last read, so that an unchanged file (same name,
+-- size and modification time) is never read again; written with the submissions it led to.
+create table if not exists inbox_file (
+    unit_code varchar(64) not null,
+    file_name text not null,
+    size_bytes bigint not null,
+    mtime_ns bigint not null,
+    sha256 char(64) not null,
+    primary key (unit_code, file_name)
+);
+
 -- Values of accepted submissions only: rejected ones are never counted.
 create table if not exists submission_value (
     submission_id varchar(40) not null,

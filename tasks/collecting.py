@@ -3,6 +3,8 @@ over the whole batch at once."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -12,9 +14,11 @@ from prefect.cache_policies import NO_CACHE
 from sqlalchemy import text
 
 from tonghop.collecting import (
+    InboxFile,
     Outcome,
     ReceivedFile,
     archive_file,
+    changed_files,
     file_sha256,
     first_sightings,
     inbox_files,
@@ -27,36 +31,67 @@ from tonghop.periods import Period
 from tonghop.reading import FormRead
 from tonghop.registry import Unit, active_units, codes_with_active_children
 from tonghop.storage import execute_many, load_sql, transaction
-from tonghop.validation import SubmissionInput, ValidationContext, validate_submissions
+from tonghop.validation import (
+    SubmissionInput,
+    ValidationContext,
+    validate_submissions,
+    warm_up,
+)
+
+# Archive copies in flight at once: their time is spent in the kernel, not in Python.
+ARCHIVE_THREADS = 8
 
 
 @task(name="archive-new-files", retries=3, retry_delay_seconds=5, cache_policy=NO_CACHE)
 def archive_new_files(
     database_url: str, workspace: Path, inbox: Path, archive: Path, timezone: str
-) -> tuple[list[ReceivedFile], list[str]]:
-    """Copy every file not seen before into the archive; return what was received and the
-    inbox folders skipped because their names are no unit code."""
+) -> tuple[list[ReceivedFile], list[InboxFile], list[str]]:
+    """Copy every file not seen before into the archive; return what was received, how each
+    changed inbox file looked (to remember with the submissions), and the inbox folders skipped
+    because their names are no unit code."""
     logger = get_run_logger()
     with transaction(database_url) as connection:
         known = {tuple(row) for row in connection.execute(text(load_sql("select_known_files")))}
+        remembered = {
+            (row.unit_code, row.file_name): (row.size_bytes, row.mtime_ns)
+            for row in connection.execute(text(load_sql("select_inbox_files")))
+        }
     # Copies a killed run left half-written are never recorded; they go before anything else.
     for partial in archive.glob("*/.*.partial"):
         partial.unlink(missing_ok=True)
     candidates, unsafe = inbox_files(inbox)
     for folder in unsafe:
         logger.warning("Bỏ qua thư mục «%s»: tên không phải mã đơn vị hợp lệ.", folder.name)
-    # Files already recorded are only read for their checksum, never copied again.
-    unseen = [(unit, path) for unit, path in candidates if (unit, file_sha256(path)) not in known]
+    # Files unchanged since a run read them are not even opened.
+    changed = changed_files(candidates, remembered)
     zone = ZoneInfo(timezone)
-    received = [archive_file(unit, path, workspace, archive, zone) for unit, path in unseen]
+    # Hashing, copying and fsync spend their time outside the interpreter: threads overlap them.
+    with ThreadPoolExecutor(max_workers=ARCHIVE_THREADS) as pool:
+        checksums = list(pool.map(file_sha256, [path for _, path, _ in changed]))
+        seen = [
+            InboxFile(unit, path.name, stat.st_size, stat.st_mtime_ns, checksum)
+            for (unit, path, stat), checksum in zip(changed, checksums, strict=True)
+        ]
+        # Files already recorded are only read for their checksum, never copied again.
+        unseen = [
+            (unit, path)
+            for (unit, path, _), checksum in zip(changed, checksums, strict=True)
+            if (unit, checksum) not in known
+        ]
+        received = list(
+            pool.map(lambda item: archive_file(*item, workspace, archive, zone), unseen)
+        )
     # The archived copy's checksum is what is recorded; a file rewritten meanwhile may be known.
     fresh = [
         item for item in first_sightings(received) if (item.unit_code, item.sha256) not in known
     ]
     logger.info(
-        "Đã lưu trữ %d tệp mới (trong %d tệp của hộp thư đến).", len(fresh), len(candidates)
+        "Đã lưu trữ %d tệp mới (trong %d tệp của hộp thư đến, %d tệp chưa đọc lần nào).",
+        len(fresh),
+        len(candidates),
+        len(changed),
     )
-    return fresh, [folder.name for folder in unsafe]
+    return fresh, seen, [folder.name for folder in unsafe]
 
 
 @task(name="read-submissions", cache_policy=NO_CACHE)
@@ -66,6 +101,8 @@ def read_submissions(workspace: Path, received: list[ReceivedFile], workers: int
         [workspace / item.archive_path for item in received],
         [item.file_name for item in received],
         workers,
+        # Great Expectations' import takes seconds: it happens while the processes read.
+        while_reading=warm_up,
     )
     get_run_logger().info("Đã đọc %d tệp.", len(forms))
     return forms
@@ -128,8 +165,11 @@ def validate_batch(
 
 
 @task(name="store-submissions", retries=3, retry_delay_seconds=5, cache_policy=NO_CACHE)
-def store_outcomes(database_url: str, outcomes: list[Outcome], batch_rows: int) -> int:
-    """Insert the batch's submissions, values and problems in one transaction."""
+def store_outcomes(
+    database_url: str, outcomes: list[Outcome], seen: list[InboxFile], batch_rows: int
+) -> int:
+    """Insert the batch's submissions, values and problems, and remember the inbox files they
+    came from, in one transaction."""
     with transaction(database_url) as connection:
         execute_many(
             connection,
@@ -149,4 +189,5 @@ def store_outcomes(database_url: str, outcomes: list[Outcome], batch_rows: int) 
             [row for outcome in outcomes for row in outcome.problems],
             batch_rows,
         )
+        execute_many(connection, "upsert_inbox_file", [asdict(item) for item in seen], batch_rows)
     return len(outcomes)

@@ -8,7 +8,7 @@ import hashlib
 import os
 import re
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -58,6 +58,31 @@ def inbox_files(inbox: Path) -> tuple[list[tuple[str, Path]], list[Path]]:
     return found, unsafe
 
 
+@dataclass(frozen=True)
+class InboxFile:
+    """How an inbox file looked when it was read: unchanged name, size and modification time
+    mean unchanged content, so it is not read again."""
+
+    unit_code: str
+    file_name: str
+    size_bytes: int
+    mtime_ns: int
+    sha256: str
+
+
+def changed_files(
+    candidates: Iterable[tuple[str, Path]],
+    remembered: Mapping[tuple[str, str], tuple[int, int]],
+) -> list[tuple[str, Path, os.stat_result]]:
+    """The inbox files not seen before, or changed since: (unit, path, stat) each."""
+    changed = []
+    for unit_code, path in candidates:
+        stat = path.stat()
+        if remembered.get((unit_code, path.name)) != (stat.st_size, stat.st_mtime_ns):
+            changed.append((unit_code, path, stat))
+    return changed
+
+
 def file_sha256(path: Path) -> str:
     """The checksum of a file, read in blocks."""
     with path.open("rb") as handle:
@@ -104,15 +129,27 @@ def first_sightings(received: Iterable[ReceivedFile]) -> list[ReceivedFile]:
     return list(chosen.values())
 
 
-def read_forms(paths: Sequence[Path], names: Sequence[str], workers: int = 0) -> list[FormRead]:
+def read_forms(
+    paths: Sequence[Path],
+    names: Sequence[str],
+    workers: int = 0,
+    while_reading: Callable[[], None] | None = None,
+) -> list[FormRead]:
     """Read many forms (messages naming each by `names`), in parallel processes when there are
-    enough to pay for them."""
+    enough to pay for them; `while_reading` is work for this process meanwhile."""
     workers = workers or os.cpu_count() or 1
     if workers == 1 or len(paths) < 64:
+        if while_reading:
+            while_reading()
         return [read_form(path, name) for path, name in zip(paths, names, strict=True)]
     chunk = max(16, len(paths) // (workers * 8))
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(read_form, paths, names, chunksize=chunk))
+        # The workers are forked by the first submission, before `while_reading` starts any
+        # thread: a fork never copies a thread's half-held locks.
+        results = pool.map(read_form, paths, names, chunksize=chunk)
+        if while_reading:
+            while_reading()
+        return list(results)
 
 
 def target_period(form: FormRead, period: Period, known_periods: set[str]) -> str:

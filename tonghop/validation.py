@@ -3,10 +3,12 @@ written from it, and one batched validation whose failures map back to unit, row
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
 import statistics
+import threading
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -611,9 +613,30 @@ def _signed_sum(numbers: pd.DataFrame, terms: Sequence[str]) -> pd.Series:
     return total
 
 
-@cache
+_GX_LOCK = threading.Lock()
+
+
 def _gx_context() -> Any:
     """One ephemeral Great Expectations context for the process, without progress bars."""
+    # A warm-up thread may be making it right now; wait for that one rather than make two.
+    with _GX_LOCK:
+        return _new_gx_context()
+
+
+def warm_up() -> None:
+    """Import Great Expectations and make its context in a background thread: the import alone
+    takes seconds, which pass while the submissions are read in other processes."""
+
+    def make() -> None:
+        # A failure here is met again, and reported, when validation needs the context.
+        with contextlib.suppress(Exception):
+            _gx_context()
+
+    threading.Thread(target=make, name="gx-warm-up", daemon=True).start()
+
+
+@cache
+def _new_gx_context() -> Any:
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 

@@ -1,0 +1,1 @@
+select unit_code, file_name, size_bytes, mtime_ns, sha256 from inbox_file

@@ -1,0 +1,81 @@
+"""The inbox is read once: a file unchanged since a run read it (same name, size and
+modification time) is not opened again; a changed or new file is, and the same bytes under a
+new name are recorded once."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+import tasks.collecting
+from flows.collect import collect
+from tests.test_end_to_end import PERIOD, REPORTS, received, write_contract_form
+from tonghop.collecting import changed_files
+
+
+@pytest.fixture
+def opened(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """The inbox files a collection reads for their checksum."""
+    paths: list[Path] = []
+    original = tasks.collecting.file_sha256
+
+    def counting(path: Path) -> str:
+        paths.append(path)
+        return original(path)
+
+    monkeypatch.setattr(tasks.collecting, "file_sha256", counting)
+    return paths
+
+
+def test_a_second_run_opens_no_file(imported: Path, opened: list[Path]) -> None:
+    first = collect(PERIOD, str(imported))
+    assert first.received == 5 and len(opened) == 5
+    opened.clear()
+    second = collect(PERIOD, str(imported))
+    assert second.received == 0
+    assert opened == []
+
+
+def test_changed_and_copied_files_are_read_and_recorded_once(
+    imported: Path, opened: list[Path]
+) -> None:
+    collect(PERIOD, str(imported))
+    opened.clear()
+    # G1C1 sends a corrected form under the same name; U1 copies its form under another name.
+    corrected = imported / "inbox" / "G1C1" / "bao-cao.xlsx"
+    write_contract_form(corrected, "G1C1", {**REPORTS["G1C1"], "news_items": "3"})
+    received(corrected, datetime(2025, 10, 6, 9, 0))
+    copy = imported / "inbox" / "U1" / "bao-cao (1).xlsx"
+    shutil.copy2(imported / "inbox" / "U1" / "bao-cao.xlsx", copy)
+
+    third = collect(PERIOD, str(imported))
+    assert sorted(opened) == sorted([corrected, copy])
+    assert third.received == 1 and third.accepted == 1  # the copy is the same bytes: no version
+    opened.clear()
+    assert collect(PERIOD, str(imported)).received == 0
+    assert opened == []
+
+
+@pytest.mark.parametrize(
+    ("remembered", "expected"),
+    [
+        ({}, ["a.xlsx", "b.xlsx"]),  # never read
+        ({("U", "a.xlsx"): (3, 0), ("U", "b.xlsx"): (4, 0)}, []),  # unchanged
+        ({("U", "a.xlsx"): (3, 0), ("U", "b.xlsx"): (5, 0)}, ["b.xlsx"]),  # size changed
+        ({("U", "a.xlsx"): (3, 1), ("U", "b.xlsx"): (4, 0)}, ["a.xlsx"]),  # time changed
+        ({("V", "a.xlsx"): (3, 0), ("U", "b.xlsx"): (4, 0)}, ["a.xlsx"]),  # other unit's file
+    ],
+)
+def test_changed_files(
+    tmp_path: Path, remembered: dict[tuple[str, str], tuple[int, int]], expected: list[str]
+) -> None:
+    for name, content in (("a.xlsx", b"abc"), ("b.xlsx", b"abcd")):
+        (tmp_path / name).write_bytes(content)
+        # Times in whole nanoseconds the test can name: 0 for both.
+        os.utime(tmp_path / name, ns=(0, 0))
+    candidates = [("U", tmp_path / "a.xlsx"), ("U", tmp_path / "b.xlsx")]
+    assert [path.name for _, path, _ in changed_files(candidates, remembered)] == expected
