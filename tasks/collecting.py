@@ -19,7 +19,6 @@ from tonghop.collecting import (
     ReceivedFile,
     archive_file,
     changed_files,
-    file_sha256,
     first_sightings,
     inbox_files,
     outcome_of,
@@ -67,26 +66,22 @@ def archive_new_files(
     zone = ZoneInfo(timezone)
     # Hashing, copying and fsync spend their time outside the interpreter: threads overlap them.
     with ThreadPoolExecutor(max_workers=ARCHIVE_THREADS) as pool:
-        checksums = list(pool.map(file_sha256, [path for _, path, _ in changed]))
-        seen = [
-            InboxFile(unit, path.name, stat.st_size, stat.st_mtime_ns, checksum)
-            for (unit, path, stat), checksum in zip(changed, checksums, strict=True)
-        ]
-        # Files already recorded are only read for their checksum, never copied again.
-        unseen = [
-            (unit, path)
-            for (unit, path, _), checksum in zip(changed, checksums, strict=True)
-            if (unit, checksum) not in known
-        ]
         received = list(
-            pool.map(lambda item: archive_file(*item, workspace, archive, zone), unseen)
+            pool.map(
+                lambda item: archive_file(item[0], item[1], workspace, archive, zone, known),
+                changed,
+            )
         )
-    # The archived copy's checksum is what is recorded; a file rewritten meanwhile may be known.
+    seen = [
+        InboxFile(unit, path.name, stat.st_size, stat.st_mtime_ns, item.sha256)
+        for (unit, path, stat), item in zip(changed, received, strict=True)
+    ]
+    # Bytes already recorded (a copy under another name, a file touched) are no new version.
     fresh = [
         item for item in first_sightings(received) if (item.unit_code, item.sha256) not in known
     ]
     logger.info(
-        "Đã lưu trữ %d tệp mới (trong %d tệp của hộp thư đến, %d tệp chưa đọc lần nào).",
+        "Đã lưu trữ %d tệp mới (hộp thư đến có %d tệp; %d tệp mới hoặc đã thay đổi được đọc).",
         len(fresh),
         len(candidates),
         len(changed),

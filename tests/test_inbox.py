@@ -19,15 +19,15 @@ from tonghop.collecting import changed_files
 
 @pytest.fixture
 def opened(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
-    """The inbox files a collection reads for their checksum."""
+    """The inbox files a collection reads (each is copied and hashed in one pass)."""
     paths: list[Path] = []
-    original = tasks.collecting.file_sha256
+    original = tasks.collecting.archive_file
 
-    def counting(path: Path) -> str:
+    def counting(unit_code: str, path: Path, *args: object) -> object:
         paths.append(path)
-        return original(path)
+        return original(unit_code, path, *args)
 
-    monkeypatch.setattr(tasks.collecting, "file_sha256", counting)
+    monkeypatch.setattr(tasks.collecting, "archive_file", counting)
     return paths
 
 

@@ -8,7 +8,7 @@ import hashlib
 import os
 import re
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -83,16 +83,17 @@ def changed_files(
     return changed
 
 
-def file_sha256(path: Path) -> str:
-    """The checksum of a file, read in blocks."""
-    with path.open("rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
-
-
 def archive_file(
-    unit_code: str, path: Path, workspace: Path, archive: Path, timezone: ZoneInfo
+    unit_code: str,
+    path: Path,
+    workspace: Path,
+    archive: Path,
+    timezone: ZoneInfo,
+    known: Container[tuple[str, str]] = frozenset(),
 ) -> ReceivedFile:
-    """Copy one inbox file into the archive under its checksum and record what was received."""
+    """Copy one inbox file into the archive under its checksum and record what was received;
+    bytes the unit sent before (`known` (unit, checksum) pairs) are archived already and their
+    copy is dropped — read once either way."""
     stat = path.stat()
     received_at = datetime.fromtimestamp(stat.st_mtime, timezone).replace(tzinfo=None)
     suffix = path.suffix.lower() if re.fullmatch(r"\.[a-z0-9]{1,8}", path.suffix.lower()) else ""
@@ -107,9 +108,13 @@ def archive_file(
             handle.write(block)
             size += len(block)
         handle.flush()
-        os.fsync(handle.fileno())
+        if (unit_code, digest.hexdigest()) not in known:
+            os.fsync(handle.fileno())
     target = folder / f"{digest.hexdigest()}{suffix}"
-    os.replace(partial, target)
+    if (unit_code, digest.hexdigest()) in known:
+        partial.unlink()
+    else:
+        os.replace(partial, target)
     return ReceivedFile(
         submission_id=uuid.uuid4().hex,
         unit_code=unit_code,

@@ -484,18 +484,27 @@ def _outlier_columns(
         pool = pd.concat([stored[placed.columns], placed], ignore_index=True)
     # A 0 or a blank says the activity did not take place; only sizes are compared.
     pool = pool[(pool["number"] > 0) & pool["kind"].isin(counted_kinds)]
-    groups = {
-        key: list(zip(group["unit_code"], group["number"].astype(float), strict=True))
-        for key, group in pool.groupby(["parent_code", "kind", "indicator_code"])
-    }
+    # Plain dictionaries: pandas' groupby iteration costs ~50 µs a group, and a province has
+    # tens of thousands of (parent, kind, indicator) groups.
+    groups: dict[tuple, list[tuple[str, float]]] = {}
+    for parent, kind, code, unit_code, number in zip(
+        pool["parent_code"],
+        pool["kind"],
+        pool["indicator_code"],
+        pool["unit_code"],
+        pool["number"].astype(float),
+        strict=True,
+    ):
+        groups.setdefault((parent, kind, code), []).append((unit_code, number))
 
     size = len(values)
     median, threshold = np.full(size, np.nan), np.full(size, np.nan)
     siblings = np.zeros(size, dtype="int64")
     candidates = (is_count & (numbers > 0) & unit_of.notna()).to_numpy()
     codes_of = values["indicator_code"].to_numpy()
+    units_of = unit_of.to_numpy()
     for position in np.flatnonzero(candidates):
-        unit = units.get(unit_of.iat[position])
+        unit = units.get(units_of[position])
         if unit is None or unit.kind not in counted_kinds:
             continue
         found = groups.get((unit.parent_code, unit.kind, codes_of[position]))

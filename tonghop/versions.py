@@ -17,6 +17,7 @@ from sqlalchemy import Connection, text
 from tonghop.periods import Period
 from tonghop.storage import execute_many, load_sql, select_frame, statements
 
+INTEGER_STATUS_COLUMNS = frozenset({"on_time", "errors", "warnings"})
 STATUS_COLUMNS = (
     "unit_code",
     "status",
@@ -136,17 +137,26 @@ def store_version(
     )
     execute_many(connection, "insert_published_value", [{**key, **row} for row in values])
     status_rows = [
-        {**key, **{column: _plain(row[column]) for column in STATUS_COLUMNS}}
+        {
+            **key,
+            **{
+                column: _plain(row[column], integer=column in INTEGER_STATUS_COLUMNS)
+                for column in STATUS_COLUMNS
+            },
+        }
         for row in status.to_dict("records")
     ]
     execute_many(connection, "insert_published_status", status_rows)
     return Version(str(period), number, checksum, now, None, True)
 
 
-def _plain(value: object) -> object:
-    """pandas' markers and numpy scalars → what a database driver takes."""
+def _plain(value: object, *, integer: bool = False) -> object:
+    """pandas' markers and numpy scalars → what a database driver takes; `integer` for the
+    columns pandas turned into floats to make room for blanks (COPY takes no `1.0` for 1)."""
     if not _present(value):
         return None
+    if integer:
+        return int(value)  # type: ignore[call-overload]
     if isinstance(value, pd.Timestamp):
         return value.to_pydatetime()
     if isinstance(value, np.generic):
