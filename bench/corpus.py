@@ -53,7 +53,7 @@ __all__ = [
 
 CACHE_DIR = Path(__file__).resolve().parent / ".cache"
 # Bumped whenever what is generated changes, so that an old cache is rebuilt, not reused.
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 PERIOD = Period(2025, 3)
 DEADLINE_DAYS = 10
 TIMEZONE = "Asia/Ho_Chi_Minh"
@@ -62,7 +62,8 @@ MANIFEST = "manifest.json"
 LATE_AFTER = timedelta(days=3)
 
 _SHEET = "xl/worksheets/sheet1.xml"
-_SENTINEL = "§BENCH§"
+# ASCII, so that either of openpyxl's writers leaves it as it is
+_SENTINEL = "@@BENCH@@"
 _CODE_SENTINEL = f"{_SENTINEL}code"
 _NAME_SENTINEL = f"{_SENTINEL}name"
 _PREPARER_SENTINEL = f"{_SENTINEL}preparer"
@@ -72,9 +73,16 @@ _CELL = re.compile(
 )
 _STYLE = re.compile(r's="(\d+)"')
 _SENTINEL_TEXT = re.compile(rf"<t>{re.escape(_SENTINEL)}(?P<key>[^<]*)</t>")
-
-
-# --- one form from a template -----------------------------------------------------------------
+# What every template is checked against when it is built: texts that need escaping, spaces,
+# control characters, Vietnamese, numbers typed as text, blanks.
+_PROBE_TEXTS = (
+    " Đảng viên <b> & \"nghị quyết\" 'số 1' > 2 \r\n\tđủ ",
+    "   ",
+    "",
+    "1.117",
+    "=SUM(A1:A2)",
+    "x\x01y",
+)
 
 
 @dataclass(frozen=True)
@@ -82,7 +90,8 @@ class FormTemplate:
     """A form written by `write_form` with sentinels, cut where a submission's own cells go.
 
     `pieces` alternates literal XML and slots: a slot is (cell reference, style, what goes in:
-    `code`, `name`, `preparer`, `prepared_on`, or an indicator code for column E)."""
+    `code`, `name`, `preparer`, `prepared_on`, or an indicator code for column E). openpyxl
+    writes cells one way with lxml installed and another without; `lxml` says which."""
 
     has_children: bool
     indicators: frozenset[str]
@@ -90,9 +99,13 @@ class FormTemplate:
     members: tuple[tuple[zipfile.ZipInfo, bytes], ...]  # every other zip member, as written
     sheet_info: zipfile.ZipInfo
     sheet_index: int  # where the sheet goes among the members
+    lxml: bool
 
     @classmethod
     def build(cls, period: Period, has_children: bool, folder: Path) -> FormTemplate:
+        """The template of one shape, checked against `write_form` on a probe form."""
+        from openpyxl.cell import _writer
+
         codes = [indicator.code for indicator in form_indicators(has_children)]
         unit = Unit(_CODE_SENTINEL, _NAME_SENTINEL, None, "cell", None, None, None, None)
         path = folder / f"template-{int(has_children)}.xlsx"
@@ -133,7 +146,46 @@ class FormTemplate:
         expected = set(fields.values()) | set(codes)
         if slots != expected or _SENTINEL in "".join(p for p in pieces if isinstance(p, str)):
             raise RuntimeError(f"the form template does not have the cells expected: {slots}")
-        return cls(has_children, frozenset(codes), tuple(pieces), members, sheet_info, sheet_index)
+        lxml = _writer.write_cell is _writer.lxml_write_cell
+        template = cls(
+            has_children, frozenset(codes), tuple(pieces), members, sheet_info, sheet_index, lxml
+        )
+        template._check(period, codes, folder)
+        return template
+
+    def _check(self, period: Period, codes: list[str], folder: Path) -> None:
+        """Refuse to make forms unless a probe comes out exactly as `write_form` writes it."""
+        values: dict[str, object] = {}
+        for index, code in enumerate(codes):
+            kind = index % (len(_PROBE_TEXTS) + 3)
+            values[code] = (*_PROBE_TEXTS, 0, 1117, None)[kind]
+        unit = Unit("PROBE-01", 'Chi bộ "Thử" <&> ', None, "cell", None, None, None, None)
+        probe = DemoSubmission(
+            unit_code=unit.code,
+            file_name="probe.xlsx",
+            received_at=datetime(2001, 2, 3),
+            fault=None,
+            values=values,
+            preparer=" Lê Thị Hà ",
+            prepared_on=date(2025, 10, 3),
+        )
+        path = folder / f"probe-{int(self.has_children)}.xlsx"
+        write_form(
+            path,
+            unit,
+            period,
+            self.has_children,
+            values=values,
+            preparer=probe.preparer,
+            prepared_on=probe.prepared_on,
+        )
+        with zipfile.ZipFile(path) as archive:
+            written = archive.read(_SHEET).decode("utf-8")
+        if self.sheet_xml(unit, probe) != written:
+            raise RuntimeError(
+                "forms made from the template would differ from write_form's: openpyxl's way of "
+                "writing cells has changed; update bench/corpus.py (_cell_xml)"
+            )
 
     def fits(self, submission: DemoSubmission, period: Period) -> bool:
         """Whether the submission's form is this template with other values (no fault that
@@ -157,6 +209,7 @@ class FormTemplate:
             "prepared_on": submission.prepared_on,
         }
         values = submission.values
+        render = _lxml_cell if self.lxml else _etree_cell
         parts: list[str] = []
         for piece in self.pieces:
             if isinstance(piece, str):
@@ -164,13 +217,17 @@ class FormTemplate:
                 continue
             reference, style, slot = piece
             value = content[slot] if slot in content else values.get(slot)
-            parts.append(_cell_xml(reference, style, value))
+            attributes = f'r="{reference}"' + (f' s="{style}"' if style else "")
+            parts.append(render(attributes, value))
         return "".join(parts)
 
 
-def _cell_xml(reference: str, style: str, value: object) -> str:
-    """One cell as openpyxl writes it (etree writer, inline strings)."""
-    attributes = f'r="{reference}"' + (f' s="{style}"' if style else "")
+def _number(value: object) -> str:
+    return safe_string(to_excel(value) if isinstance(value, date) else value)
+
+
+def _etree_cell(attributes: str, value: object) -> str:
+    """One cell as openpyxl's ElementTree writer writes it (UTF-8, self-closed when empty)."""
     if value is None:
         return f'<c {attributes} t="n" />'
     if isinstance(value, str):
@@ -180,9 +237,21 @@ def _cell_xml(reference: str, style: str, value: object) -> str:
         stripped = text.strip()
         space = ' xml:space="preserve"' if stripped and stripped != text else ""
         return f'<c {attributes} t="inlineStr"><is><t{space}>{escape(text)}</t></is></c>'
-    if isinstance(value, date):
-        value = to_excel(value)
-    return f'<c {attributes} t="n"><v>{safe_string(value)}</v></c>'
+    return f'<c {attributes} t="n"><v>{_number(value)}</v></c>'
+
+
+def _lxml_cell(attributes: str, value: object) -> str:
+    """One cell as openpyxl's lxml writer writes it (ASCII with character references)."""
+    if value is None:
+        return f'<c {attributes} t="n"></c>'
+    if isinstance(value, str):
+        text = ILLEGAL_CHARACTERS_RE.sub("", value)
+        if text == "":
+            return f'<c {attributes} t="inlineStr"></c>'
+        space = ' xml:space="preserve"' if text != text.strip() else ""
+        escaped = escape(text).replace("\r", "&#13;").encode("ascii", "xmlcharrefreplace")
+        return f'<c {attributes} t="inlineStr"><is><t{space}>{escaped.decode()}</t></is></c>'
+    return f'<c {attributes} t="n"><v>{_number(value)}</v></c>'
 
 
 def form_bytes(template: FormTemplate, unit: Unit, submission: DemoSubmission) -> bytes:

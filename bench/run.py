@@ -24,6 +24,7 @@ import os
 import platform
 import random
 import re
+import shlex
 import shutil
 import signal
 import socket
@@ -318,7 +319,8 @@ class Row:
     def rate(self) -> str:
         if not self.seconds or not self.count:
             return ""
-        return f"{self.count / self.seconds:,.0f} {self.unit}/s"
+        rate = self.count / self.seconds
+        return f"{rate:,.0f} {self.unit}/s" if rate >= 10 else f"{rate:.2f} {self.unit}/s"
 
 
 @dataclass
@@ -741,7 +743,13 @@ _(to be written)_
 """
 
 
-def record(bench: Bench, command: str, started: datetime, server: PrefectServer) -> str:
+def record(
+    bench: Bench,
+    command: str,
+    started: datetime,
+    server: PrefectServer,
+    loads: tuple[tuple[float, ...], tuple[float, ...]],
+) -> str:
     label = f" — {bench.args.label}" if bench.args.label else ""
     passed = {
         key: value
@@ -756,6 +764,9 @@ def record(bench: Bench, command: str, started: datetime, server: PrefectServer)
         *machine(bench.database, bench.args.task_runner, passed),
         f"- Prefect server: one for the invocation, started in {server.started_in:.1f} s, "
         f"peak {server.peak_mb:,.0f} MB (not counted in the stages' memory)",
+        # the machine is shared: a busy one explains slow figures better than the code does
+        f"- Load average (1, 5, 15 min) at the start: {_loads(loads[0])}; at the end: "
+        f"{_loads(loads[1])}",
         "",
         *table(bench.rows),
         "",
@@ -764,6 +775,10 @@ def record(bench: Bench, command: str, started: datetime, server: PrefectServer)
         if section:
             lines += [*section, ""]
     return "\n".join(lines)
+
+
+def _loads(values: tuple[float, ...]) -> str:
+    return ", ".join(f"{value:.2f}" for value in values)
 
 
 # --- main ---------------------------------------------------------------------------------------
@@ -844,7 +859,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = datetime.now()
     logs = LOGS / f"{started:%Y%m%d-%H%M%S}"
     logs.mkdir(parents=True, exist_ok=True)
-    command = "python -m bench.run " + " ".join(sys.argv[1:] if argv is None else argv)
+    given = sys.argv[1:] if argv is None else list(argv)
+    command = shlex.join(["python", "-m", "bench.run", *given])
+    load_at_start = os.getloadavg()
     scratch = Path(tempfile.mkdtemp(prefix="prefect-", dir=logs))
     try:
         database = Database(args.database_url)
@@ -870,7 +887,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         server.stop()
         with contextlib.suppress(Exception):
             database.drop()
-    report = record(bench, command, started, server)
+    report = record(bench, command, started, server, (load_at_start, os.getloadavg()))
     print("\n" + report)
     if not args.no_record:
         if not RESULTS.exists():

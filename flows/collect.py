@@ -8,7 +8,7 @@ from prefect import flow
 from prefect.utilities.annotations import quote
 
 from flows.guards import exclusive_run
-from flows.parameters import resolve
+from flows.parameters import reading_plan, resolve, task_runner_for
 from tasks.collecting import (
     archive_new_files,
     load_history,
@@ -17,6 +17,8 @@ from tasks.collecting import (
     validate_batch,
 )
 from tasks.registry import load_registry
+from tonghop.collecting import chunked
+from tonghop.config import Settings
 
 
 @dataclass(frozen=True)
@@ -32,7 +34,9 @@ class CollectSummary:
     skipped_folders: tuple[str, ...] = ()  # inbox folders whose names are no unit code
 
 
-@flow(name="collect", log_prints=True)
+# The runner is chosen when the flow is defined: a deployment's worker and the command line
+# both define it from the same settings.
+@flow(name="collect", log_prints=True, task_runner=task_runner_for(Settings()))
 def collect(period: str | None = None, workspace: str | None = None) -> CollectSummary:
     """Collect the period's new submissions from the inbox into the database."""
     settings, chosen = resolve(workspace, period)
@@ -46,7 +50,10 @@ def collect(period: str | None = None, workspace: str | None = None) -> CollectS
             units = load_registry(url)
             # quote(): Prefect would otherwise walk every row of these batches looking for
             # futures — seconds per thousand forms.
-            forms = read_submissions(settings.home, quote(received), settings.read_workers)
+            chunks, workers = reading_plan(settings)
+            files = [(item.archive_path, item.file_name) for item in received]
+            reads = read_submissions.map(settings.home, chunked(files, chunks), workers)
+            forms = [form for chunk in reads.result() for form in chunk]
             history = load_history(url, chosen, quote(forms), quote(units))
             outcomes = validate_batch(
                 chosen,

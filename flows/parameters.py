@@ -1,10 +1,14 @@
-"""Turning a flow run's parameters into settings and a period, the one place flows do it."""
+"""Turning a flow run's parameters into settings and a period, and settings into the task runner:
+the one place flows do it."""
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
+
+from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner, ThreadPoolTaskRunner
 
 from tonghop.config import Settings
 from tonghop.periods import Period
@@ -22,3 +26,35 @@ def resolve(
     today = datetime.now(ZoneInfo(settings.timezone)).date()
     ended = Period.just_ended(today)
     return settings, ended.next() if upcoming else ended
+
+
+def task_runner_for(settings: Settings) -> TaskRunner:
+    """The task runner the settings choose (`TONGHOP_TASK_RUNNER`)."""
+    workers = settings.dask_workers or os.cpu_count() or 1
+    if settings.task_runner == "dask":
+        # Imported only here: Dask is heavy, and most runs never need it.
+        from prefect_dask import DaskTaskRunner
+
+        if settings.dask_address:
+            return DaskTaskRunner(address=settings.dask_address)
+        return DaskTaskRunner(
+            cluster_kwargs={
+                "n_workers": workers,
+                "threads_per_worker": 1,
+                "processes": True,
+                "dashboard_address": None,
+            }
+        )
+    if settings.task_runner == "process":
+        return ProcessPoolTaskRunner(max_workers=settings.read_workers or os.cpu_count())
+    return ThreadPoolTaskRunner()
+
+
+def reading_plan(settings: Settings) -> tuple[int, int]:
+    """How a batch is read: (chunks, processes per chunk). In threads, one task reads with a
+    local process pool; on a process pool or Dask cluster, many chunk tasks read one file at a
+    time each, and the runner spreads them over its workers."""
+    if settings.task_runner == "thread":
+        return 1, settings.read_workers
+    workers = settings.dask_workers or settings.read_workers or os.cpu_count() or 1
+    return workers * 4, 1

@@ -90,14 +90,16 @@ def archive_new_files(
 
 
 @task(name="read-submissions", cache_policy=NO_CACHE)
-def read_submissions(workspace: Path, received: list[ReceivedFile], workers: int) -> list[FormRead]:
-    """Read every archived file of the batch, in parallel processes."""
+def read_submissions(workspace: Path, files: list[tuple[str, str]], workers: int) -> list[FormRead]:
+    """Read archived files — (path in the workspace, name as sent) — with `workers` > 1 in a
+    local process pool, meanwhile importing Great Expectations for the validation that follows.
+    Plain strings in, so that any task runner (Dask included) ships them as they are."""
     forms = read_forms(
-        [workspace / item.archive_path for item in received],
-        [item.file_name for item in received],
+        [workspace / archive_path for archive_path, _ in files],
+        [file_name for _, file_name in files],
         workers,
         # Great Expectations' import takes seconds: it happens while the processes read.
-        while_reading=warm_up,
+        while_reading=warm_up if workers != 1 else None,
     )
     get_run_logger().info("Đã đọc %d tệp.", len(forms))
     return forms

@@ -13,6 +13,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from tonghop.catalogue import by_code
@@ -26,6 +27,7 @@ SAFE_FOLDER = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,62}[A-Za-z0-9])?$")
 # Files Excel and file managers leave behind are not submissions.
 IGNORED_PREFIXES = ("~$", ".~lock", ".")
 _WHOLE = re.compile(WHOLE_NUMBER)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -155,6 +157,18 @@ def read_forms(
         if while_reading:
             while_reading()
         return list(results)
+
+
+def chunked(items: Sequence[T], count: int) -> list[list[T]]:
+    """`items` in at most `count` consecutive chunks of nearly equal size, none empty."""
+    count = max(1, min(count, len(items)))
+    size, extra = divmod(len(items), count)
+    chunks, start = [], 0
+    for index in range(count):
+        end = start + size + (1 if index < extra else 0)
+        chunks.append(list(items[start:end]))
+        start = end
+    return [chunk for chunk in chunks if chunk]
 
 
 def target_period(form: FormRead, period: Period, known_periods: set[str]) -> str:

@@ -36,6 +36,12 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Ho_Chi_Minh"
     # Processes reading submissions in parallel; 0 means one per core.
     read_workers: int = 0
+    # Where a run's parallel tasks go: threads of the flow's own process (forms are then read by
+    # a local process pool), Prefect's process pool, or a Dask cluster — the one at
+    # `dask_address` (tcp://scheduler:8786), else a local cluster of `dask_workers` processes.
+    task_runner: Literal["thread", "process", "dask"] = "thread"
+    dask_address: str | None = None
+    dask_workers: int = 0  # 0 means one per core
     # Rows per bulk insert statement batch.
     insert_batch_rows: int = 50_000
     # Reminder e-mails: the name of a saved Prefect EmailServerCredentials block wins over smtp_*.

@@ -189,12 +189,14 @@ class _View:
         self.numeric: list[Indicator] = [i for i in indicators if i.kind in ("count", "flag")]
 
         values = consolidation.values
-        self.numbers: dict[tuple[str, str], float] = {}
-        for unit_code, code, number in zip(
-            values["unit_code"], values["indicator_code"], values["number"], strict=True
-        ):
-            if not is_blank(number):
-                self.numbers[(unit_code, code)] = float(number)
+        values = values[values["number"].notna()]
+        self.numbers: dict[tuple[str, str], float] = dict(
+            zip(
+                zip(values["unit_code"].tolist(), values["indicator_code"].tolist(), strict=True),
+                values["number"].astype(float).tolist(),
+                strict=True,
+            )
+        )
 
         self.sector_numbers: dict[tuple[str | None, str], float] = {}
         sectors = consolidation.sectors
@@ -268,6 +270,7 @@ def _clean(value: object) -> object:
 # Each kind of table cell is a named style: assigning one costs a fraction of setting border,
 # alignment and number format cell by cell, which dominated writing a province's workbook.
 _STYLE_PREFIX = "Tổng hợp - "
+MAX_INDENT = 8  # levels deeper than this are indented no further
 
 
 def _new_workbook() -> Workbook:
@@ -281,6 +284,10 @@ def _new_workbook() -> Workbook:
         "rate": NamedStyle(border=_BORDER, alignment=_RIGHT),
         "datetime": NamedStyle(border=_BORDER, alignment=top, number_format=DATETIME_FORMAT),
     }
+    for indent in range(MAX_INDENT + 1):
+        cell_styles[f"wrap-{indent}"] = NamedStyle(
+            border=_BORDER, alignment=Alignment(wrap_text=True, vertical="top", indent=indent)
+        )
     for kind, style in cell_styles.items():
         style.name = _STYLE_PREFIX + kind
         workbook.add_named_style(style)
@@ -288,7 +295,7 @@ def _new_workbook() -> Workbook:
 
 
 def _put(ws: Worksheet, row: int, column: int, value: object, kind: str = "text") -> Cell:
-    """Write one table cell; `kind` is text | wrap | count | rate | datetime."""
+    """Write one table cell; `kind` is text | wrap | wrap-<indent> | count | rate | datetime."""
     cell = ws.cell(row=row, column=column)
     cell.style = _STYLE_PREFIX + kind
     if kind == "count":
@@ -377,6 +384,8 @@ def _fit_row_heights(ws: Worksheet, first_row: int, widths: list[float]) -> None
 def _wrapped_lines(text: str, width: float, *, bold: bool = False) -> int:
     """How many lines `text` takes in a column `width` characters wide, roughly."""
     per_line = max(1, int(width * (1.0 if bold else 1.15)) - 1)
+    if len(text) <= per_line and "\n" not in text:
+        return 1  # most cells: no need to wrap them word by word
     return sum(max(1, len(textwrap.wrap(part, per_line))) for part in text.split("\n"))
 
 
@@ -614,10 +623,8 @@ def _sheet_progress(ws: Worksheet, view: _View) -> None:
         on_time = entry.get("on_time")
         _put(ws, row, 1, number, "count")
         _put(ws, row, 2, entry["unit_code"])
-        name = _put(ws, row, 3, unit.get("name"), "wrap")
-        name.alignment = Alignment(
-            wrap_text=True, vertical="top", indent=min(unit.get("level") or 0, 8)
-        )
+        # indented by level, so that the hierarchy reads down the column
+        _put(ws, row, 3, unit.get("name"), f"wrap-{min(unit.get('level') or 0, MAX_INDENT)}")
         _put(ws, row, 4, KIND_LABELS_VI.get(unit.get("kind"), unit.get("kind")))
         _put(ws, row, 5, view.name(unit.get("parent_code")), "wrap")
         _put(ws, row, 6, STATUS_LABELS_VI.get(entry["status"], entry["status"]))
