@@ -8,11 +8,24 @@ form; print a table and append it, with the machine's description, to bench/resu
         --database-url postgresql+psycopg://postgres@127.0.0.1:5432/test --task-runner dask
     .venv/bin/python -m bench.run --registry-units 300000   # only `tonghop registry import`
 
+The stages, for each N (bench/corpus.py makes and caches the files):
+- floor: python-calamine alone reads every cell of every sheet of every file in one process
+  (bench/floor.py); its seconds are the reading inside that process.
+- registry import: `tonghop registry import` into a fresh workspace (and, with
+  --database-url, a fresh PostgreSQL database), timed apart from the run.
+- pipeline: `tonghop run` end to end on that workspace, every file new.
+- run with nothing new: `tonghop run` again; it must receive no file.
+- late form: a unit the plan left missing sends its form after the consolidation, then
+  `tonghop run`; it must publish version 2.
+- naive: openpyxl and one Great Expectations validation per file on a fixed sample
+  (bench/naive.py), reported per file and extrapolated to N, not measured at N.
+
 Every `tonghop` command runs as a subprocess against ONE Prefect server that the bench starts
 for the whole invocation (as operators run one with its UI); what starting a temporary server
 costs a command without one is measured once and reported apart. Peak memory is the sum of RSS
-over the measured process tree (and its largest single process), sampled every 50 ms.
-Each command's output is kept in bench/.cache/logs/<time>/."""
+over the measured process tree (and its largest single process), sampled every 50 ms. The page
+cache is warmed before the stages, so every stage reads the files from memory alike. Each
+command's output is kept in bench/.cache/logs/<time>/."""
 
 from __future__ import annotations
 
@@ -459,6 +472,12 @@ class Bench:
 
         if not self.ephemeral_done and not self.args.skip_ephemeral:
             self._ephemeral(run, env, again.seconds, n)
+        self._discard(workspace)
+
+    def _discard(self, workspace: Path) -> None:
+        """A measured workspace holds a copy of every file (its archive): gone unless kept."""
+        if not self.args.keep_workspaces:
+            shutil.rmtree(workspace, ignore_errors=True)
 
     def _workspace_for(self, corpus: Corpus) -> Path:
         """A fresh workspace: the registry copied, the inbox hard-linked (the pipeline only
@@ -544,6 +563,7 @@ class Bench:
             env=env,
             log=self.logs / f"registry-{units}-import",
         )
+        self._discard(workspace)
         verdict = "target < 60 s: " + ("met" if imported.seconds < TARGET_REGISTRY else "NOT met")
         self._add(
             Row(
@@ -610,18 +630,28 @@ def _field(path: Path, name: str, separator: str) -> str:
     return "unknown"
 
 
+def _version(package: str) -> str:
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
+
+
 def machine(database: Database, task_runner: str | None, passed: dict[str, str]) -> list[str]:
     """The machine and software the figures were measured on, one `- name: value` a line."""
     os_name = _field(Path("/etc/os-release"), "PRETTY_NAME", "=")
     versions = ", ".join(
-        f"{name} {importlib.metadata.version(name)}"
+        f"{name} {_version(name)}"
         for name in (
             "prefect",
             "great_expectations",
             "python-calamine",
             "openpyxl",
+            "lxml",  # openpyxl writes with it when it is installed
             "pandas",
             "SQLAlchemy",
+            "dask",
+            "prefect-dask",
             "psutil",
         )
     )
@@ -823,6 +853,11 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=2025)
     parser.add_argument("--label", default="", help="a title for this run in results.md")
     parser.add_argument("--no-record", action="store_true", help="do not append to results.md")
+    parser.add_argument(
+        "--keep-workspaces",
+        action="store_true",
+        help="keep each measured workspace in bench/.cache/work/ (outputs, archive, database)",
+    )
     args = parser.parse_args(argv)
     forms = _forms(args.forms)
     if args.forms is None and args.registry_units is None:

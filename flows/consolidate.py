@@ -11,7 +11,7 @@ from prefect.utilities.annotations import quote
 from flows.guards import exclusive_run
 from flows.parameters import resolve
 from tasks.consolidating import consolidate_period, gather_consolidation, mark_version_published
-from tasks.publishing import create_run_artifacts, publish_outputs
+from tasks.publishing import create_run_artifacts, find_published, publish_outputs
 from tonghop.publishing import PublishedFiles
 
 
@@ -21,12 +21,19 @@ def consolidate(period: str | None = None, workspace: str | None = None) -> Publ
     settings, chosen = resolve(workspace, period)
     url = settings.resolved_database_url
     with exclusive_run(settings):
-        version = consolidate_period(url, chosen, settings.deadline_days, settings.timezone)
+        version, fresh = consolidate_period(url, chosen, settings.deadline_days, settings.timezone)
+        out_dir = settings.published / str(chosen)
+        if not fresh:
+            # Nothing came in since this version was published: its files stand as they are,
+            # unless one went missing, which is then written again below.
+            files = find_published(out_dir, chosen, version.number)
+            if files.complete:
+                return files
         consolidation = gather_consolidation(url, version, settings.deadline_days)
         # A version already published is never written again; one a killed run left
         # unfinished is written whole.
         unfinished = version.published_at is None
-        files = publish_outputs(quote(consolidation), settings.published / str(chosen), unfinished)
+        files = publish_outputs(quote(consolidation), out_dir, unfinished)
         mark_version_published(url, version, settings.timezone)
         create_run_artifacts(quote(consolidation), files)
     return replace(files, newly_published=unfinished)

@@ -111,6 +111,20 @@ create table if not exists published_status (
     primary key (period, version, unit_code)
 );
 
+-- Every registry import, so that a consolidation knows whether the registry moved since.
+create table if not exists registry_import (
+    imported_at timestamp not null
+);
+
+-- What each version was computed from (see select_period_inputs.sql): a run whose inputs have
+-- not moved since the published version skips consolidating and publishing altogether.
+create table if not exists publication_input (
+    period varchar(8) not null,
+    version integer not null,
+    signature text not null,
+    primary key (period, version)
+);
+
 -- Replaced by the versioned tables above; it only ever held derived figures.
 drop table if exists consolidated;
 

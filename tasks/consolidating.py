@@ -16,7 +16,11 @@ from tonghop.storage import select_frame, transaction
 from tonghop.versions import (
     Version,
     changes_since_previous,
+    inputs_of,
+    latest_version,
     mark_published,
+    period_inputs,
+    remember_inputs,
     store_version,
     version_status,
     version_values,
@@ -30,21 +34,36 @@ def _now(timezone: str) -> datetime:
 @task(name="consolidate-period", retries=3, retry_delay_seconds=5, cache_policy=NO_CACHE)
 def consolidate_period(
     database_url: str, period: Period, deadline_days: int, timezone: str
-) -> Version:
+) -> tuple[Version, bool]:
     """Aggregate the period up the hierarchy; keep the version if nothing changed, else store
-    the next one — in one transaction."""
+    the next one — in one transaction. Returns the version and whether anything came in since
+    it was published: when nothing did, nothing is computed at all."""
+    logger = get_run_logger()
     with transaction(database_url) as connection:
+        signature = period_inputs(connection, period, deadline_days)
+        latest = latest_version(connection, period)
+        if (
+            latest is not None
+            and latest.published_at is not None
+            and inputs_of(connection, latest) == signature
+        ):
+            logger.info(
+                "Kỳ %s: không có báo cáo mới từ lần tổng hợp trước; giữ phiên bản %d.",
+                period,
+                latest.number,
+            )
+            return latest, False
         values = consolidated_values(connection, period, deadline_days)
         status = select_frame(
             connection, "select_status", **period_parameters(period, deadline_days)
         )
         version = store_version(connection, period, values, status, _now(timezone))
-    logger = get_run_logger()
+        remember_inputs(connection, version, signature)
     if version.is_new:
         logger.info("Kỳ %s: phiên bản %d với %d số liệu.", period, version.number, len(values))
     else:
         logger.info("Kỳ %s: không có gì thay đổi so với phiên bản %d.", period, version.number)
-    return version
+    return version, True
 
 
 @task(name="gather-consolidation", retries=3, retry_delay_seconds=5, cache_policy=NO_CACHE)

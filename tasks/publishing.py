@@ -10,7 +10,14 @@ from prefect.cache_policies import NO_CACHE
 
 from tonghop.catalogue import RATES, label_vi, load_catalogue
 from tonghop.formatting import format_count, format_percent
-from tonghop.publishing import STATUS_LABELS_VI, Consolidation, PublishedFiles, publish
+from tonghop.periods import Period
+from tonghop.publishing import (
+    STATUS_LABELS_VI,
+    Consolidation,
+    PublishedFiles,
+    publish,
+    published_files,
+)
 
 RATE_CODES = {rate.code for rate in RATES}
 
@@ -31,6 +38,12 @@ def publish_outputs(consolidation: Consolidation, out_dir: Path, rewrite: bool) 
 
 def _shown(code: str, number: float | None) -> str:
     return format_percent(number) if code in RATE_CODES else format_count(number)
+
+
+@task(name="find-published", cache_policy=NO_CACHE)
+def find_published(out_dir: Path, period: Period, version: int) -> PublishedFiles:
+    """The files of a version published by an earlier run, when this run has nothing new."""
+    return published_files(out_dir, period, version)
 
 
 @task(name="create-run-artifacts", cache_policy=NO_CACHE)

@@ -1299,10 +1299,8 @@ def _pick_faults(
                     code
                     for code in candidates
                     if any(
-                        other.unit.parent_code == contexts[code].unit.parent_code
-                        and other.unit.code not in taken
-                        and other.unit.code != code
-                        for other in contexts.values()
+                        other not in taken and other != code
+                        for other in siblings[contexts[code].unit.parent_code]
                     )
                 ]
             if fault.startswith("R4w"):

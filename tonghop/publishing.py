@@ -111,6 +111,12 @@ class PublishedFiles:
     version: int = 1
     newly_published: bool = True  # False when the run changed nothing already published
 
+    @property
+    def complete(self) -> bool:
+        """Whether the workbook and both CSVs are on disk."""
+        outputs = (self.workbook, self.consolidated_csv, self.status_csv)
+        return all(path.exists() for path in outputs)
+
 
 # --------------------------------------------------------------------------- entry points
 
@@ -147,6 +153,24 @@ def publish(consolidation: Consolidation, out_dir: Path, *, rewrite: bool = True
         paths.append(path)
     feedback = _publish_feedback(view, out_dir / FEEDBACK_DIR)
     return PublishedFiles(*paths, feedback=feedback, version=version)
+
+
+def published_files(out_dir: Path, period: Period, version: int) -> PublishedFiles:
+    """The files a version already published left in `out_dir`, feedback included."""
+    out_dir = Path(out_dir)
+    folder = out_dir / FEEDBACK_DIR
+    feedback = {
+        path.name.removesuffix(f"-{period}.xlsx"): path
+        for path in sorted(folder.glob(f"*-{period}.xlsx"))
+    }
+    return PublishedFiles(
+        out_dir / published_name("tong-hop", period, version, ".xlsx"),
+        out_dir / published_name("consolidated", period, version, ".csv"),
+        out_dir / published_name("status", period, version, ".csv"),
+        feedback=feedback,
+        version=version,
+        newly_published=False,
+    )
 
 
 def write_atomically(path: Path, write: Callable[[Path], None]) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -206,3 +206,4 @@ def replace_registry(connection: Connection, units: Sequence[Unit]) -> None:
         for ancestor, descendant, depth in closure_rows(units)
     ]
     execute_many(connection, "insert_unit_closure", closure)
+    connection.execute(text(load_sql("insert_registry_import")), {"imported_at": datetime.now()})

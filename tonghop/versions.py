@@ -273,3 +273,25 @@ def changes_since_previous(connection: Connection, version: Version) -> Changes 
             version_status(connection, period, version.number),
         ),
     )
+
+
+def period_inputs(connection: Connection, period: Period, deadline_days: int) -> str:
+    """A signature of everything the period's consolidation is computed from."""
+    row = connection.execute(text(load_sql("select_period_inputs")), {"period": str(period)}).one()
+    return f"{row.submissions}|{row.registry_imported_at}|{deadline_days}"
+
+
+def inputs_of(connection: Connection, version: Version) -> str | None:
+    """The inputs signature a version was computed from, if recorded."""
+    return connection.execute(
+        text(load_sql("select_publication_input")),
+        {"period": version.period, "version": version.number},
+    ).scalar()
+
+
+def remember_inputs(connection: Connection, version: Version, signature: str) -> None:
+    """Record what the version was computed from (again, when a later run found it unchanged)."""
+    connection.execute(
+        text(load_sql("upsert_publication_input")),
+        {"period": version.period, "version": version.number, "signature": signature},
+    )

@@ -1,0 +1,1 @@
+insert into registry_import (imported_at) values (:imported_at)

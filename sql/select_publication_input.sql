@@ -1,0 +1,3 @@
+select signature
+from publication_input
+where period = :period and version = :version
