@@ -48,15 +48,16 @@ def inbox_files(inbox: Path) -> tuple[list[tuple[str, Path]], list[Path]]:
     found, unsafe = [], []
     if not inbox.exists():
         return found, unsafe
-    for folder in sorted(inbox.iterdir()):
+    # scandir: the directory listing says what is a file, without a stat per file.
+    for folder in sorted(os.scandir(inbox), key=lambda entry: entry.name):
         if not folder.is_dir():
             continue
         if not SAFE_FOLDER.match(folder.name):
-            unsafe.append(folder)
+            unsafe.append(Path(folder.path))
             continue
-        for path in sorted(folder.iterdir()):
-            if path.is_file() and not path.name.startswith(IGNORED_PREFIXES):
-                found.append((folder.name, path))
+        for entry in sorted(os.scandir(folder.path), key=lambda entry: entry.name):
+            if entry.is_file() and not entry.name.startswith(IGNORED_PREFIXES):
+                found.append((folder.name, Path(entry.path)))
     return found, unsafe
 
 

@@ -1,0 +1,73 @@
+"""A run with nothing new computes nothing: no consolidation, no file written; a missing
+published file, a new file or a re-imported registry bring the work back."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+import tasks.consolidating
+import tonghop.publishing
+from flows.import_registry import import_registry
+from flows.quarterly_report import quarterly_report
+from tests.test_end_to_end import PERIOD, REPORTS, received, write_contract_form
+
+
+@pytest.fixture
+def computed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """One entry each time a run computes the consolidation or writes a published file."""
+    calls: list[str] = []
+    aggregate = tasks.consolidating.consolidated_values
+    write = tonghop.publishing.write_atomically
+
+    def counting_aggregate(*args: object, **kwargs: object) -> object:
+        calls.append("consolidated")
+        return aggregate(*args, **kwargs)
+
+    def counting_write(path: Path, *args: object) -> None:
+        calls.append(Path(path).name)
+        write(path, *args)
+
+    monkeypatch.setattr(tasks.consolidating, "consolidated_values", counting_aggregate)
+    monkeypatch.setattr(tonghop.publishing, "write_atomically", counting_write)
+    return calls
+
+
+def test_nothing_new_computes_and_writes_nothing(imported: Path, computed: list[str]) -> None:
+    first = quarterly_report(PERIOD, str(imported))
+    assert "consolidated" in computed and f"tong-hop-{PERIOD}.xlsx" in computed
+    computed.clear()
+
+    again = quarterly_report(PERIOD, str(imported))
+    assert computed == []
+    assert again.published.workbook == first.published.workbook
+    assert again.published.feedback == first.published.feedback
+    assert again.published.version == 1 and not again.published.newly_published
+
+
+def test_a_missing_published_file_is_written_again(imported: Path, computed: list[str]) -> None:
+    first = quarterly_report(PERIOD, str(imported))
+    first.published.status_csv.unlink()
+    computed.clear()
+    quarterly_report(PERIOD, str(imported))
+    assert f"status-{PERIOD}.csv" in computed
+    assert f"tong-hop-{PERIOD}.xlsx" not in computed  # the rest of version 1 stands
+    assert first.published.status_csv.exists()
+
+
+def test_a_new_file_or_registry_brings_the_work_back(imported: Path, computed: list[str]) -> None:
+    quarterly_report(PERIOD, str(imported))
+    computed.clear()
+    import_registry(str(imported / "registry.csv"), str(imported))
+    quarterly_report(PERIOD, str(imported))
+    assert computed.count("consolidated") == 1  # same registry: same figures, still version 1
+
+    computed.clear()
+    late = imported / "inbox" / "G1C1" / "bao-cao (sửa).xlsx"
+    write_contract_form(late, "G1C1", {**REPORTS["G1C1"], "news_items": "4"})
+    received(late, datetime(2025, 10, 20, 8, 0))
+    report = quarterly_report(PERIOD, str(imported))
+    assert computed.count("consolidated") == 1
+    assert report.published.version == 2 and report.published.newly_published
