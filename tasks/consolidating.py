@@ -80,7 +80,7 @@ def gather_consolidation(database_url: str, version: Version, deadline_days: int
             connection, "select_latest_problems", parse_dates=["received_at"], period=str(period)
         )
         texts = select_frame(connection, "select_own_texts", **parameters)
-        changes = changes_since_previous(connection, version)
+        changes = changes_since_previous(connection, version, values, status)
     active = units["code"].isin(status["unit_code"])
     own_texts = texts[texts["ancestor_code"] == texts["unit_code"]]
     return Consolidation(

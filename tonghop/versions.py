@@ -249,8 +249,14 @@ def unit_changes(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
     ).reset_index(drop=True)
 
 
-def changes_since_previous(connection: Connection, version: Version) -> Changes | None:
-    """What `version` changed against the version before it; None for the first version."""
+def changes_since_previous(
+    connection: Connection,
+    version: Version,
+    values: pd.DataFrame | None = None,
+    status: pd.DataFrame | None = None,
+) -> Changes | None:
+    """What `version` changed against the version before it; None for the first version.
+    `values` and `status` are the version's own, when the caller has read them already."""
     if version.number == 1:
         return None
     period = Period.parse(version.period)
@@ -266,11 +272,11 @@ def changes_since_previous(connection: Connection, version: Version) -> Changes 
         previous_published_at=_moment(published_at.get(previous)),
         values=value_changes(
             version_values(connection, period, previous),
-            version_values(connection, period, version.number),
+            version_values(connection, period, version.number) if values is None else values,
         ),
         units=unit_changes(
             version_status(connection, period, previous),
-            version_status(connection, period, version.number),
+            version_status(connection, period, version.number) if status is None else status,
         ),
     )
 
