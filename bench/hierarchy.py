@@ -13,6 +13,7 @@ import random
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from tonghop.demo import DISTRICTS
 from tonghop.registry import Unit
 
 __all__ = ["PROVINCE_CODE", "bench_units", "upper_count"]
@@ -30,35 +31,6 @@ GROUNDING_DAY = date(2020, 1, 1)
 DISSOLVED_ON = date(2024, 12, 31)
 GRASSROOTS_CELLS_UNDER_PROVINCE = 2
 
-_DISTRICTS = (
-    "thành phố Thanh Hóa",
-    "thị xã Bỉm Sơn",
-    "thành phố Sầm Sơn",
-    "thị xã Nghi Sơn",
-    "huyện Hà Trung",
-    "huyện Nga Sơn",
-    "huyện Hậu Lộc",
-    "huyện Hoằng Hóa",
-    "huyện Quảng Xương",
-    "huyện Nông Cống",
-    "huyện Đông Sơn",
-    "huyện Triệu Sơn",
-    "huyện Thiệu Hóa",
-    "huyện Yên Định",
-    "huyện Vĩnh Lộc",
-    "huyện Thạch Thành",
-    "huyện Cẩm Thủy",
-    "huyện Ngọc Lặc",
-    "huyện Lang Chánh",
-    "huyện Bá Thước",
-    "huyện Quan Hóa",
-    "huyện Quan Sơn",
-    "huyện Mường Lát",
-    "huyện Thường Xuân",
-    "huyện Như Xuân",
-    "huyện Như Thanh",
-    "huyện Thọ Xuân",
-)
 # Place names are built from two syllables, as most Vietnamese commune names are.
 _FIRST = (
     "Hoằng",
@@ -238,8 +210,8 @@ def _numbered(names: tuple[str, ...], count: int, template: str) -> list[str]:
 
 
 def _district_name(index: int, rng: random.Random) -> str:
-    if index < len(_DISTRICTS):
-        return _DISTRICTS[index]
+    if index < len(DISTRICTS):
+        return DISTRICTS[index]
     return f"huyện {_place(rng)}"
 
 

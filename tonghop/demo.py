@@ -271,7 +271,8 @@ _ENTERPRISE_CELLS: tuple[tuple[str, str], ...] = (
     ("Công ty cổ phần Quản lý và Xây dựng đường bộ", "private"),
 )
 
-_DISTRICTS = (
+# The districts of Thanh Hóa (seed 001's province), for units named after a place.
+DISTRICTS = (
     "thành phố Thanh Hóa",
     "thị xã Bỉm Sơn",
     "thành phố Sầm Sơn",
@@ -622,7 +623,7 @@ def _cell_names(style: str, count: int, rng: random.Random) -> list[str]:
     fixed, template = _CELL_NAMES.get(style, _CELL_NAMES["company"])
     names = list(fixed)
     if template:
-        districts = list(_DISTRICTS)
+        districts = list(DISTRICTS)
         rng.shuffle(districts)
         names += [template.format(district=district) for district in districts]
     # Large units really do number their cells once the names run out: "Chi bộ số 12".
