@@ -137,6 +137,11 @@ def _print_publication(published: object) -> None:
     if published.feedback:
         folder = next(iter(published.feedback.values())).parent
         console.print(f"Phản hồi cho {len(published.feedback)} đơn vị: {folder}")
+    if published.reports:
+        first = next(iter(published.reports.values()))
+        console.print(
+            f"Dự thảo báo cáo (Word và HTML) cho {len(published.reports)} đơn vị, ví dụ: {first}"
+        )
 
 
 UnitOption = Annotated[str, typer.Option("--unit", help="Mã đơn vị, ví dụ CB01.")]

@@ -10,8 +10,14 @@ from prefect.utilities.annotations import quote
 
 from flows.guards import exclusive_run
 from flows.parameters import resolve
-from tasks.consolidating import consolidate_period, gather_consolidation, mark_version_published
+from tasks.consolidating import (
+    consolidate_period,
+    gather_consolidation,
+    gather_previous,
+    mark_version_published,
+)
 from tasks.publishing import create_run_artifacts, find_published, publish_outputs
+from tasks.reporting import draft_reports
 from tonghop.publishing import PublishedFiles
 
 
@@ -34,6 +40,14 @@ def consolidate(period: str | None = None, workspace: str | None = None) -> Publ
         # unfinished is written whole.
         unfinished = version.published_at is None
         files = publish_outputs(quote(consolidation), out_dir, unfinished)
+        previous = gather_previous(url, chosen, settings.deadline_days)
+        reports = draft_reports(
+            quote(consolidation),
+            quote(previous),
+            out_dir,
+            settings.attendance_threshold,
+            unfinished,
+        )
         mark_version_published(url, version, settings.timezone)
         create_run_artifacts(quote(consolidation), files)
-    return replace(files, newly_published=unfinished)
+    return replace(files, newly_published=unfinished, reports=reports)

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from sqlalchemy import Connection
 
 from tonghop.aggregation import consolidated_values, period_parameters, sector_totals
 from tonghop.periods import Period
@@ -69,18 +70,32 @@ def consolidate_period(
 @task(name="gather-consolidation", retries=3, retry_delay_seconds=5, cache_policy=NO_CACHE)
 def gather_consolidation(database_url: str, version: Version, deadline_days: int) -> Consolidation:
     """Read one version's figures and statuses, what it changed, and the problems to report."""
+    with transaction(database_url) as connection:
+        return _consolidation(connection, version, deadline_days)
+
+
+@task(name="gather-previous-quarter", retries=3, retry_delay_seconds=5, cache_policy=NO_CACHE)
+def gather_previous(database_url: str, period: Period, deadline_days: int) -> Consolidation | None:
+    """The previous quarter's latest published version, which the reports compare with."""
+    with transaction(database_url) as connection:
+        previous = latest_version(connection, period.previous())
+        if previous is None or previous.published_at is None:
+            return None
+        return _consolidation(connection, previous, deadline_days)
+
+
+def _consolidation(connection: Connection, version: Version, deadline_days: int) -> Consolidation:
     period = Period.parse(version.period)
     parameters = period_parameters(period, deadline_days)
-    with transaction(database_url) as connection:
-        units = select_frame(connection, "select_units")
-        values = version_values(connection, period, version.number)
-        status = version_status(connection, period, version.number)
-        sectors = sector_totals(connection, period, version.number)
-        problems = select_frame(
-            connection, "select_latest_problems", parse_dates=["received_at"], period=str(period)
-        )
-        texts = select_frame(connection, "select_own_texts", **parameters)
-        changes = changes_since_previous(connection, version, values, status)
+    units = select_frame(connection, "select_units")
+    values = version_values(connection, period, version.number)
+    status = version_status(connection, period, version.number)
+    sectors = sector_totals(connection, period, version.number)
+    problems = select_frame(
+        connection, "select_latest_problems", parse_dates=["received_at"], period=str(period)
+    )
+    texts = select_frame(connection, "select_own_texts", **parameters)
+    changes = changes_since_previous(connection, version, values, status)
     active = units["code"].isin(status["unit_code"])
     own_texts = texts[texts["ancestor_code"] == texts["unit_code"]]
     return Consolidation(

@@ -44,6 +44,7 @@ def test_nothing_new_computes_and_writes_nothing(imported: Path, computed: list[
     assert computed == []
     assert again.published.workbook == first.published.workbook
     assert again.published.feedback == first.published.feedback
+    assert again.published.reports == first.published.reports
     assert again.published.version == 1 and not again.published.newly_published
 
 

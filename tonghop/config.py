@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     # Each reminder is tried this many times, this far apart, before it is reported as not sent.
     send_attempts: int = 3
     send_retry_seconds: float = 5
+    # Units whose members' attendance rate is below this are named in the report's limitations.
+    attendance_threshold: float = 0.9
     # How long a run waits for another run on the same database before refusing.
     lock_wait_seconds: float = 120
     # Attempts to reach the database before a run fails, and the pause between them.

@@ -10,7 +10,7 @@ import re
 import tempfile
 import textwrap
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -110,6 +110,8 @@ class PublishedFiles:
     feedback: dict[str, Path]
     version: int = 1
     newly_published: bool = True  # False when the run changed nothing already published
+    # the narrative report (Word) of the province and of each upper-level unit, by unit code
+    reports: dict[str, Path] = field(default_factory=dict)
 
     @property
     def complete(self) -> bool:
@@ -163,6 +165,15 @@ def published_files(out_dir: Path, period: Period, version: int) -> PublishedFil
         path.name.removesuffix(f"-{period}.xlsx"): path
         for path in sorted(folder.glob(f"*-{period}.xlsx"))
     }
+    # bao-cao-<P>-<unit>.docx for version 1, bao-cao-<P>-<unit>-v<N>.docx after it
+    report_name = re.compile(
+        rf"bao-cao-{period}-(?P<unit>.+?)" + ("" if version == 1 else rf"-v{version}") + r"\.docx"
+    )
+    reports = {
+        match["unit"]: path
+        for path in sorted(out_dir.glob(f"bao-cao-{period}-*.docx"))
+        if (match := report_name.fullmatch(path.name)) and not re.search(r"-v\d+$", match["unit"])
+    }
     return PublishedFiles(
         out_dir / published_name("tong-hop", period, version, ".xlsx"),
         out_dir / published_name("consolidated", period, version, ".csv"),
@@ -170,6 +181,7 @@ def published_files(out_dir: Path, period: Period, version: int) -> PublishedFil
         feedback=feedback,
         version=version,
         newly_published=False,
+        reports=reports,
     )
 
 
