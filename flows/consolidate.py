@@ -49,5 +49,5 @@ def consolidate(period: str | None = None, workspace: str | None = None) -> Publ
             unfinished,
         )
         mark_version_published(url, version, settings.timezone)
-        create_run_artifacts(quote(consolidation), files)
+        create_run_artifacts(quote(consolidation), replace(files, reports=reports))
     return replace(files, newly_published=unfinished, reports=reports)

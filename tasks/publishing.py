@@ -111,6 +111,12 @@ def create_run_artifacts(consolidation: Consolidation, files: PublishedFiles) ->
         markdown="\n".join(lines),
         description="Các đơn vị bị trả lại và lý do",
     )
+    if files.reports:
+        create_markdown_artifact(
+            key=f"bao-cao-{key}",
+            markdown=_reports_markdown(consolidation, files),
+            description=f"Dự thảo báo cáo và biểu đồ, {period.label_vi}",
+        )
     for name, path in (
         ("so-lieu-tong-hop", files.workbook),
         ("consolidated-csv", files.consolidated_csv),
@@ -122,3 +128,18 @@ def create_run_artifacts(consolidation: Consolidation, files: PublishedFiles) ->
             link_text=path.name,
             description=f"{path.name} ({period.label_vi})",
         )
+
+
+def _reports_markdown(consolidation: Consolidation, files: PublishedFiles) -> str:
+    """Each drafted report (HTML to read, Word to edit) and its charts, as links."""
+    names = consolidation.units.set_index("code")["name"]
+    lines = ["| Đơn vị | Báo cáo | Biểu đồ |", "| --- | --- | --- |"]
+    for code, docx in files.reports.items():
+        html = docx.with_suffix(".html")
+        charts = sorted(docx.parent.glob(f"bieu-do/bieu-do-*-{consolidation.period}-{code}.png"))
+        chart_links = ", ".join(f"[{chart.stem}]({chart.resolve().as_uri()})" for chart in charts)
+        lines.append(
+            f"| {names.get(code, code)} | [HTML]({html.resolve().as_uri()}) · "
+            f"[Word]({docx.resolve().as_uri()}) | {chart_links} |"
+        )
+    return "\n".join(lines)

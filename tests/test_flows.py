@@ -74,6 +74,7 @@ def test_the_run_leaves_artifacts_for_the_operator(demo_workspace) -> None:
         "tien-do-bao-cao-2025q3",
         "don-vi-bi-tra-lai-2025q3",
         "so-lieu-tong-hop-2025q3",
+        "bao-cao-2025q3",
     ):
         assert key in found
 
