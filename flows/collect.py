@@ -48,12 +48,12 @@ def collect(period: str | None = None, workspace: str | None = None) -> CollectS
         )
         if received:
             units = load_registry(url)
-            # quote(): Prefect would otherwise walk every row of these batches looking for
-            # futures — seconds per thousand forms.
             chunks, workers = reading_plan(settings)
             files = [(item.archive_path, item.file_name) for item in received]
             reads = read_submissions.map(settings.home, chunked(files, chunks), workers)
             forms = [form for chunk in reads.result() for form in chunk]
+            # quote(): Prefect would otherwise walk every row of these batches looking for
+            # futures — seconds per thousand forms.
             history = load_history(url, chosen, quote(forms), quote(units))
             outcomes = validate_batch(
                 chosen,

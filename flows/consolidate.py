@@ -13,7 +13,6 @@ from flows.parameters import resolve
 from tasks.consolidating import (
     consolidate_period,
     gather_consolidation,
-    gather_previous,
     mark_version_published,
 )
 from tasks.publishing import create_run_artifacts, find_published, publish_outputs
@@ -40,11 +39,11 @@ def consolidate(period: str | None = None, workspace: str | None = None) -> Publ
         # unfinished is written whole.
         unfinished = version.published_at is None
         files = publish_outputs(quote(consolidation), out_dir, unfinished)
-        previous = gather_previous(url, chosen, settings.deadline_days)
         reports = draft_reports(
+            url,
             quote(consolidation),
-            quote(previous),
             out_dir,
+            settings.deadline_days,
             settings.attendance_threshold,
             unfinished,
         )

@@ -30,7 +30,7 @@ def resolve(
 
 def task_runner_for(settings: Settings) -> TaskRunner:
     """The task runner the settings choose (`TONGHOP_TASK_RUNNER`)."""
-    workers = settings.dask_workers or os.cpu_count() or 1
+    workers = parallel_workers(settings)
     if settings.task_runner == "dask":
         # Imported only here: Dask is heavy, and most runs never need it.
         from prefect_dask import DaskTaskRunner
@@ -46,7 +46,7 @@ def task_runner_for(settings: Settings) -> TaskRunner:
             }
         )
     if settings.task_runner == "process":
-        return ProcessPoolTaskRunner(max_workers=settings.read_workers or os.cpu_count())
+        return ProcessPoolTaskRunner(max_workers=workers)
     return ThreadPoolTaskRunner()
 
 
@@ -56,5 +56,11 @@ def reading_plan(settings: Settings) -> tuple[int, int]:
     time each, and the runner spreads them over its workers."""
     if settings.task_runner == "thread":
         return 1, settings.read_workers
-    workers = settings.dask_workers or settings.read_workers or os.cpu_count() or 1
-    return workers * 4, 1
+    return parallel_workers(settings) * 4, 1
+
+
+def parallel_workers(settings: Settings) -> int:
+    """Processes working in parallel: a local Dask cluster's, else the reading processes'
+    (0 in either setting means one per core)."""
+    dask = settings.dask_workers if settings.task_runner == "dask" else 0
+    return dask or settings.read_workers or os.cpu_count() or 1

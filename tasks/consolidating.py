@@ -71,20 +71,23 @@ def consolidate_period(
 def gather_consolidation(database_url: str, version: Version, deadline_days: int) -> Consolidation:
     """Read one version's figures and statuses, what it changed, and the problems to report."""
     with transaction(database_url) as connection:
-        return _consolidation(connection, version, deadline_days)
+        return load_consolidation(connection, version, deadline_days)
 
 
-@task(name="gather-previous-quarter", retries=3, retry_delay_seconds=5, cache_policy=NO_CACHE)
-def gather_previous(database_url: str, period: Period, deadline_days: int) -> Consolidation | None:
-    """The previous quarter's latest published version, which the reports compare with."""
+def previous_quarter(database_url: str, period: Period, deadline_days: int) -> Consolidation | None:
+    """The previous quarter's latest published version, which the reports compare with (without
+    what it changed itself: nobody reads that here)."""
     with transaction(database_url) as connection:
         previous = latest_version(connection, period.previous())
         if previous is None or previous.published_at is None:
             return None
-        return _consolidation(connection, previous, deadline_days)
+        return load_consolidation(connection, previous, deadline_days, with_changes=False)
 
 
-def _consolidation(connection: Connection, version: Version, deadline_days: int) -> Consolidation:
+def load_consolidation(
+    connection: Connection, version: Version, deadline_days: int, *, with_changes: bool = True
+) -> Consolidation:
+    """One version as publishing and the reports read it."""
     period = Period.parse(version.period)
     parameters = period_parameters(period, deadline_days)
     units = select_frame(connection, "select_units")
@@ -95,7 +98,7 @@ def _consolidation(connection: Connection, version: Version, deadline_days: int)
         connection, "select_latest_problems", parse_dates=["received_at"], period=str(period)
     )
     texts = select_frame(connection, "select_own_texts", **parameters)
-    changes = changes_since_previous(connection, version, values, status)
+    changes = changes_since_previous(connection, version, values, status) if with_changes else None
     active = units["code"].isin(status["unit_code"])
     own_texts = texts[texts["ancestor_code"] == texts["unit_code"]]
     return Consolidation(

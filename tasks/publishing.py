@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from prefect import get_run_logger, task
@@ -18,6 +19,7 @@ from tonghop.publishing import (
     publish,
     published_files,
 )
+from tonghop.report import find_reports
 
 RATE_CODES = {rate.code for rate in RATES}
 
@@ -43,7 +45,8 @@ def _shown(code: str, number: float | None) -> str:
 @task(name="find-published", cache_policy=NO_CACHE)
 def find_published(out_dir: Path, period: Period, version: int) -> PublishedFiles:
     """The files of a version published by an earlier run, when this run has nothing new."""
-    return published_files(out_dir, period, version)
+    files = published_files(out_dir, period, version)
+    return replace(files, reports=find_reports(out_dir, period, version))
 
 
 @task(name="create-run-artifacts", cache_policy=NO_CACHE)

@@ -111,10 +111,12 @@ def archive_file(
             handle.write(block)
             size += len(block)
         handle.flush()
-        if (unit_code, digest.hexdigest()) not in known:
+        checksum = digest.hexdigest()
+        is_known = (unit_code, checksum) in known
+        if not is_known:
             os.fsync(handle.fileno())
-    target = folder / f"{digest.hexdigest()}{suffix}"
-    if (unit_code, digest.hexdigest()) in known:
+    target = folder / f"{checksum}{suffix}"
+    if is_known:
         partial.unlink()
     else:
         os.replace(partial, target)
@@ -122,7 +124,7 @@ def archive_file(
         submission_id=uuid.uuid4().hex,
         unit_code=unit_code,
         file_name=path.name,
-        sha256=digest.hexdigest(),
+        sha256=checksum,
         size_bytes=size,
         received_at=received_at,
         archive_path=target.relative_to(workspace).as_posix(),

@@ -158,21 +158,13 @@ def publish(consolidation: Consolidation, out_dir: Path, *, rewrite: bool = True
 
 
 def published_files(out_dir: Path, period: Period, version: int) -> PublishedFiles:
-    """The files a version already published left in `out_dir`, feedback included."""
+    """The files a version already published left in `out_dir`, feedback included (the
+    narrative reports are found by `tonghop.report.find_reports`)."""
     out_dir = Path(out_dir)
     folder = out_dir / FEEDBACK_DIR
     feedback = {
         path.name.removesuffix(f"-{period}.xlsx"): path
         for path in sorted(folder.glob(f"*-{period}.xlsx"))
-    }
-    # bao-cao-<P>-<unit>.docx for version 1, bao-cao-<P>-<unit>-v<N>.docx after it
-    report_name = re.compile(
-        rf"bao-cao-{period}-(?P<unit>.+?)" + ("" if version == 1 else rf"-v{version}") + r"\.docx"
-    )
-    reports = {
-        match["unit"]: path
-        for path in sorted(out_dir.glob(f"bao-cao-{period}-*.docx"))
-        if (match := report_name.fullmatch(path.name)) and not re.search(r"-v\d+$", match["unit"])
     }
     return PublishedFiles(
         out_dir / published_name("tong-hop", period, version, ".xlsx"),
@@ -181,7 +173,6 @@ def published_files(out_dir: Path, period: Period, version: int) -> PublishedFil
         feedback=feedback,
         version=version,
         newly_published=False,
-        reports=reports,
     )
 
 

@@ -13,8 +13,10 @@ from babel.numbers import format_decimal
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from tonghop.formatting import LOCALE, format_count, format_date, format_percent
+from tonghop.periods import Period
 from tonghop.publishing import Consolidation, _View, feedback_path, write_atomically
 from tonghop.registry import GRASSROOTS_KINDS, KIND_LABELS_VI, SECTOR_LABELS_VI, SECTORS
+from tonghop.versions import version_marker
 
 DATA_DIR = Path(__file__).parent / "data"
 DOCX_TEMPLATE = DATA_DIR / "bao-cao-mau.docx"
@@ -666,9 +668,22 @@ def report_paths(consolidation: Consolidation, unit_code: str, out_dir: Path) ->
     later versions, so that a draft an operator has started editing is never written over."""
     # the feedback files' unit-code check guards this file name too
     feedback_path(Path(out_dir), unit_code, consolidation.period)
-    marker = "" if consolidation.version == 1 else f"-v{consolidation.version}"
-    stem = f"{REPORT_STEM}-{consolidation.period}-{unit_code}{marker}"
+    stem = f"{REPORT_STEM}-{consolidation.period}-{unit_code}"
+    stem += version_marker(consolidation.version)
     return Path(out_dir) / f"{stem}.docx", Path(out_dir) / f"{stem}.html"
+
+
+def find_reports(out_dir: Path, period: Period, version: int) -> dict[str, Path]:
+    """The Word reports of a version already drafted in `out_dir`, by unit code."""
+    name = re.compile(
+        rf"{REPORT_STEM}-{period}-(?P<unit>.+?){re.escape(version_marker(version))}\.docx"
+    )
+    return {
+        match["unit"]: path
+        for path in sorted(Path(out_dir).glob(f"{REPORT_STEM}-{period}-*.docx"))
+        # a version 1 name must not swallow a later version's `-vN`
+        if (match := name.fullmatch(path.name)) and not re.search(r"-v\d+$", match["unit"])
+    }
 
 
 def _charts_in_order(charts: dict[str, Path] | None) -> list[tuple[str, Path]]:

@@ -56,10 +56,14 @@ class Changes:
     units: pd.DataFrame
 
 
+def version_marker(version: int) -> str:
+    """What a published file name carries for its version: nothing for the first, `-v2` …"""
+    return "" if version == 1 else f"-v{version}"
+
+
 def published_name(stem: str, period: Period | str, version: int, suffix: str) -> str:
     """`tong-hop-2026Q3.xlsx` for the first version, `tong-hop-2026Q3-v2.xlsx` after it."""
-    marker = "" if version == 1 else f"-v{version}"
-    return f"{stem}-{period}{marker}{suffix}"
+    return f"{stem}-{period}{version_marker(version)}{suffix}"
 
 
 def _present(value: object) -> bool:
@@ -74,8 +78,6 @@ def _shown_number(number: object) -> str:
 
 
 def _shown_text(value: object) -> str:
-    if value is None or (isinstance(value, float) and value != value):
-        return ""
     return str(value) if _present(value) else ""
 
 
