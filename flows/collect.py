@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from prefect import flow
+from prefect import flow, get_run_logger
+from prefect.states import State
 from prefect.utilities.annotations import quote
 
 from flows.guards import exclusive_run
@@ -12,6 +13,7 @@ from flows.parameters import reading_plan, resolve, task_runner_for
 from tasks.collecting import (
     archive_new_files,
     load_history,
+    publish_data_docs,
     read_submissions,
     store_outcomes,
     validate_batch,
@@ -32,6 +34,7 @@ class CollectSummary:
     rejected: int
     other_periods: tuple[str, ...] = ()
     skipped_folders: tuple[str, ...] = ()  # inbox folders whose names are no unit code
+    data_docs: str | None = None  # the Data Docs index, when the run validated anything
 
 
 # The runner is chosen when the flow is defined: a deployment's worker and the command line
@@ -42,6 +45,7 @@ def collect(period: str | None = None, workspace: str | None = None) -> CollectS
     settings, chosen = resolve(workspace, period)
     url = settings.resolved_database_url
     outcomes = []
+    docs = None
     with exclusive_run(settings):
         received, seen, skipped = archive_new_files(
             url, settings.home, settings.inbox, settings.archive, settings.timezone
@@ -55,7 +59,7 @@ def collect(period: str | None = None, workspace: str | None = None) -> CollectS
             # quote(): Prefect would otherwise walk every row of these batches looking for
             # futures — seconds per thousand forms.
             history = load_history(url, chosen, quote(forms), quote(units))
-            outcomes = validate_batch(
+            outcomes, validations = validate_batch(
                 chosen,
                 quote(units),
                 quote(received),
@@ -65,6 +69,11 @@ def collect(period: str | None = None, workspace: str | None = None) -> CollectS
             )
         if seen:
             store_outcomes(url, quote(outcomes), quote(seen), settings.insert_batch_rows)
+        if received:
+            # After storing: the submissions count whether or not their pages can be written.
+            docs = publish_data_docs(
+                settings.home, chosen, quote(validations), settings.timezone, return_state=True
+            )
     decided = [outcome.submission["outcome"] for outcome in outcomes]
     other = {str(outcome.submission["period"]) for outcome in outcomes} - {str(chosen)}
     return CollectSummary(
@@ -75,4 +84,21 @@ def collect(period: str | None = None, workspace: str | None = None) -> CollectS
         rejected=decided.count("rejected"),
         other_periods=tuple(sorted(other)),
         skipped_folders=tuple(skipped),
+        data_docs=_docs_index(docs),
     )
+
+
+def _docs_index(state: State | None) -> str | None:
+    """The Data Docs index, or None when none was built (nothing validated, or building failed:
+    the pages are for reading, and the run's figures do not depend on them)."""
+    if state is None:
+        return None
+    if not state.is_completed():
+        get_run_logger().warning(
+            "Không tạo được trang kết quả kiểm tra (Data Docs): %s. Số liệu của lần chạy vẫn "
+            "được lưu đầy đủ.",
+            state.message,
+        )
+        return None
+    docs = state.result()
+    return str(docs.index) if docs else None

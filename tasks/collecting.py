@@ -10,7 +10,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from prefect import get_run_logger, task
+from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.runtime import flow_run
 from sqlalchemy import text
 
 from tonghop.collecting import (
@@ -26,14 +28,17 @@ from tonghop.collecting import (
     target_period,
 )
 from tonghop.comparisons import Comparisons, load_comparisons
+from tonghop.data_docs import DataDocs, build_data_docs
+from tonghop.formatting import format_count
 from tonghop.periods import Period
 from tonghop.reading import FormRead
 from tonghop.registry import Unit, active_units, codes_with_active_children
 from tonghop.storage import execute_many, load_sql, transaction
 from tonghop.validation import (
+    BatchValidation,
     SubmissionInput,
     ValidationContext,
-    validate_submissions,
+    run_suites,
     warm_up,
 )
 
@@ -127,11 +132,12 @@ def validate_batch(
     forms: list[FormRead],
     history: dict[str, Comparisons],
     timezone: str,
-) -> list[Outcome]:
+) -> tuple[list[Outcome], list[BatchValidation]]:
     """Run every rule over the batch — one validation per period the files belong to — and
-    decide each submission."""
+    decide each submission; the validations are kept for Data Docs."""
     targets = [target_period(form, period, set(history)) for form in forms]
     found: dict[str, list] = {}
+    validations = []
     for target in sorted(set(targets)):
         collected = Period.parse(target)
         context = ValidationContext(
@@ -147,7 +153,9 @@ def validate_batch(
             for item, form, chosen in zip(received, forms, targets, strict=True)
             if chosen == target and not form.problems
         ]
-        found |= validate_submissions(readable, context)
+        validation = run_suites(readable, context)
+        found |= validation.problems
+        validations.append(validation)
     processed_at = datetime.now(ZoneInfo(timezone)).replace(tzinfo=None)
     outcomes = [
         outcome_of(item, form, form.problems or found[item.submission_id], target, processed_at)
@@ -158,7 +166,48 @@ def validate_batch(
     logger.info("Đã kiểm tra %d báo cáo: %d bị trả lại.", len(outcomes), rejected)
     for other in sorted(set(targets) - {str(period)}):
         logger.info("%d báo cáo gửi bổ sung cho kỳ %s.", targets.count(other), other)
-    return outcomes
+    return outcomes, validations
+
+
+@task(name="build-data-docs", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
+def publish_data_docs(
+    workspace: Path, period: Period, validations: list[BatchValidation], timezone: str
+) -> DataDocs | None:
+    """Store the run's validation results in the workspace's Great Expectations project, build
+    their Data Docs pages and link them from the run."""
+    run_time = datetime.now(ZoneInfo(timezone))
+    # The flow run's name ties the pages to the run an operator sees in the UI.
+    run_name = f"{period}-{flow_run.name or run_time.strftime('%Y%m%dT%H%M%S')}"
+    docs = build_data_docs(validations, workspace, run_name, run_time)
+    if docs is None:
+        return None
+    create_markdown_artifact(
+        key=f"kiem-tra-{str(period).lower()}",
+        markdown=data_docs_markdown(docs),
+        description=f"Kết quả kiểm tra của lần chạy {run_name} (Great Expectations Data Docs)",
+    )
+    get_run_logger().info("Kết quả kiểm tra (Data Docs): %s", docs.index)
+    return docs
+
+
+def data_docs_markdown(docs: DataDocs) -> str:
+    """The run's pages with what each checked, and the site's index."""
+    lines = [
+        "# Kết quả kiểm tra dữ liệu (Great Expectations Data Docs)",
+        "",
+        "| Kỳ | Bộ quy tắc | Số dòng đã kiểm tra | Quy tắc không đạt / đã kiểm tra | Trang |",
+        "| --- | --- | ---: | ---: | --- |",
+    ]
+    for page in docs.pages:
+        lines.append(
+            f"| {page.period} | {page.title_vi} | {format_count(page.rows)} | "
+            f"{page.failed}/{page.evaluated} | [Xem]({page.url}) |"
+        )
+    lines += [
+        "",
+        f"Mọi lần chạy và các bộ quy tắc: [trang chủ Data Docs]({docs.index.resolve().as_uri()}).",
+    ]
+    return "\n".join(lines)
 
 
 @task(name="store-submissions", retries=3, retry_delay_seconds=5, cache_policy=NO_CACHE)

@@ -48,11 +48,12 @@ def test_quarterly_report_publishes_and_repeats_nothing(demo_workspace, database
     }
     assert report.collected.rejected >= 1 and report.collected.rejected <= len(faulty_errors)
     assert report.published.workbook.exists() and report.published.status_csv.exists()
+    assert report.collected.data_docs and Path(report.collected.data_docs).exists()
     first_csv = report.published.consolidated_csv.read_bytes()
     stored = submission_count(database_url)
 
     again = collect(str(PERIOD), str(root))
-    assert again.received == 0
+    assert again.received == 0 and again.data_docs is None
     consolidate(str(PERIOD), str(root))
     assert submission_count(database_url) == stored
     assert report.published.consolidated_csv.read_bytes() == first_csv
@@ -75,6 +76,7 @@ def test_the_run_leaves_artifacts_for_the_operator(demo_workspace) -> None:
         "don-vi-bi-tra-lai-2025q3",
         "so-lieu-tong-hop-2025q3",
         "bao-cao-2025q3",
+        "kiem-tra-2025q3",
     ):
         assert key in found
 

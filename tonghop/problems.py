@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 ERROR = "error"
 WARNING = "warning"
+SEVERITY_LABELS_VI = {ERROR: "Lỗi", WARNING: "Cảnh báo"}
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from tonghop import catalogue
 from tonghop.catalogue import RATES, REPORTING_FIGURES, SECTION_TITLES_VI, Indicator, Rate
 from tonghop.formatting import format_count, format_date, format_datetime, format_percent, is_blank
 from tonghop.periods import Period
+from tonghop.problems import SEVERITY_LABELS_VI
 from tonghop.registry import GRASSROOTS_KINDS, KIND_LABELS_VI, SECTOR_LABELS_VI, SECTORS
 from tonghop.versions import Changes, published_name
 
@@ -39,7 +40,6 @@ STATUS_LABELS_VI = {
     "rejected": "Bị trả lại",
     "missing": "Chưa nộp",
 }
-SEVERITY_LABELS_VI = {"error": "Lỗi", "warning": "Cảnh báo"}
 ON_TIME_LABELS_VI = {True: "Đúng hạn", False: "Quá hạn"}
 
 SHEET_LEVELS = "Tổng hợp theo cấp"

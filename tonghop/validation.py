@@ -24,7 +24,7 @@ from tonghop.catalogue import by_code, load_catalogue
 from tonghop.comparisons import Comparisons
 from tonghop.formatting import LOCALE, format_count, format_percent
 from tonghop.periods import Period
-from tonghop.problems import Problem
+from tonghop.problems import SEVERITY_LABELS_VI, Problem
 from tonghop.reading import FormRead
 from tonghop.registry import KIND_LABELS_VI, KINDS
 
@@ -142,7 +142,10 @@ def _expectation(kind: str, rule: Rule, row_condition: str | None = None, **kwar
     if row_condition:
         kwargs |= {"row_condition": row_condition, "condition_parser": "pandas"}
     meta = {"rule_key": rule.key, "rule_id": rule.id, "severity": rule.severity}
-    return {"type": kind, "kwargs": kwargs, "meta": meta}
+    # Data Docs show the description in place of GX's own sentence about derived columns.
+    severity = SEVERITY_LABELS_VI.get(rule.severity, rule.severity).lower()
+    description = f"{rule.id} ({severity}): {rule.title}"
+    return {"type": kind, "kwargs": kwargs, "meta": meta, "description": description}
 
 
 def _value_expectations(rule: Rule) -> list[dict]:
@@ -666,14 +669,32 @@ def _batch_definition(name: str) -> Any:
     return source.add_dataframe_asset(name).add_batch_definition_whole_dataframe(name)
 
 
-def _run_suite(
-    name: str, frame: pd.DataFrame, parameters: Mapping[str, Any]
-) -> list[tuple[dict, list]]:
-    """Validate a frame against a stored suite; return (meta, failing index labels) pairs."""
+@dataclass(frozen=True)
+class SuiteRun:
+    """One suite over one batch: Great Expectations' result as it came, for Data Docs, and the
+    failing expectations with the index labels of their failing rows."""
+
+    suite: str
+    rows: int
+    result: Any  # great_expectations' ExpectationSuiteValidationResult
+    failures: list[tuple[dict, list]]
+
+
+@dataclass(frozen=True)
+class BatchValidation:
+    """A batch's problems by submission id, and the suite runs that found them."""
+
+    period: str
+    problems: dict[str, list[Problem]]
+    runs: list[SuiteRun]
+
+
+def _run_suite(name: str, frame: pd.DataFrame, parameters: Mapping[str, Any]) -> SuiteRun | None:
+    """Validate a frame against a stored suite; None for an empty frame."""
     import great_expectations as gx
 
     if frame.empty:
-        return []
+        return None
     stored = read_suite(name)
     suite = gx.ExpectationSuite(name=name, expectations=stored["expectations"])
     batch = _batch_definition(name).get_batch(batch_parameters={"dataframe": frame})
@@ -691,16 +712,21 @@ def _run_suite(
             failures.append(
                 (outcome.expectation_config.meta, outcome.result.get("unexpected_index_list") or [])
             )
-    return failures
+    return SuiteRun(name, len(frame), result, failures)
 
 
 def validate_submissions(
     inputs: Sequence[SubmissionInput], context: ValidationContext
 ) -> dict[str, list[Problem]]:
     """Every problem of every submission of the batch, keyed by submission id."""
+    return run_suites(inputs, context).problems
+
+
+def run_suites(inputs: Sequence[SubmissionInput], context: ValidationContext) -> BatchValidation:
+    """Run both suites over the batch, once each; map every failure back to its submission."""
     problems: dict[str, list[Problem]] = {item.submission_id: [] for item in inputs}
     if not inputs:
-        return problems
+        return BatchValidation(context.period, problems, [])
     rules = {rule.key: rule for rule in load_rules()}
     catalogue = by_code()
     values = value_frame(inputs, context)
@@ -710,8 +736,11 @@ def validate_submissions(
         "active_unit_codes": sorted(context.active_unit_codes),
         "periods": [context.period],
     }
+    value_run = _run_suite(VALUE_SUITE, values, parameters)
+    submission_run = _run_suite(SUBMISSION_SUITE, submissions, parameters)
+    runs = [run for run in (value_run, submission_run) if run is not None]
     folder_of = {item.submission_id: item.folder_unit_code for item in inputs}
-    for meta, labels in _run_suite(VALUE_SUITE, values, parameters):
+    for meta, labels in value_run.failures if value_run else []:
         rule = rules[meta["rule_key"]]
         for row in values.loc[labels].itertuples():
             indicator = catalogue.get(row.indicator_code)
@@ -732,14 +761,14 @@ def validate_submissions(
                     row.row_number,
                 )
             )
-    for meta, labels in _run_suite(SUBMISSION_SUITE, submissions, parameters):
+    for meta, labels in submission_run.failures if submission_run else []:
         rule = rules[meta["rule_key"]]
         for label in dict.fromkeys(labels):
             row = submissions.loc[label]
             problems[row["submission_id"]].extend(_submission_problems(rule, row, context))
     for found in problems.values():
         found.sort(key=_problem_order)
-    return problems
+    return BatchValidation(context.period, problems, runs)
 
 
 def _outlier_fields(

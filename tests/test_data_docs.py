@@ -1,0 +1,191 @@
+"""Great Expectations Data Docs of a run's validation: the pages name the rules in Vietnamese,
+count what failed, keep no per-row detail or tracking id, and every run stays in the index;
+the collect flow builds them once per run and links them from an artifact."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from datetime import datetime
+from html import unescape
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from flows.collect import collect
+from tasks.collecting import data_docs_markdown
+from tests.test_validation import GOOD, form
+from tonghop.data_docs import SHOWN_VALUES, build_data_docs, docs_root, site_index
+from tonghop.validation import (
+    SUBMISSION_SUITE,
+    VALUE_SUITE,
+    BatchValidation,
+    SubmissionInput,
+    ValidationContext,
+    run_suites,
+)
+
+ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
+# More active units than a page shows of a value list.
+UNITS = frozenset({f"CB{number}" for number in range(SHOWN_VALUES + 15)} | {"CS1"})
+CONTEXT = ValidationContext(
+    period="2025Q3", active_unit_codes=UNITS, units_with_children=frozenset({"CS1"})
+)
+
+
+def _batch() -> BatchValidation:
+    """One good report, one whose attendance exceeds its members (R4) and whose essay count is
+    not a number (V1), and one whose code is unknown and differs from its folder (F3, F4)."""
+    bad = dict(GOOD, members_attended="25", essays="nhiều")
+    return run_suites(
+        [
+            SubmissionInput("s1", "CB1", form(GOOD)),
+            SubmissionInput("s2", "CB2", form(bad, unit="CB2")),
+            SubmissionInput("s3", "CB3", form(GOOD, unit="ZZ9")),
+        ],
+        CONTEXT,
+    )
+
+
+def _text(path: Path) -> str:
+    """A page's visible text, roughly: tags dropped, entities decoded, spaces collapsed."""
+    html = path.read_text(encoding="utf-8")
+    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.DOTALL)
+    return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", html)))
+
+
+def _page(url: str) -> Path:
+    assert url.startswith("file://")
+    return Path(url.removeprefix("file://"))
+
+
+def test_the_run_pages_name_each_rule_and_count_its_failures(tmp_path: Path) -> None:
+    validation = _batch()
+    assert {key: [p.rule for p in found] for key, found in validation.problems.items()} == {
+        "s1": [],
+        "s2": ["R4", "V1"],
+        "s3": ["F3", "F4"],
+    }
+    run_time = datetime(2025, 10, 11, 8, 30, tzinfo=ZONE)
+    docs = build_data_docs([validation], tmp_path, "2025Q3-lan-1", run_time)
+
+    assert docs is not None and docs.index == site_index(tmp_path) and docs.index.exists()
+    pages = {page.suite: page for page in docs.pages}
+    assert set(pages) == {VALUE_SUITE, SUBMISSION_SUITE}
+    # V1 fails among the value rules; F3, F4 and R4 among the submission rules.
+    assert (pages[VALUE_SUITE].failed, pages[SUBMISSION_SUITE].failed) == (1, 3)
+    assert pages[SUBMISSION_SUITE].rows == 3
+    assert pages[VALUE_SUITE].rows == 3 * len(GOOD)
+
+    values = _text(_page(pages[VALUE_SUITE].url))
+    assert "V1 (lỗi): Số liệu là số nguyên không âm" in values
+    assert "nhiều" in values  # the value that failed
+    submissions = _text(_page(pages[SUBMISSION_SUITE].url))
+    assert "F4 (lỗi): Mã đơn vị khớp với thư mục nộp" in submissions
+    assert "O1 (cảnh báo)" in submissions
+    assert "2025Q3-lan-1" in submissions  # the run's name, not GX's "__none__"
+    for page in docs.index.parent.rglob("*.html"):
+        assert "dataContextId" not in page.read_text(encoding="utf-8"), page
+
+    # The stored results keep counts and a sample of values, not every failing row, and of the
+    # active-unit list its first codes and how many more there are.
+    stored = list((docs_root(tmp_path) / "uncommitted" / "validations").rglob("*.json"))
+    assert len(stored) == 2
+    value_sets = []
+    for path in stored:
+        for outcome in json.loads(path.read_text(encoding="utf-8"))["results"]:
+            assert "unexpected_index_list" not in outcome["result"]
+            assert "unexpected_list" not in outcome["result"]
+            value_sets.append(outcome["expectation_config"]["kwargs"].get("value_set"))
+    units = sorted(UNITS)[:SHOWN_VALUES] + [f"… và {len(UNITS) - SHOWN_VALUES} giá trị khác"]
+    assert units in value_sets
+    assert ["0", "1"] in value_sets  # a short list stays whole
+    # The suites' own pages list the rules.
+    suite_page = docs.index.parent / "expectations" / f"{VALUE_SUITE}.html"
+    assert "F6 (lỗi): Mã chỉ tiêu có trong danh mục" in _text(suite_page)
+
+
+def test_every_run_stays_in_the_index(tmp_path: Path) -> None:
+    first = build_data_docs(
+        [_batch()], tmp_path, "2025Q3-lan-1", datetime(2025, 10, 11, 8, tzinfo=ZONE)
+    )
+    second = build_data_docs(
+        [_batch()], tmp_path, "2025Q3-lan-2", datetime(2025, 10, 12, 8, tzinfo=ZONE)
+    )
+    assert first is not None and second is not None
+    for page in (*first.pages, *second.pages):
+        assert _page(page.url).exists()
+    index = second.index.read_text(encoding="utf-8")
+    assert "2025Q3-lan-1" in index and "2025Q3-lan-2" in index
+
+
+def test_a_run_that_validated_nothing_builds_nothing(tmp_path: Path) -> None:
+    empty = run_suites([], CONTEXT)
+    assert empty.runs == []
+    run_time = datetime(2025, 10, 11, tzinfo=ZONE)
+    assert build_data_docs([empty], tmp_path, "2025Q3-trong", run_time) is None
+    assert not docs_root(tmp_path).exists()
+
+
+def test_the_artifact_links_each_page_and_the_index(tmp_path: Path) -> None:
+    docs = build_data_docs(
+        [_batch()], tmp_path, "2025Q3-lan-1", datetime(2025, 10, 11, tzinfo=ZONE)
+    )
+    assert docs is not None
+    markdown = data_docs_markdown(docs)
+    assert "| 2025Q3 | Kiểm tra từng báo cáo | 3 | 3/18 |" in markdown
+    for page in docs.pages:
+        assert f"[Xem]({page.url})" in markdown
+    assert docs.index.resolve().as_uri() in markdown
+
+
+def _artifact(key: str) -> str:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    async def latest() -> str:
+        async with get_client() as client:
+            found = await client.read_artifacts(
+                artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key]))
+            )
+            return max(found, key=lambda artifact: artifact.created).data
+
+    return asyncio.run(latest())
+
+
+def test_collect_builds_the_docs_once_and_links_them(imported: Path) -> None:
+    summary = collect("2025Q3", str(imported))
+    assert summary.received > 0 and summary.data_docs is not None
+    index = Path(summary.data_docs)
+    assert index.exists()
+    # One validation for the run: one page per suite.
+    pages = sorted(index.parent.glob("validations/*/*/*/*.html"))
+    assert [page.parent.parent.parent.name for page in pages] == [SUBMISSION_SUITE, VALUE_SUITE]
+    markdown = _artifact("kiem-tra-2025q3")
+    for page in pages:
+        assert page.resolve().as_uri() in markdown
+
+    again = collect("2025Q3", str(imported))
+    assert again.received == 0 and again.data_docs is None
+    assert sorted(index.parent.glob("validations/*/*/*/*.html")) == pages
+
+
+@pytest.mark.parametrize("suite", [VALUE_SUITE, SUBMISSION_SUITE])
+def test_every_expectation_carries_its_rule_in_vietnamese(suite: str) -> None:
+    from tonghop.validation import read_suite
+
+    for expectation in read_suite(suite)["expectations"]:
+        rule = expectation["meta"]["rule_id"]
+        assert re.fullmatch(rf"{rule} \((lỗi|cảnh báo)\): \S.*", expectation["description"])
+
+
+def test_docs_that_cannot_be_written_do_not_stop_the_run(imported: Path, database_url: str) -> None:
+    from tests.test_flows import submission_count
+
+    # A file where GX's project folder should be: every attempt to build the pages fails.
+    docs_root(imported).write_text("không phải thư mục", encoding="utf-8")
+    summary = collect("2025Q3", str(imported))
+    assert summary.received > 0 and summary.data_docs is None
+    assert submission_count(database_url) == summary.received

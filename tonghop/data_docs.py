@@ -1,0 +1,158 @@
+"""Great Expectations Data Docs of the runs' validations: each run's suite results kept in a file
+Data Context inside the workspace (`<workspace>/gx/`), a page per suite and period, the suites
+themselves, and GX's index of every run so far."""
+
+from __future__ import annotations
+
+import copy
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from tonghop.validation import BatchValidation, read_suite
+
+SITE_NAME = "local_site"
+# GX lays out its project under this folder of the workspace.
+GX_FOLDER = "gx"
+# Long parameter lists (every active unit code: tens of thousands) are cut to this many values
+# on the page: the page is for people, the run keeps the full list.
+SHOWN_VALUES = 20
+# Per-row detail of the full result; the page shows the partial lists and counts instead.
+_ROW_DETAIL = ("unexpected_list", "unexpected_index_list", "unexpected_index_query")
+SUITE_TITLES_VI = {
+    "value_rules": "Kiểm tra từng số liệu",
+    "submission_rules": "Kiểm tra từng báo cáo",
+}
+
+
+@dataclass(frozen=True)
+class DocsPage:
+    """One suite's result for one period in a run, and where its page is."""
+
+    suite: str
+    period: str
+    rows: int
+    evaluated: int
+    failed: int
+    url: str
+
+    @property
+    def title_vi(self) -> str:
+        return SUITE_TITLES_VI.get(self.suite, self.suite)
+
+
+@dataclass(frozen=True)
+class DataDocs:
+    """The site's index and this run's pages."""
+
+    index: Path
+    pages: tuple[DocsPage, ...]
+
+
+def docs_root(workspace: Path) -> Path:
+    """The folder GX's project (stores and site) lives in."""
+    return workspace / GX_FOLDER
+
+
+def build_data_docs(
+    validations: Sequence[BatchValidation], workspace: Path, run_name: str, run_time: datetime
+) -> DataDocs | None:
+    """Store the run's suite results and build their pages and the index; None when the run
+    validated nothing."""
+    runs = [(item.period, run) for item in validations for run in item.runs]
+    if not runs:
+        return None
+    context = _docs_context(workspace)
+    from great_expectations.core.run_identifier import RunIdentifier
+    from great_expectations.data_context.types.resource_identifiers import (
+        ExpectationSuiteIdentifier,
+        ValidationResultIdentifier,
+    )
+
+    run_id = RunIdentifier(run_name=run_name, run_time=run_time)
+    keys = []
+    for period, run in runs:
+        key = ValidationResultIdentifier(
+            expectation_suite_identifier=ExpectationSuiteIdentifier(name=run.suite),
+            run_id=run_id,
+            batch_identifier=period,
+        )
+        context.validation_results_store.set(key, _for_page(run.result, period, run_id))
+        keys.append(key)
+    suites = _store_suites(context)
+    context.build_data_docs(site_names=[SITE_NAME], resource_identifiers=[*keys, *suites])
+    pages = []
+    for (period, run), key in zip(runs, keys, strict=True):
+        (found,) = context.get_docs_sites_urls(resource_identifier=key, site_name=SITE_NAME)
+        statistics = run.result.statistics
+        pages.append(
+            DocsPage(
+                suite=run.suite,
+                period=period,
+                rows=run.rows,
+                evaluated=int(statistics["evaluated_expectations"]),
+                failed=int(statistics["unsuccessful_expectations"]),
+                url=found["site_url"],
+            )
+        )
+    return DataDocs(index=site_index(workspace), pages=tuple(pages))
+
+
+def site_index(workspace: Path) -> Path:
+    """The index page of the site: every run's results and the suites."""
+    return docs_root(workspace) / "uncommitted" / "data_docs" / SITE_NAME / "index.html"
+
+
+def _docs_context(workspace: Path) -> Any:
+    """The workspace's file Data Context, made on first use, quiet and without progress bars."""
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    for name in [*logging.root.manager.loggerDict, "great_expectations"]:
+        if name.startswith("great_expectations"):
+            logging.getLogger(name).setLevel(logging.WARNING)
+    workspace.mkdir(parents=True, exist_ok=True)
+    context = gx.get_context(mode="file", project_root_dir=str(workspace))
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    # The pages' logo is fetched from GX's servers with this id appended (usage tracking).
+    context.variables.data_context_id = None
+    return context
+
+
+def _store_suites(context: Any) -> list[Any]:
+    """The suites as this run used them, so the site's suite pages show the current rules."""
+    import great_expectations as gx
+    from great_expectations.data_context.types.resource_identifiers import (
+        ExpectationSuiteIdentifier,
+    )
+
+    identifiers = []
+    for name in SUITE_TITLES_VI:
+        stored = read_suite(name)
+        suite = gx.ExpectationSuite(
+            name=name, expectations=stored["expectations"], meta=stored.get("meta")
+        )
+        context.suites.add_or_update(suite)
+        identifiers.append(ExpectationSuiteIdentifier(name=name))
+    return identifiers
+
+
+def _for_page(result: Any, period: str, run_id: Any) -> Any:
+    """A copy of a suite result light enough to store and render: without per-row detail and
+    with long value lists cut (the copy says how many values it left out)."""
+    light = copy.deepcopy(result)
+    # What the page shows as the run and the data asset.
+    light.meta["run_id"] = run_id
+    light.meta["batch_spec"] = {**light.meta.get("batch_spec", {}), "data_asset_name": period}
+    for outcome in light.results:
+        for name in _ROW_DETAIL:
+            outcome.result.pop(name, None)
+        kwargs = outcome.expectation_config.kwargs
+        for name, value in list(kwargs.items()):
+            if isinstance(value, list) and len(value) > SHOWN_VALUES:
+                left_out = len(value) - SHOWN_VALUES
+                kwargs[name] = [*value[:SHOWN_VALUES], f"… và {left_out} giá trị khác"]
+    return light
