@@ -7,6 +7,7 @@ import logging
 import os
 import shutil
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
 
@@ -98,11 +99,16 @@ def forms(period: PeriodOption = None, workspace: WorkspaceOption = None) -> Non
 @app.command("run")
 def run(period: PeriodOption = None, workspace: WorkspaceOption = None) -> None:
     """Thu thập, kiểm tra, lưu, tổng hợp và công bố một kỳ báo cáo."""
-    from flows.quarterly_report import quarterly_report
+    from flows.quarterly_report import PublishedNotDelivered, quarterly_report
 
     settings = _settings(workspace)
-    with console.status("Đang thu thập và tổng hợp…"):
-        report = quarterly_report(period, str(settings.home))
+    try:
+        with console.status("Đang thu thập và tổng hợp…"):
+            report = quarterly_report(period, str(settings.home))
+    except PublishedNotDelivered as error:
+        # What was published is printed as usual; the failures follow and the exit code is 1.
+        _print_run(error.report)
+        _fail(escape(str(error)))
     _print_run(report)
 
 
@@ -119,8 +125,11 @@ def _print_run(report: object) -> None:
             f"[yellow]Bỏ qua {len(collected.skipped_folders)} thư mục trong hộp thư đến[/] vì "
             f"tên không phải mã đơn vị: {names}."
         )
+    if collected.data_docs:
+        console.print(f"Kết quả kiểm tra (Great Expectations Data Docs): {collected.data_docs}")
     for published in (report.published, *report.corrections):
         _print_publication(published)
+    _print_deliveries(report.deliveries)
 
 
 def _print_publication(published: object) -> None:
@@ -142,6 +151,51 @@ def _print_publication(published: object) -> None:
         console.print(
             f"Dự thảo báo cáo (Word và HTML) cho {len(published.reports)} đơn vị, ví dụ: {first}"
         )
+
+
+# Past this many e-mails of one publication, `run` prints counts (and the failures' reasons in
+# its error message) rather than one line each.
+MAX_DELIVERY_LINES = 10
+
+
+def _print_deliveries(deliveries: Sequence[object]) -> None:
+    """One line per e-mailed report, or counts when there are many; the missing mail server
+    once."""
+    from tonghop.delivery import version_label
+    from tonghop.periods import Period
+
+    not_configured = [summary.not_configured for summary in deliveries if summary.not_configured]
+    if not_configured:
+        console.print(f"[yellow]{escape(not_configured[0])}[/]")
+    for summary in deliveries:
+        label = version_label(Period.parse(summary.period), summary.version)
+        if len(summary.results) > MAX_DELIVERY_LINES:
+            failed = len(summary.failed)
+            console.print(
+                f"Báo cáo {label}: đã gửi đến {len(summary.sent)} đơn vị"
+                + (
+                    f", [bold red]chưa gửi được {failed} đơn vị[/] (lý do ở dưới)."
+                    if failed
+                    else "."
+                )
+            )
+        else:
+            for result in summary.results:
+                to = f"{result.unit_name} " + (
+                    f"<{result.recipient}>" if result.recipient else f"(mã {result.unit_code})"
+                )
+                if result.sent:
+                    console.print(f"[green]Đã gửi[/] báo cáo {label} đến {escape(to)}.")
+                else:
+                    console.print(
+                        f"[bold red]Chưa gửi được[/] báo cáo {label} đến {escape(to)}: "
+                        f"{escape(result.error or '')}"
+                    )
+        if summary.already_sent:
+            console.print(
+                f"Báo cáo {label}: {summary.already_sent} đơn vị đã nhận ở lần chạy trước, "
+                "không gửi lại."
+            )
 
 
 UnitOption = Annotated[str, typer.Option("--unit", help="Mã đơn vị, ví dụ CB01.")]
@@ -209,7 +263,8 @@ def history(
     from flows.parameters import resolve
     from tonghop.audit import unit_history
     from tonghop.formatting import format_count, format_datetime
-    from tonghop.publishing import SEVERITY_LABELS_VI, STATUS_LABELS_VI
+    from tonghop.problems import SEVERITY_LABELS_VI
+    from tonghop.publishing import STATUS_LABELS_VI
     from tonghop.storage import transaction
 
     settings, chosen = resolve(str(workspace) if workspace else None, period)

@@ -190,4 +190,22 @@ create table if not exists reminder (
     sent_at timestamp not null
 );
 
-create index if not exists reminder_by_period on reminder (period, outcome, fingerprint)
+create index if not exists reminder_by_period on reminder (period, outcome, fingerprint);
+
+-- Every e-mail of a published version's report to a unit, one row per run that tried it: a
+-- rerun skips the fingerprints (period, version, unit, address) already sent.
+create table if not exists report_delivery (
+    period varchar(8) not null,
+    version integer not null,
+    unit_code varchar(64) not null,
+    recipient text,
+    fingerprint char(64) not null,
+    attempts integer not null,
+    outcome varchar(8) not null,
+    error text,
+    sent_at timestamp not null
+);
+
+create index if not exists report_delivery_by_version on report_delivery (
+    period, version, outcome, fingerprint
+)

@@ -3,8 +3,6 @@ a list of who was reminded and what failed."""
 
 from __future__ import annotations
 
-import smtplib
-import time
 from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -13,16 +11,13 @@ from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect_email import EmailServerCredentials
-from pydantic import SecretStr
 from sqlalchemy import text
 
+from tasks.mail import Outgoing, mail_server, send_messages
 from tonghop.aggregation import period_parameters
-from tonghop.config import Settings
 from tonghop.periods import Period
 from tonghop.reminders import (
     FAILED,
-    SENT,
-    MailNotConfigured,
     Reminder,
     ReminderPlan,
     SendResult,
@@ -33,35 +28,14 @@ from tonghop.reminders import (
 )
 from tonghop.storage import execute_many, load_sql, load_units, select_frame, transaction
 
-# A server that accepts the connection and then stalls must not hold the run forever.
-SMTP_TIMEOUT_SECONDS = 60
-
-
-def mail_server(settings: Settings) -> EmailServerCredentials:
-    """The SMTP server to send through: the saved block named by `email_block`, else one made
-    from the smtp_* settings; MailNotConfigured when neither is set."""
-    if settings.email_block:
-        try:
-            return EmailServerCredentials.load(settings.email_block)
-        except ValueError as error:
-            raise MailNotConfigured(
-                f"Không tải được khối cấu hình máy chủ thư «{settings.email_block}» "
-                f"(Email Server Credentials) từ Prefect: {error}"
-            ) from error
-    if not settings.smtp_host:
-        raise MailNotConfigured(
-            "Chưa cấu hình máy chủ thư: đặt TONGHOP_SMTP_HOST (và TONGHOP_SMTP_PORT, "
-            "TONGHOP_SMTP_SECURITY, TONGHOP_SMTP_USERNAME, TONGHOP_SMTP_PASSWORD khi cần) hoặc "
-            "TONGHOP_EMAIL_BLOCK là tên khối Email Server Credentials đã lưu trong Prefect; "
-            "chưa thư nào được gửi."
-        )
-    return EmailServerCredentials(
-        smtp_server=settings.smtp_host,
-        smtp_type=settings.smtp_security,
-        smtp_port=settings.smtp_port,
-        username=settings.smtp_username,
-        password=settings.smtp_password or SecretStr(""),
-    )
+# flows/remind.py takes the mail server from here; it lives with the sending in tasks/mail.py.
+__all__ = [
+    "create_reminder_artifact",
+    "mail_server",
+    "plan_reminders",
+    "record_reminders",
+    "send_reminders",
+]
 
 
 @task(name="plan-reminders", retries=3, retry_delay_seconds=5, cache_policy=NO_CACHE)
@@ -94,64 +68,8 @@ def plan_reminders(
     return plan
 
 
-class _Connection:
-    """One SMTP session reused for the whole batch, opened again after any failure."""
-
-    def __init__(self, server: EmailServerCredentials) -> None:
-        self._server = server
-        self._smtp: smtplib.SMTP | None = None
-
-    def get(self) -> smtplib.SMTP:
-        if self._smtp is None:
-            try:
-                smtp = self._server.get_server()
-            except (smtplib.SMTPException, OSError) as error:
-                raise _Unreachable(error) from error
-            if smtp.sock is not None:
-                smtp.sock.settimeout(SMTP_TIMEOUT_SECONDS)
-            self._smtp = smtp
-        return self._smtp
-
-    def discard(self) -> None:
-        """Drop the session: after a failure its state is unknown, a fresh one is cheaper."""
-        if self._smtp is None:
-            return
-        smtp, self._smtp = self._smtp, None
-        try:
-            smtp.quit()
-        except (smtplib.SMTPException, OSError):
-            smtp.close()
-
-
-class _Unreachable(Exception):
-    """The server could not be connected or logged in to."""
-
-    def __init__(self, cause: BaseException) -> None:
-        super().__init__(str(cause))
-        self.cause = cause
-
-
-def _describe(error: BaseException, server: EmailServerCredentials) -> str:
-    """The reason a send failed, for the operator."""
-    if isinstance(error, _Unreachable):
-        host = getattr(server.smtp_server, "value", server.smtp_server)
-        return f"không kết nối được máy chủ thư {host}: {_describe(error.cause, server)}"
-    if isinstance(error, smtplib.SMTPRecipientsRefused):
-        answers = "; ".join(
-            f"{code} {_text(message)}" for code, message in error.recipients.values()
-        )
-        return f"máy chủ thư từ chối người nhận ({answers})"
-    if isinstance(error, smtplib.SMTPResponseException):
-        return f"máy chủ thư trả lời {error.smtp_code} {_text(error.smtp_error)}"
-    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
-
-
-def _text(message: bytes | str) -> str:
-    return message.decode("utf-8", "replace") if isinstance(message, bytes) else str(message)
-
-
 def _result(
-    reminder: Reminder, attempts: int, outcome: str, error: str | None, zone: ZoneInfo
+    reminder: Reminder, attempts: int, outcome: str, error: str | None, ended: datetime
 ) -> SendResult:
     recipient = reminder.recipient
     return SendResult(
@@ -165,7 +83,7 @@ def _result(
         attempts=attempts,
         outcome=outcome,
         error=error,
-        sent_at=datetime.now(zone).replace(tzinfo=None),
+        sent_at=ended.replace(tzinfo=None),
     )
 
 
@@ -183,56 +101,29 @@ def send_reminders(
     """Send every reminder over one SMTP session, each tried up to `attempts` times; return how
     each ended. A reminder with no address, or left when the server cannot be reached at all,
     ends failed with the reason: none is dropped."""
-    logger = get_run_logger()
     zone = ZoneInfo(timezone)
-    attempts = max(1, attempts)
-    connection = _Connection(server)
-    unreachable: str | None = None
+    outgoing = [
+        Outgoing(
+            reminder_message(reminder, mail_from),
+            f"thư đôn đốc về {len(reminder.units)} đơn vị trực thuộc {reminder.parent.name} "
+            f"đến {reminder.recipient.name} <{reminder.recipient.email}>",
+        )
+        for reminder in reminders
+        if reminder.recipient is not None
+    ]
+    attempted = iter(send_messages(outgoing, server, attempts, retry_seconds, get_run_logger()))
     results = []
-    try:
-        for reminder in reminders:
-            if reminder.recipient is None:
-                results.append(_result(reminder, 0, FAILED, undeliverable_reason(reminder), zone))
-                continue
-            if unreachable is not None:
-                # Every attempt of the previous message failed to connect: trying each of the
-                # rest as many times would only make the operator wait for the same answer.
-                results.append(_result(reminder, 0, FAILED, unreachable, zone))
-                continue
-            message = reminder_message(reminder, mail_from)
-            error: BaseException | None = None
-            for attempt in range(1, attempts + 1):
-                try:
-                    connection.get().send_message(message)
-                except (_Unreachable, smtplib.SMTPException, OSError) as failure:
-                    error = failure
-                    connection.discard()
-                    logger.warning(
-                        "Lần gửi %d/%d thư đôn đốc đến %s không thành công: %s",
-                        attempt,
-                        attempts,
-                        reminder.recipient.email,
-                        _describe(failure, server),
-                    )
-                    if attempt < attempts:
-                        time.sleep(retry_seconds)
-                    continue
-                results.append(_result(reminder, attempt, SENT, None, zone))
-                logger.info(
-                    "Đã gửi thư đôn đốc đến %s <%s> về %d đơn vị trực thuộc %s.",
-                    reminder.recipient.name,
-                    reminder.recipient.email,
-                    len(reminder.units),
-                    reminder.parent.name,
-                )
-                break
-            else:
-                reason = _describe(error, server)
-                results.append(_result(reminder, attempts, FAILED, reason, zone))
-                if isinstance(error, _Unreachable):
-                    unreachable = f"chưa gửi vì {reason}"
-    finally:
-        connection.discard()
+    for reminder in reminders:
+        if reminder.recipient is None:
+            ended = datetime.now(zone)
+            results.append(_result(reminder, 0, FAILED, undeliverable_reason(reminder), ended))
+            continue
+        sent = next(attempted)
+        results.append(
+            _result(
+                reminder, sent.attempts, sent.outcome, sent.error, sent.finished_at.astimezone(zone)
+            )
+        )
     return results
 
 

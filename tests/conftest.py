@@ -1,11 +1,19 @@
-"""Shared fixtures: one Prefect test server for the session, and a fresh database for each test
-on SQLite and, when TONGHOP_TEST_DATABASE_URL is set, on PostgreSQL too."""
+"""Shared fixtures: one Prefect test server for the session, a fresh database for each test on
+SQLite and, when TONGHOP_TEST_DATABASE_URL is set, on PostgreSQL too, and a real SMTP server on
+127.0.0.1 that refuses or fails on demand for the tests of e-mail."""
 
 from __future__ import annotations
 
+import asyncio
 import os
+import socket
 import uuid
+from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email import message_from_bytes
+from email.message import EmailMessage
+from email.policy import default as default_policy
 from pathlib import Path
 
 import pytest
@@ -60,3 +68,87 @@ def imported(
     monkeypatch.setenv("TONGHOP_DATABASE_URL", database_url)
     assert import_registry(str(root / "registry.csv"), str(root)) == []
     return root
+
+
+@dataclass
+class MailHandler:
+    """An SMTP server's behaviour: records what it accepts, refuses `refused` recipients and
+    answers 451 to the first `fail_data` messages."""
+
+    messages: list[tuple[list[str], EmailMessage]] = field(default_factory=list)
+    refused: set[str] = field(default_factory=set)
+    fail_data: int = 0
+    rcpt_attempts: Counter = field(default_factory=Counter)
+    data_attempts: int = 0
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options) -> str:
+        self.rcpt_attempts[address] += 1
+        if address in self.refused:
+            return f"550 5.1.1 <{address}>: Recipient address rejected"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        self.data_attempts += 1
+        if self.fail_data > 0:
+            self.fail_data -= 1
+            return "451 4.3.0 Temporary failure, try again later"
+        parsed = message_from_bytes(envelope.content, policy=default_policy)
+        self.messages.append((list(envelope.rcpt_tos), parsed))
+        return "250 Message accepted for delivery"
+
+    def received(self) -> dict[str, list[EmailMessage]]:
+        """The accepted messages by recipient."""
+        found: dict[str, list[EmailMessage]] = {}
+        for recipients, message in self.messages:
+            for recipient in recipients:
+                found.setdefault(recipient, []).append(message)
+        return found
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[MailHandler, int]]:
+    """A local SMTP server and its port."""
+    from aiosmtpd.controller import Controller
+
+    handler = MailHandler()
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port, server_hostname="thu-test")
+    controller.start()
+    try:
+        yield handler, port
+    finally:
+        controller.stop()
+
+
+def mail_env(port: int) -> dict[str, str]:
+    """The TONGHOP_* settings that send through the local server, retrying fast."""
+    return {
+        "TONGHOP_SMTP_HOST": "127.0.0.1",
+        "TONGHOP_SMTP_PORT": str(port),
+        "TONGHOP_SMTP_SECURITY": "INSECURE",
+        "TONGHOP_MAIL_FROM": "bantuyengiao@example.vn",
+        "TONGHOP_SEND_ATTEMPTS": "3",
+        "TONGHOP_SEND_RETRY_SECONDS": "0.01",
+    }
+
+
+def latest_artifact(key: str) -> str:
+    """The data of the newest artifact with this key on the session's Prefect server."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    async def latest() -> str:
+        async with get_client() as client:
+            found = await client.read_artifacts(
+                artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key]))
+            )
+            return max(found, key=lambda artifact: artifact.created).data
+
+    return asyncio.run(latest())

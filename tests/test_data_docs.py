@@ -4,7 +4,6 @@ the collect flow builds them once per run and links them from an artifact."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 from datetime import datetime
@@ -16,6 +15,7 @@ import pytest
 
 from flows.collect import collect
 from tasks.collecting import data_docs_markdown
+from tests.conftest import latest_artifact
 from tests.test_validation import GOOD, form
 from tonghop.data_docs import SHOWN_VALUES, build_data_docs, docs_root, site_index
 from tonghop.validation import (
@@ -99,7 +99,7 @@ def test_the_run_pages_name_each_rule_and_count_its_failures(tmp_path: Path) -> 
             assert "unexpected_index_list" not in outcome["result"]
             assert "unexpected_list" not in outcome["result"]
             value_sets.append(outcome["expectation_config"]["kwargs"].get("value_set"))
-    units = sorted(UNITS)[:SHOWN_VALUES] + [f"… và {len(UNITS) - SHOWN_VALUES} giá trị khác"]
+    units = [*sorted(UNITS)[:SHOWN_VALUES], f"… và {len(UNITS) - SHOWN_VALUES} giá trị khác"]
     assert units in value_sets
     assert ["0", "1"] in value_sets  # a short list stays whole
     # The suites' own pages list the rules.
@@ -141,20 +141,6 @@ def test_the_artifact_links_each_page_and_the_index(tmp_path: Path) -> None:
     assert docs.index.resolve().as_uri() in markdown
 
 
-def _artifact(key: str) -> str:
-    from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
-
-    async def latest() -> str:
-        async with get_client() as client:
-            found = await client.read_artifacts(
-                artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key]))
-            )
-            return max(found, key=lambda artifact: artifact.created).data
-
-    return asyncio.run(latest())
-
-
 def test_collect_builds_the_docs_once_and_links_them(imported: Path) -> None:
     summary = collect("2025Q3", str(imported))
     assert summary.received > 0 and summary.data_docs is not None
@@ -163,7 +149,7 @@ def test_collect_builds_the_docs_once_and_links_them(imported: Path) -> None:
     # One validation for the run: one page per suite.
     pages = sorted(index.parent.glob("validations/*/*/*/*.html"))
     assert [page.parent.parent.parent.name for page in pages] == [SUBMISSION_SUITE, VALUE_SUITE]
-    markdown = _artifact("kiem-tra-2025q3")
+    markdown = latest_artifact("kiem-tra-2025q3")
     for page in pages:
         assert page.resolve().as_uri() in markdown
 

@@ -4,14 +4,10 @@ is retried, recorded and fails the run, and that a rerun sends only what did not
 
 from __future__ import annotations
 
-import asyncio
 import os
-import socket
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from email import message_from_bytes
 from email.message import EmailMessage
@@ -21,12 +17,12 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import text
 
 from flows.collect import collect
 from flows.import_registry import import_registry
 from flows.remind import remind
+from tests.conftest import MailHandler, free_port, latest_artifact, mail_env
 from tonghop.forms import write_form
 from tonghop.periods import Period
 from tonghop.registry import Unit, read_registry
@@ -231,71 +227,6 @@ def test_the_message_is_utf8_and_reads_back() -> None:
 # --- the flow against a local SMTP server ---------------------------------------------------
 
 
-@dataclass
-class MailHandler:
-    """An SMTP server's behaviour: records what it accepts, refuses `refused` recipients and
-    answers 451 to the first `fail_data` messages."""
-
-    messages: list[tuple[list[str], EmailMessage]] = field(default_factory=list)
-    refused: set[str] = field(default_factory=set)
-    fail_data: int = 0
-    rcpt_attempts: Counter = field(default_factory=Counter)
-    data_attempts: int = 0
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options) -> str:
-        self.rcpt_attempts[address] += 1
-        if address in self.refused:
-            return f"550 5.1.1 <{address}>: Recipient address rejected"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope) -> str:
-        self.data_attempts += 1
-        if self.fail_data > 0:
-            self.fail_data -= 1
-            return "451 4.3.0 Temporary failure, try again later"
-        parsed = message_from_bytes(envelope.content, policy=default_policy)
-        self.messages.append((list(envelope.rcpt_tos), parsed))
-        return "250 Message accepted for delivery"
-
-    def received(self) -> dict[str, list[EmailMessage]]:
-        """The accepted messages by recipient."""
-        found: dict[str, list[EmailMessage]] = {}
-        for recipients, message in self.messages:
-            for recipient in recipients:
-                found.setdefault(recipient, []).append(message)
-        return found
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[MailHandler, int]]:
-    handler = MailHandler()
-    port = _free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port, server_hostname="thu-test")
-    controller.start()
-    try:
-        yield handler, port
-    finally:
-        controller.stop()
-
-
-def _mail_env(port: int) -> dict[str, str]:
-    return {
-        "TONGHOP_SMTP_HOST": "127.0.0.1",
-        "TONGHOP_SMTP_PORT": str(port),
-        "TONGHOP_SMTP_SECURITY": "INSECURE",
-        "TONGHOP_MAIL_FROM": "bantuyengiao@example.vn",
-        "TONGHOP_SEND_ATTEMPTS": "3",
-        "TONGHOP_SEND_RETRY_SECONDS": "0.01",
-    }
-
-
 def _write_report(root: Path, units: dict[str, Unit], code: str, values: dict, name: str) -> None:
     has_children = any(unit.parent_code == code for unit in units.values())
     path = root / "inbox" / code / name
@@ -329,7 +260,7 @@ def workspace(
     monkeypatch.setenv("TONGHOP_DATABASE_URL", database_url)
     monkeypatch.setenv("TONGHOP_READ_WORKERS", "1")
     monkeypatch.delenv("TONGHOP_EMAIL_BLOCK", raising=False)
-    for name, value in _mail_env(smtp[1]).items():
+    for name, value in mail_env(smtp[1]).items():
         monkeypatch.setenv(name, value)
     _prepare(tmp_path)
     return tmp_path
@@ -349,20 +280,6 @@ def _logged(database_url: str) -> list[tuple[str, str | None, int, str, str | No
 def _body(message: EmailMessage) -> str:
     """The text as the reader sees it (lines travel as CRLF)."""
     return message.get_body(("plain",)).get_content().replace("\r\n", "\n")
-
-
-def _artifact(key: str) -> str:
-    from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
-
-    async def latest() -> str:
-        async with get_client() as client:
-            found = await client.read_artifacts(
-                artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key]))
-            )
-            return max(found, key=lambda artifact: artifact.created).data
-
-    return asyncio.run(latest())
 
 
 def test_each_parent_gets_the_list_of_its_units(workspace, smtp, database_url) -> None:
@@ -405,7 +322,7 @@ def test_each_parent_gets_the_list_of_its_units(workspace, smtp, database_url) -
     assert sorted(_logged(database_url)) == sorted(
         (parent, to, 1, "sent", None) for parent, to in EXPECTED
     )
-    artifact = _artifact("nhac-nho-2025q3")
+    artifact = latest_artifact("nhac-nho-2025q3")
     assert "Huyện ủy Hai <hu2@example.vn>" in artifact and "Đã gửi" in artifact
 
 
@@ -431,7 +348,7 @@ def test_a_refused_recipient_is_retried_recorded_and_fails_the_run(
     (failed,) = [row for row in logged if row[3] == "failed"]
     assert failed[:4] == ("U2", "hu2@example.vn", 3, "failed") and "550" in failed[4]
     assert sum(row[3] == "sent" for row in logged) == 3
-    assert "Chưa gửi được" in _artifact("nhac-nho-2025q3")
+    assert "Chưa gửi được" in latest_artifact("nhac-nho-2025q3")
 
     # The address is fixed: a rerun sends only the reminder that did not go.
     handler.refused = set()
@@ -446,7 +363,7 @@ def test_a_refused_recipient_is_retried_recorded_and_fails_the_run(
     summary = remind(str(PERIOD), str(workspace))
     assert summary.results == () and summary.already_sent == 4
     assert handler.messages == []
-    assert "4 thư đã gửi ở lần chạy trước" in _artifact("nhac-nho-2025q3")
+    assert "4 thư đã gửi ở lần chạy trước" in latest_artifact("nhac-nho-2025q3")
 
 
 def test_a_temporary_failure_is_retried_on_the_same_message(workspace, smtp, database_url) -> None:
@@ -485,7 +402,7 @@ def test_a_reminder_with_no_address_up_the_line_fails_the_run(
     handler, port = smtp
     monkeypatch.setenv("TONGHOP_DATABASE_URL", database_url)
     monkeypatch.setenv("TONGHOP_READ_WORKERS", "1")
-    for name, value in _mail_env(port).items():
+    for name, value in mail_env(port).items():
         monkeypatch.setenv(name, value)
     registry = REGISTRY.replace("vanphong@example.vn", "").replace("hu2@example.vn", "")
     _prepare(tmp_path, registry)
@@ -520,7 +437,7 @@ def test_the_command_line_reports_each_recipient(workspace, smtp, database_url) 
     handler.refused = {"hu2@example.vn"}
     env = (
         os.environ
-        | _mail_env(port)
+        | mail_env(port)
         | {
             "PREFECT_API_URL": PREFECT_API_URL.value(),
             "TONGHOP_DATABASE_URL": database_url,
@@ -548,7 +465,7 @@ def test_the_command_line_reports_each_recipient(workspace, smtp, database_url) 
 def test_an_unreachable_server_fails_every_reminder_with_its_reason(
     workspace, database_url, monkeypatch
 ) -> None:
-    monkeypatch.setenv("TONGHOP_SMTP_PORT", str(_free_port()))  # nothing listens there
+    monkeypatch.setenv("TONGHOP_SMTP_PORT", str(free_port()))  # nothing listens there
 
     state = remind(str(PERIOD), str(workspace), return_state=True)
 
@@ -570,7 +487,7 @@ def test_a_saved_email_block_wins_over_the_smtp_settings(workspace, smtp, monkey
         "thu-tonghop-thu-nghiem", overwrite=True
     )
     monkeypatch.setenv("TONGHOP_EMAIL_BLOCK", "thu-tonghop-thu-nghiem")
-    monkeypatch.setenv("TONGHOP_SMTP_PORT", str(_free_port()))  # would fail if it were used
+    monkeypatch.setenv("TONGHOP_SMTP_PORT", str(free_port()))  # would fail if it were used
 
     summary = remind(str(PERIOD), str(workspace))
     assert len(summary.sent) == 4 and len(handler.messages) == 4

@@ -53,7 +53,8 @@ class Settings(BaseSettings):
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
     mail_from: str = "tonghop@localhost"
-    # Each reminder is tried this many times, this far apart, before it is reported as not sent.
+    # Each e-mail (reminder or report) is tried this many times, this far apart, before it is
+    # reported as not sent.
     send_attempts: int = 3
     send_retry_seconds: float = 5
     # Units whose members' attendance rate is below this are named in the report's limitations.
