@@ -9,9 +9,9 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from tasks.consolidating import previous_quarter
-from tonghop.charts import render_charts
+from tonghop.charts import render_unit_charts
 from tonghop.publishing import Consolidation
-from tonghop.report import report_paths, write_report
+from tonghop.report import report_paths, write_reports
 
 # Who gets a narrative report: the levels that sign one and send it up.
 REPORTING_KINDS = ("province", "upper")
@@ -32,26 +32,24 @@ def draft_reports(
     compare with, is read only when there is a report to write."""
     units = consolidation.units.sort_values("position", kind="stable")
     codes = [row.code for row in units.itertuples() if row.kind in REPORTING_KINDS]
-    reports: dict[str, Path] = {}
-    previous: Consolidation | None = None
-    needs_previous = True
-    for code in codes:
-        docx, html = report_paths(consolidation, code, out_dir)
-        if rewrite or not (docx.exists() and html.exists()):
-            if needs_previous:
-                previous = previous_quarter(database_url, consolidation.period, deadline_days)
-                needs_previous = False
-            charts = render_charts(
-                consolidation, code, out_dir / CHARTS_DIR, threshold=attendance_threshold
-            )
-            docx, html = write_report(
-                consolidation,
-                code,
-                out_dir,
-                charts=charts,
-                previous=previous,
-                attendance_threshold=attendance_threshold,
-            )
-        reports[code] = docx
+    reports = {code: report_paths(consolidation, code, out_dir)[0] for code in codes}
+    due = [
+        code
+        for code in codes
+        if rewrite or not all(path.exists() for path in report_paths(consolidation, code, out_dir))
+    ]
+    if due:
+        previous = previous_quarter(database_url, consolidation.period, deadline_days)
+        charts = render_unit_charts(
+            consolidation, due, out_dir / CHARTS_DIR, threshold=attendance_threshold
+        )
+        write_reports(
+            consolidation,
+            due,
+            out_dir,
+            charts=charts,
+            previous=previous,
+            attendance_threshold=attendance_threshold,
+        )
     get_run_logger().info("Đã soạn báo cáo cho %d đơn vị.", len(reports))
     return reports

@@ -14,7 +14,13 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from tonghop.charts import CHART_NAMES, MAX_BARS, chart_figure, render_charts
+from tonghop.charts import (
+    CHART_NAMES,
+    MAX_BARS,
+    chart_figure,
+    render_charts,
+    render_unit_charts,
+)
 from tonghop.periods import Period
 from tonghop.publishing import Consolidation
 
@@ -160,6 +166,15 @@ def test_same_data_gives_the_same_bytes(consolidation, tmp_path):
     second = render_charts(consolidation, "TU", tmp_path / "b")
     for name in CHART_NAMES:
         assert first[name].read_bytes() == second[name].read_bytes()
+
+
+def test_several_units_at_once_draw_what_each_alone_draws(consolidation, tmp_path):
+    together = render_unit_charts(consolidation, ["TU", "DUK", "HPB"], tmp_path / "together")
+    for code, charts in together.items():
+        alone = render_charts(consolidation, code, tmp_path / code)
+        assert set(charts) == set(alone) and charts
+        for name, path in charts.items():
+            assert path.read_bytes() == alone[name].read_bytes(), (code, name)
 
 
 @pytest.mark.parametrize("code", ["../TU", "TU/x", "", ".hidden", "T U", None])

@@ -25,6 +25,7 @@ from tonghop.report import (
     report_context,
     section_texts,
     write_report,
+    write_reports,
 )
 
 PERIOD = Period(2025, 3)
@@ -305,6 +306,22 @@ def test_word_and_html_reports(tmp_path: Path, chart: Path) -> None:
     # a chart from outside the folder is copied beside the page
     assert [image.get("src") for image in images] == [chart.name]
     assert (html_path.parent / images[0].get("src")).exists()
+
+
+def test_several_reports_at_once_read_as_each_alone(tmp_path: Path) -> None:
+    consolidation, previous = make_consolidation(), previous_consolidation()
+    together = write_reports(
+        consolidation, ["TU", "DUK", "HPB"], tmp_path / "together", previous=previous
+    )
+    assert list(together) == ["TU", "DUK", "HPB"]
+    for code, (docx_path, html_path) in together.items():
+        alone_docx, alone_html = write_report(
+            consolidation, code, tmp_path / code, previous=previous
+        )
+        assert html_path.read_text(encoding="utf-8") == alone_html.read_text(encoding="utf-8")
+        assert docx_paragraphs(docx_path) == docx_paragraphs(alone_docx)
+    # each report is its own unit's
+    assert "Huyện ủy Phú Bình" in together["HPB"][1].read_text(encoding="utf-8")
 
 
 def test_every_figure_of_section_two_comes_from_the_consolidation(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import textwrap
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,21 +98,37 @@ def render_charts(
     bieu-do-<chart>-<P>-<unit_code>.png, e.g. bieu-do-attendance-2026Q3-TU.png); return
     {chart name: path}. A chart with no data (e.g. no sessions reported) is skipped, not drawn
     empty."""
-    _check_code(unit_code)
+    return render_unit_charts(consolidation, [unit_code], out_dir, threshold=threshold)[unit_code]
+
+
+def render_unit_charts(
+    consolidation: Consolidation,
+    unit_codes: Iterable[str],
+    out_dir: Path,
+    *,
+    threshold: float | None = None,
+) -> dict[str, dict[str, Path]]:
+    """`render_charts` for several units, the consolidation indexed once for all of them (at
+    province scale the indexing costs more than drawing); {unit code: {chart name: path}}."""
+    codes = list(unit_codes)
+    for code in codes:
+        _check_code(code)
     _check_threshold(threshold)
     out_dir = Path(out_dir)
     data = _Data(consolidation)
-    written: dict[str, Path] = {}
+    written: dict[str, dict[str, Path]] = {}
     with _style():
-        for name in CHART_NAMES:
-            path = out_dir / chart_file_name(name, consolidation.period, unit_code)
-            figure = _BUILDERS[name](data, unit_code, threshold)
-            if figure is None:
-                # A chart left from an earlier version would contradict the report beside it.
-                path.unlink(missing_ok=True)
-                continue
-            write_atomically(path, lambda temp, figure=figure: _save_png(figure, temp))
-            written[name] = path
+        for code in codes:
+            written[code] = {}
+            for name in CHART_NAMES:
+                path = out_dir / chart_file_name(name, consolidation.period, code)
+                figure = _BUILDERS[name](data, code, threshold)
+                if figure is None:
+                    # A chart left from an earlier version would contradict the report beside it.
+                    path.unlink(missing_ok=True)
+                    continue
+                write_atomically(path, lambda temp, figure=figure: _save_png(figure, temp))
+                written[code][name] = path
     return written
 
 

@@ -5,7 +5,7 @@ Word through an editable docxtpl template and to HTML through a Jinja2 template.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date
 from pathlib import Path
 
@@ -178,18 +178,14 @@ class _Report:
     """One unit's figures, subtree and statuses, with the sentences built from them."""
 
     def __init__(
-        self,
-        consolidation: Consolidation,
-        unit_code: str,
-        previous: Consolidation | None,
-        threshold: float,
+        self, view: _View, unit_code: str, previous: _View | None, threshold: float
     ) -> None:
-        self.view = _View(consolidation)
+        self.view = view
         if unit_code not in self.view.by_code:
             raise ValueError(f"unit not in the consolidation: {unit_code!r}")
         self.code = unit_code
         self.unit = self.view.by_code[unit_code]
-        self.previous = _View(previous) if previous is not None else None
+        self.previous = previous
         self.threshold = threshold
         children: dict[str | None, list[str]] = {}
         for unit in self.view.units:  # hierarchy order
@@ -600,7 +596,15 @@ def report_context(
 
     Sections are lists of items `{"kind": heading | group | text | bullet, "text", "unit"}`.
     """
-    report = _Report(consolidation, unit_code, previous, attendance_threshold)
+    previous_view = _View(previous) if previous is not None else None
+    report = _Report(_View(consolidation), unit_code, previous_view, attendance_threshold)
+    return _context(report, issued_on, place)
+
+
+def _context(report: _Report, issued_on: date | None, place: str) -> dict:
+    """`report_context` of a report whose views are already built."""
+    consolidation = report.view.source
+    unit_code = report.code
     unit = report.unit
     kind = unit["kind"]
     parent = report.view.by_code.get(unit["parent_code"]) if unit["parent_code"] else None
@@ -654,7 +658,7 @@ def report_context(
         "generated_note": (
             f"Dự thảo do Tổng hợp lập từ số liệu tổng hợp phiên bản {consolidation.version} "
             f"lúc {format_date(consolidation.generated_at)}; "
-            f"ngưỡng tỷ lệ tham gia học tập: {format_percent(attendance_threshold)}."
+            f"ngưỡng tỷ lệ tham gia học tập: {format_percent(report.threshold)}."
         ),
         "charts": [],
     }
@@ -705,25 +709,70 @@ def write_report(
     issued_on: date | None = None,
     place: str = DEFAULT_PLACE,
 ) -> tuple[Path, Path]:
-    """Write the unit's report as Word and HTML into `out_dir`; returns both paths.
-
-    Charts are PNG files: embedded in the Word file and referenced by file name from the HTML,
-    so they are copied beside it when they live elsewhere.
-    """
-    from docx.shared import Mm
-    from docxtpl import DocxTemplate, InlineImage
-
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    docx_path, html_path = report_paths(consolidation, unit_code, out_dir)
-    context = report_context(
+    """Write one unit's report as Word and HTML into `out_dir`; returns both paths (see
+    `write_reports`)."""
+    written = write_reports(
         consolidation,
-        unit_code,
+        [unit_code],
+        out_dir,
+        charts={unit_code: charts or {}},
         previous=previous,
         attendance_threshold=attendance_threshold,
+        template=template,
         issued_on=issued_on,
         place=place,
     )
+    return written[unit_code]
+
+
+def write_reports(
+    consolidation: Consolidation,
+    unit_codes: Iterable[str],
+    out_dir: Path,
+    *,
+    charts: Mapping[str, dict[str, Path]] | None = None,
+    previous: Consolidation | None = None,
+    attendance_threshold: float = 0.9,
+    template: Path | None = None,
+    issued_on: date | None = None,
+    place: str = DEFAULT_PLACE,
+) -> dict[str, tuple[Path, Path]]:
+    """Write each unit's report as Word and HTML into `out_dir`; returns both paths by unit.
+
+    The consolidation (and the previous quarter) are indexed once for all the units: at
+    province scale that indexing costs more than writing a report. Charts (by unit, then by
+    chart name) are PNG files: embedded in the Word file and referenced by file name from the
+    HTML, so they are copied beside it when they live elsewhere.
+    """
+    view = _View(consolidation)
+    previous_view = _View(previous) if previous is not None else None
+    return {
+        code: _write_report(
+            _Report(view, code, previous_view, attendance_threshold),
+            Path(out_dir),
+            (charts or {}).get(code),
+            template,
+            issued_on,
+            place,
+        )
+        for code in unit_codes
+    }
+
+
+def _write_report(
+    report: _Report,
+    out_dir: Path,
+    charts: dict[str, Path] | None,
+    template: Path | None,
+    issued_on: date | None,
+    place: str,
+) -> tuple[Path, Path]:
+    from docx.shared import Mm
+    from docxtpl import DocxTemplate, InlineImage
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    docx_path, html_path = report_paths(report.view.source, report.code, out_dir)
+    context = _context(report, issued_on, place)
     ordered = _charts_in_order(charts)
 
     def write_docx(path: Path) -> None:
