@@ -32,12 +32,8 @@ def draft_reports(
     compare with, is read only when there is a report to write."""
     units = consolidation.units.sort_values("position", kind="stable")
     codes = [row.code for row in units.itertuples() if row.kind in REPORTING_KINDS]
-    reports = {code: report_paths(consolidation, code, out_dir)[0] for code in codes}
-    due = [
-        code
-        for code in codes
-        if rewrite or not all(path.exists() for path in report_paths(consolidation, code, out_dir))
-    ]
+    paths = {code: report_paths(consolidation, code, out_dir) for code in codes}
+    due = [code for code in codes if rewrite or not all(path.exists() for path in paths[code])]
     if due:
         previous = previous_quarter(database_url, consolidation.period, deadline_days)
         charts = render_unit_charts(
@@ -51,5 +47,5 @@ def draft_reports(
             previous=previous,
             attendance_threshold=attendance_threshold,
         )
-    get_run_logger().info("Đã soạn báo cáo cho %d đơn vị.", len(reports))
-    return reports
+    get_run_logger().info("Đã soạn báo cáo cho %d đơn vị.", len(paths))
+    return {code: docx for code, (docx, _) in paths.items()}

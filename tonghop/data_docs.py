@@ -5,14 +5,13 @@ themselves, and GX's index of every run so far."""
 from __future__ import annotations
 
 import copy
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from tonghop.validation import BatchValidation, read_suite
+from tonghop.validation import BatchValidation, quiet, read_suite
 
 SITE_NAME = "local_site"
 # GX lays out its project under this folder of the workspace.
@@ -109,14 +108,9 @@ def site_index(workspace: Path) -> Path:
 def _docs_context(workspace: Path) -> Any:
     """The workspace's file Data Context, made on first use, quiet and without progress bars."""
     import great_expectations as gx
-    from great_expectations.data_context.types.base import ProgressBarsConfig
 
-    for name in [*logging.root.manager.loggerDict, "great_expectations"]:
-        if name.startswith("great_expectations"):
-            logging.getLogger(name).setLevel(logging.WARNING)
     workspace.mkdir(parents=True, exist_ok=True)
-    context = gx.get_context(mode="file", project_root_dir=str(workspace))
-    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    context = quiet(gx.get_context(mode="file", project_root_dir=str(workspace)))
     # The pages' logo is fetched from GX's servers with this id appended (usage tracking).
     context.variables.data_context_id = None
     return context

@@ -2,8 +2,7 @@
 upper-level unit with a drafted report, one e-mail to the unit's own address in the registry,
 with a short cover letter, its draft report (Word, charts inside) and the version's workbook.
 
-Messages are built with the compat32 classes for the reason `tonghop.reminders` gives: a long
-Vietnamese subject must keep its spaces in every reader."""
+Messages carry the same headers as reminders (`tonghop.reminders.address`)."""
 
 from __future__ import annotations
 
@@ -11,19 +10,15 @@ import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from email.charset import QP, Charset
-from email.header import Header
 from email.mime.application import MIMEApplication
 from email.mime.multipart import MIMEMultipart
-from email.mime.text import MIMEText
-from email.utils import formataddr, formatdate, make_msgid
 from pathlib import Path
 
 from tonghop.errors import TonghopError
 from tonghop.formatting import is_blank
 from tonghop.periods import Period
 from tonghop.registry import Unit
-from tonghop.reminders import SENT, SIGNATURE_SYSTEM
+from tonghop.reminders import SENT, SIGNATURE_SYSTEM, address, root_of, sender_of, utf8_text
 
 # The `application/…` subtypes of the attached files, by suffix.
 _SUBTYPES = {
@@ -130,11 +125,6 @@ def fingerprint(period: str, version: int, unit_code: str, recipient: str | None
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _sender(units: Sequence[Unit]) -> str:
-    root = next((unit for unit in units if is_blank(unit.parent_code)), None)
-    return f"Ban Tuyên giáo {root.name}" if root else "Ban Tuyên giáo"
-
-
 def version_label(period: Period, version: int) -> str:
     """`Quý III năm 2026 (phiên bản 1)`."""
     return f"{period.label_vi} (phiên bản {version})"
@@ -198,8 +188,8 @@ def build_deliveries(
     order, to the unit's own address in the registry `units`."""
     by_code = {unit.code: unit for unit in units}
     order = {unit.code: position for position, unit in enumerate(units)}
-    sender = _sender(units)
-    root = next((unit for unit in units if is_blank(unit.parent_code)), None)
+    sender = sender_of(units)
+    root = root_of(units)
     deliveries = []
     for code in sorted(reports, key=lambda code: (order.get(code, len(order)), code)):
         unit = by_code.get(code)
@@ -263,21 +253,11 @@ def delivery_message(delivery: Delivery, mail_from: str) -> MIMEMultipart:
     Reads both files; OSError when either is gone."""
     if not delivery.recipient:
         raise ValueError(f"delivery to {delivery.unit_code} has no recipient")
-    charset = Charset("utf-8")
-    # Quoted-printable passes servers that do not announce 8BITMIME and stays readable.
-    charset.body_encoding = QP
     message = MIMEMultipart("mixed")
-    message.attach(MIMEText(delivery.body, "plain", charset))
+    message.attach(utf8_text(delivery.body))
     message.attach(attachment(delivery.report))
     message.attach(attachment(delivery.workbook))
-    message["Subject"] = Header(delivery.subject, "utf-8")
-    message["From"] = mail_from
-    message["To"] = formataddr((delivery.unit_name, delivery.recipient))
-    message["Date"] = formatdate(localtime=True)
-    # Without a domain make_msgid asks the resolver for this host's name, which may hang.
-    message["Message-ID"] = make_msgid(domain=mail_from.rpartition("@")[2] or "localhost")
-    # RFC 3834: mail servers and people's rules know not to auto-reply to it.
-    message["Auto-Submitted"] = "auto-generated"
+    address(message, delivery.subject, mail_from, delivery.unit_name, delivery.recipient)
     return message
 
 

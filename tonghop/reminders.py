@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from email.charset import QP, Charset
 from email.header import Header
+from email.message import Message
 from email.mime.text import MIMEText
 from email.utils import formataddr, formatdate, make_msgid
 
@@ -267,8 +268,7 @@ def build_reminders(
     """One reminder per parent, in hierarchy order, whose direct children include a `missing` or
     `rejected` unit in `status` (the rows of `sql/select_status.sql`)."""
     by_code = {unit.code: unit for unit in units}
-    root = next((unit for unit in units if _present(unit.parent_code) is None), None)
-    sender = f"Ban Tuyên giáo {root.name}" if root else "Ban Tuyên giáo"
+    sender = sender_of(units)
     deadline = period.deadline(deadline_days)
     children: dict[str, list[PendingUnit]] = {}
     for _, row in status.iterrows():
@@ -311,26 +311,47 @@ def split_sent(reminders: Sequence[Reminder], sent_fingerprints: Iterable[str]) 
 
 
 def reminder_message(reminder: Reminder, mail_from: str) -> MIMEText:
-    """The e-mail of a deliverable reminder, UTF-8 subject and body.
+    """The e-mail of a deliverable reminder, UTF-8 subject and body."""
+    if reminder.recipient is None or not reminder.recipient.email:
+        raise ValueError(f"reminder about {reminder.parent.code} has no recipient")
+    message = utf8_text(reminder.body)
+    address(message, reminder.subject, mail_from, reminder.recipient.name, reminder.recipient.email)
+    return message
+
+
+def utf8_text(body: str) -> MIMEText:
+    """A plain-text part in UTF-8, quoted-printable: it passes servers that do not announce
+    8BITMIME and stays readable."""
+    charset = Charset("utf-8")
+    charset.body_encoding = QP
+    return MIMEText(body, "plain", charset)
+
+
+def address(message: Message, subject: str, mail_from: str, name: str, email: str) -> None:
+    """Set the headers every automatic e-mail of Tổng hợp carries.
 
     Built with the compat32 classes on purpose: Python 3.11's EmailMessage folds a long
     Vietnamese subject into encoded words with the spaces between them outside the words, and
     every reader then drops those spaces (RFC 2047 §6.2); `Header` keeps them inside."""
-    if reminder.recipient is None or not reminder.recipient.email:
-        raise ValueError(f"reminder about {reminder.parent.code} has no recipient")
-    charset = Charset("utf-8")
-    # Quoted-printable passes servers that do not announce 8BITMIME and stays readable.
-    charset.body_encoding = QP
-    message = MIMEText(reminder.body, "plain", charset)
-    message["Subject"] = Header(reminder.subject, "utf-8")
+    message["Subject"] = Header(subject, "utf-8")
     message["From"] = mail_from
-    message["To"] = formataddr((reminder.recipient.name, reminder.recipient.email))
+    message["To"] = formataddr((name, email))
     message["Date"] = formatdate(localtime=True)
     # Without a domain make_msgid asks the resolver for this host's name, which may hang.
     message["Message-ID"] = make_msgid(domain=mail_from.rpartition("@")[2] or "localhost")
     # RFC 3834: mail servers and people's rules know not to auto-reply to it.
     message["Auto-Submitted"] = "auto-generated"
-    return message
+
+
+def sender_of(units: Sequence[Unit]) -> str:
+    """Who signs the automatic e-mails: the province's propaganda department."""
+    root = root_of(units)
+    return f"Ban Tuyên giáo {root.name}" if root else "Ban Tuyên giáo"
+
+
+def root_of(units: Sequence[Unit]) -> Unit | None:
+    """The registry's top unit, the one without a parent."""
+    return next((unit for unit in units if _present(unit.parent_code) is None), None)
 
 
 def undeliverable_reason(reminder: Reminder) -> str:

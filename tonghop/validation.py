@@ -650,6 +650,12 @@ def warm_up() -> None:
 @cache
 def _new_gx_context() -> Any:
     import great_expectations as gx
+
+    return quiet(gx.get_context(mode="ephemeral"))
+
+
+def quiet(context: Any) -> Any:
+    """A Great Expectations context without progress bars, its loggers at WARNING."""
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     # its INFO lines (temporary docs folders and the like) are noise in an operator's terminal;
@@ -657,7 +663,6 @@ def _new_gx_context() -> Any:
     for name in [*logging.root.manager.loggerDict, "great_expectations"]:
         if name.startswith("great_expectations"):
             logging.getLogger(name).setLevel(logging.WARNING)
-    context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     return context
 
