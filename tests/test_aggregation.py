@@ -203,3 +203,31 @@ def test_sectors_sum_grassroots_organisations(consolidated: dict) -> None:
     assert sectors[("agency", "members")] == 20
     assert sectors[("commune", "grassroots_units")] == 1
     assert sectors[("commune", "attendance_rate")] == pytest.approx(49 / 90)
+
+
+NAN = float("nan")
+
+
+@pytest.mark.parametrize(
+    ("figures", "expected"),
+    [
+        # SPEC §6: 29 sessions, all in person, online and hybrid left blank → a share of 0
+        ({"sessions_in_person": 29, "sessions_total": 29}, 0.0),
+        ({"sessions_online": 2, "sessions_total": 4}, 0.5),
+        ({"sessions_online": 1, "sessions_hybrid": 2, "sessions_total": 6}, 0.5),
+        ({"sessions_total": 0}, NAN),  # a denominator of 0: blank
+        ({"sessions_online": 3}, NAN),  # a blank denominator: blank
+        ({}, NAN),
+    ],
+)
+def test_blank_numerator_terms_count_as_zero_when_the_denominator_is_reported(
+    figures: dict, expected: float
+) -> None:
+    import pandas as pd
+
+    from tonghop.aggregation import add_rates
+
+    wide = pd.DataFrame([figures], columns=["sessions_online", "sessions_hybrid", "sessions_total"])
+    wide = wide.astype(float).reindex(columns=sorted({*wide.columns, *figures}))
+    share = add_rates(wide)["online_session_share"].iloc[0]
+    assert share == pytest.approx(expected, nan_ok=True)

@@ -53,11 +53,14 @@ def _side(wide: pd.DataFrame, terms: Sequence[str]) -> pd.Series:
 
 
 def add_rates(wide: pd.DataFrame, rates: Sequence[Rate] = RATES) -> pd.DataFrame:
-    """The frame with one more column per rate, from aggregated numerators and denominators."""
+    """The frame with one more column per rate, from aggregated numerators and denominators.
+
+    A rate is blank when its denominator is blank or 0; otherwise blank numerator terms count
+    as 0 (SPEC §6: 29 sessions all held in person is an online share of 0, not a blank)."""
     result = wide.copy()
     for rate in rates:
         numerator, denominator = _side(wide, rate.numerator), _side(wide, rate.denominator)
-        result[rate.code] = (numerator / denominator.where(denominator > 0)).replace(
+        result[rate.code] = (numerator.fillna(0.0) / denominator.where(denominator > 0)).replace(
             [np.inf, -np.inf], np.nan
         )
     return result

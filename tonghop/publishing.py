@@ -23,7 +23,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from tonghop import catalogue
-from tonghop.catalogue import RATES, REPORTING_FIGURES, SECTION_TITLES_VI, Indicator, Rate
+from tonghop.aggregation import add_rates
+from tonghop.catalogue import RATES, REPORTING_FIGURES, SECTION_TITLES_VI, Indicator
 from tonghop.formatting import format_count, format_date, format_datetime, format_percent, is_blank
 from tonghop.periods import Period
 from tonghop.problems import SEVERITY_LABELS_VI
@@ -577,28 +578,13 @@ def _sector_total(view: _View, sectors: list[str]) -> dict[str, float | None]:
             code: number for (sector, code), number in view.sector_numbers.items() if not sector
         }
     rate_codes = {rate.code for rate in RATES}
-    total: dict[str, float | None] = {}
+    total: dict[str, float] = {}
     for (sector, code), number in view.sector_numbers.items():
         if code not in rate_codes and sector in sectors:
-            total[code] = (total.get(code) or 0) + number
-    for rate in RATES:
-        total[rate.code] = _ratio(total, rate)
-    return total
-
-
-def _ratio(figures: dict[str, float | None], rate: Rate) -> float | None:
-    """A rate from summed figures, by the catalogue's definition (blank sides give blank)."""
-
-    def side(terms: tuple[str, ...]) -> float | None:
-        values = [(figures.get(term.lstrip("-")), term.startswith("-")) for term in terms]
-        if all(value is None for value, _ in values):
-            return None
-        return sum(-(value or 0) if negative else (value or 0) for value, negative in values)
-
-    numerator, denominator = side(rate.numerator), side(rate.denominator)
-    if numerator is None or denominator is None or denominator <= 0:
-        return None
-    return numerator / denominator
+            total[code] = total.get(code, 0.0) + number
+    # The same rule as every other level's rates: one row through add_rates.
+    with_rates = add_rates(pd.DataFrame([total], dtype=float)).iloc[0]
+    return {code: None if pd.isna(value) else float(value) for code, value in with_rates.items()}
 
 
 def _sheet_progress(ws: Worksheet, view: _View) -> None:
