@@ -119,12 +119,13 @@ def _print_run(report: object) -> None:
         f"{collected.accepted} hợp lệ, {collected.warned} có cảnh báo, "
         f"{collected.rejected} bị trả lại."
     )
-    if collected.skipped_folders:
-        names = ", ".join(f"«{escape(name)}»" for name in collected.skipped_folders)
+    if collected.skipped:
         console.print(
-            f"[yellow]Bỏ qua {len(collected.skipped_folders)} thư mục trong hộp thư đến[/] vì "
-            f"tên không phải mã đơn vị: {names}."
+            f"[yellow]Bỏ qua {len(collected.skipped)} mục trong hộp thư đến[/] không thuộc đơn "
+            "vị nào (không đọc):"
         )
+        for entry in collected.skipped:
+            console.print(f"  • «{escape(entry.name)}»: {escape(entry.reason)}.")
     if collected.data_docs:
         console.print(f"Kết quả kiểm tra (Great Expectations Data Docs): {collected.data_docs}")
     for published in (report.published, *report.corrections):

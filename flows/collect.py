@@ -21,6 +21,7 @@ from tasks.collecting import (
 from tasks.registry import load_registry
 from tonghop.collecting import chunked
 from tonghop.config import Settings
+from tonghop.inbox import SkippedEntry
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,7 @@ class CollectSummary:
     warned: int
     rejected: int
     other_periods: tuple[str, ...] = ()
-    skipped_folders: tuple[str, ...] = ()  # inbox folders whose names are no unit code
+    skipped: tuple[SkippedEntry, ...] = ()  # what in the inbox belongs to no unit, and why
     data_docs: str | None = None  # the Data Docs index, when the run validated anything
 
 
@@ -47,14 +48,19 @@ def collect(period: str | None = None, workspace: str | None = None) -> CollectS
     outcomes = []
     docs = None
     with exclusive_run(settings):
+        # The registry says which inbox folders are units' (without regard to case).
+        units = load_registry(url)
         received, seen, skipped = archive_new_files(
-            url, settings.home, settings.inbox, settings.archive, settings.timezone
+            url,
+            settings.home,
+            settings.inbox,
+            settings.archive,
+            settings.timezone,
+            quote([unit.code for unit in units]),
         )
         if received:
-            units = load_registry(url)
             chunks, workers = reading_plan(settings)
-            files = [(item.archive_path, item.file_name) for item in received]
-            reads = read_submissions.map(settings.home, chunked(files, chunks), workers)
+            reads = read_submissions.map(settings.home, chunked(received, chunks), workers)
             forms = [form for chunk in reads.result() for form in chunk]
             # quote(): Prefect would otherwise walk every row of these batches looking for
             # futures — seconds per thousand forms.
@@ -83,7 +89,7 @@ def collect(period: str | None = None, workspace: str | None = None) -> CollectS
         warned=decided.count("accepted_with_warnings"),
         rejected=decided.count("rejected"),
         other_periods=tuple(sorted(other)),
-        skipped_folders=tuple(skipped),
+        skipped=tuple(skipped),
         data_docs=_docs_index(docs),
     )
 

@@ -15,8 +15,14 @@ from tasks.consolidating import (
     gather_consolidation,
     mark_version_published,
 )
-from tasks.publishing import create_run_artifacts, find_published, publish_outputs
+from tasks.publishing import (
+    commit_publication,
+    create_run_artifacts,
+    find_published,
+    publish_outputs,
+)
 from tasks.reporting import draft_reports
+from tonghop.layout import PublicationFolders, clear_stages
 from tonghop.publishing import PublishedFiles
 
 
@@ -28,6 +34,8 @@ def consolidate(period: str | None = None, workspace: str | None = None) -> Publ
     with exclusive_run(settings):
         version, fresh = consolidate_period(url, chosen, settings.deadline_days, settings.timezone)
         out_dir = settings.published / str(chosen)
+        # What a run that failed or died while writing left is never shown: it goes first.
+        clear_stages(out_dir)
         if not fresh:
             # Nothing came in since this version was published: its files stand as they are,
             # unless one went missing, which is then written again below.
@@ -38,15 +46,18 @@ def consolidate(period: str | None = None, workspace: str | None = None) -> Publ
         # A version already published is never written again; one a killed run left
         # unfinished is written whole.
         unfinished = version.published_at is None
-        files = publish_outputs(quote(consolidation), out_dir, unfinished)
+        # Every file of the version is written aside, then appears at once (tonghop/layout.py).
+        folders = PublicationFolders.of(out_dir, version.number)
+        files = publish_outputs(quote(consolidation), folders, unfinished)
         reports = draft_reports(
             url,
             quote(consolidation),
-            out_dir,
+            folders,
             settings.deadline_days,
             settings.attendance_threshold,
             unfinished,
         )
+        commit_publication(folders)
         mark_version_published(url, version, settings.timezone)
         create_run_artifacts(quote(consolidation), replace(files, reports=reports))
     return replace(files, newly_published=unfinished, reports=reports)

@@ -22,15 +22,20 @@ create table if not exists unit_closure (
 
 create index if not exists unit_closure_by_descendant on unit_closure (descendant);
 
--- Every file ever received, kept once per (folder unit, checksum).
+-- Every file ever received, kept once per (folder unit, checksum). `file_name` is the name as
+-- people read it; `raw_file_name` holds its bytes in hex when that cannot give them back (a
+-- name that is not UTF-8). `arrival` orders versions as the collector first saw them (SPEC §5).
+-- An entry refused unopened (a link, a folder) has an empty `archive_path`: nothing was kept.
 create table if not exists submission (
     id varchar(40) primary key,
     unit_code varchar(64) not null,
     period varchar(8) not null,
     file_name text not null,
+    raw_file_name text,
     sha256 char(64) not null,
     size_bytes bigint not null,
     received_at timestamp not null,
+    arrival bigint,
     archive_path text not null,
     declared_unit_code text,
     declared_period text,
@@ -43,8 +48,11 @@ create table if not exists submission (
 
 create index if not exists submission_by_period on submission (period, unit_code);
 
+create index if not exists submission_by_arrival on submission (arrival);
+
 -- What each inbox file looked like when it was last read, so that an unchanged file (same name,
 -- size and modification time) is never read again; written with the submissions it led to.
+-- `unit_code` is the folder's own name, `file_name` a lossless key (tonghop/text.py name_key).
 create table if not exists inbox_file (
     unit_code varchar(64) not null,
     file_name text not null,
@@ -139,7 +147,7 @@ with accepted as (
         period,
         received_at,
         row_number() over (
-            partition by unit_code, period order by received_at desc, id desc
+            partition by unit_code, period order by arrival desc
         ) as recency
     from submission
     where outcome in ('accepted', 'accepted_with_warnings')
@@ -148,7 +156,8 @@ select id, unit_code, period, received_at
 from accepted
 where recency = 1;
 
--- Each unit's latest received submission of a period, whatever its outcome.
+-- Each unit's latest received submission of a period, whatever its outcome, and how many files
+-- the unit sent for the period (so the latest is its `submission_number`-th).
 drop view if exists latest_submission;
 
 create view latest_submission as
@@ -160,11 +169,13 @@ with ranked as (
         file_name,
         received_at,
         row_number() over (
-            partition by unit_code, period order by received_at desc, id desc
-        ) as recency
+            partition by unit_code, period order by arrival desc
+        ) as recency,
+        count(*) over (partition by unit_code, period) as submission_number
     from submission
 )
-select id, unit_code, period, file_name, received_at
+
+select id, unit_code, period, file_name, received_at, submission_number
 from ranked
 where recency = 1;
 

@@ -1,8 +1,10 @@
 insert into submission (
-    id, unit_code, period, file_name, sha256, size_bytes, received_at, archive_path,
-    declared_unit_code, declared_period, outcome, error_count, warning_count, processed_at
+    id, unit_code, period, file_name, raw_file_name, sha256, size_bytes, received_at, arrival,
+    archive_path, declared_unit_code, declared_period, outcome, error_count, warning_count,
+    processed_at
 )
 values (
-    :id, :unit_code, :period, :file_name, :sha256, :size_bytes, :received_at, :archive_path,
-    :declared_unit_code, :declared_period, :outcome, :error_count, :warning_count, :processed_at
+    :id, :unit_code, :period, :file_name, :raw_file_name, :sha256, :size_bytes, :received_at,
+    :arrival, :archive_path, :declared_unit_code, :declared_period, :outcome, :error_count,
+    :warning_count, :processed_at
 )

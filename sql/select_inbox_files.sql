@@ -1,1 +1,1 @@
-select unit_code, file_name, size_bytes, mtime_ns, sha256 from inbox_file
+select unit_code as folder, file_name, size_bytes, mtime_ns, sha256 from inbox_file

@@ -1,6 +1,7 @@
 -- Problems of each unit's latest received version in the period: what the unit has to fix now.
 select
     latest_received.unit_code,
+    latest_received.submission_number,
     latest_received.file_name,
     latest_received.received_at,
     problem.rule,

@@ -11,14 +11,13 @@ with period_submission as (
         file_name,
         error_count,
         warning_count,
-        -- accepted versions first, latest first: rank 1 is the counted version when there is
-        -- one, else the latest received
+        -- accepted versions first, latest to arrive first: rank 1 is the counted version when
+        -- there is one, else the latest received
         row_number() over (
             partition by unit_code
             order by
                 case when outcome in ('accepted', 'accepted_with_warnings') then 0 else 1 end,
-                received_at desc,
-                id desc
+                arrival desc
         ) as shown_rank,
         min(
             case when outcome in ('accepted', 'accepted_with_warnings') then received_at end

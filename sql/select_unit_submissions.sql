@@ -2,6 +2,7 @@
 select
     submission.id,
     submission.file_name,
+    submission.raw_file_name,
     submission.sha256,
     submission.size_bytes,
     submission.received_at,
@@ -16,4 +17,4 @@ select
 from submission
 left join counted_submission as counted on counted.id = submission.id
 where submission.unit_code = :unit_code and submission.period = :period
-order by submission.received_at, submission.id
+order by submission.arrival

@@ -3,6 +3,7 @@ over the whole batch at once."""
 
 from __future__ import annotations
 
+import shutil
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from datetime import datetime
@@ -15,21 +16,23 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 from sqlalchemy import text
 
+from tasks.retrying import worth_retrying
 from tonghop.collecting import (
     InboxFile,
     Outcome,
     ReceivedFile,
-    archive_file,
-    changed_files,
+    archive_entry,
+    archive_room_needed,
     first_sightings,
-    inbox_files,
     outcome_of,
-    read_forms,
+    read_received,
     target_period,
 )
 from tonghop.comparisons import Comparisons, load_comparisons
 from tonghop.data_docs import DataDocs, build_data_docs
+from tonghop.errors import DiskFull, is_disk_full
 from tonghop.formatting import format_count
+from tonghop.inbox import SkippedEntry, changed_entries, folder_units, scan_inbox
 from tonghop.periods import Period
 from tonghop.reading import FormRead
 from tonghop.registry import Unit, active_units, codes_with_active_children
@@ -46,40 +49,62 @@ from tonghop.validation import (
 ARCHIVE_THREADS = 8
 
 
-@task(name="archive-new-files", retries=3, retry_delay_seconds=5, cache_policy=NO_CACHE)
+@task(
+    name="archive-new-files",
+    retries=3,
+    retry_delay_seconds=5,
+    retry_condition_fn=worth_retrying,
+    cache_policy=NO_CACHE,
+)
 def archive_new_files(
-    database_url: str, workspace: Path, inbox: Path, archive: Path, timezone: str
-) -> tuple[list[ReceivedFile], list[InboxFile], list[str]]:
-    """Copy every file not seen before into the archive; return what was received, how each
-    changed inbox file looked (to remember with the submissions), and the inbox folders skipped
-    because their names are no unit code."""
+    database_url: str,
+    workspace: Path,
+    inbox: Path,
+    archive: Path,
+    timezone: str,
+    unit_codes: list[str],
+) -> tuple[list[ReceivedFile], list[InboxFile], list[SkippedEntry]]:
+    """Copy every inbox file not seen before into the archive (refusing, unopened, anything
+    that is not a plain file of its unit's folder); return what was received in the order it
+    arrived, how each changed entry looked (to remember with the submissions), and what in the
+    inbox belongs to no unit."""
     logger = get_run_logger()
+    zone = ZoneInfo(timezone)
+    # The moment the collector sees this batch: no receipt time is later (SPEC §5).
+    seen_at = datetime.now(zone).replace(tzinfo=None)
     with transaction(database_url) as connection:
         known = {tuple(row) for row in connection.execute(text(load_sql("select_known_files")))}
         remembered = {
-            (row.unit_code, row.file_name): (row.size_bytes, row.mtime_ns)
+            (row.folder, row.file_name): (row.size_bytes, row.mtime_ns)
             for row in connection.execute(text(load_sql("select_inbox_files")))
         }
     # Copies a killed run left half-written are never recorded; they go before anything else.
     for partial in archive.glob("*/.*.partial"):
         partial.unlink(missing_ok=True)
-    candidates, unsafe = inbox_files(inbox)
-    for folder in unsafe:
-        logger.warning("Bỏ qua thư mục «%s»: tên không phải mã đơn vị hợp lệ.", folder.name)
+    entries, skipped = scan_inbox(inbox, folder_units(unit_codes))
+    for entry in skipped:
+        logger.warning("Bỏ qua «%s» trong hộp thư đến: %s.", entry.name, entry.reason)
     # Files unchanged since a run read them are not even opened.
-    changed = changed_files(candidates, remembered)
-    zone = ZoneInfo(timezone)
+    changed = changed_entries(entries, remembered)
+    _check_room(archive, archive_room_needed(changed))
     # Hashing, copying and fsync spend their time outside the interpreter: threads overlap them.
-    with ThreadPoolExecutor(max_workers=ARCHIVE_THREADS) as pool:
-        received = list(
-            pool.map(
-                lambda item: archive_file(item[0], item[1], workspace, archive, zone, known),
-                changed,
+    try:
+        with ThreadPoolExecutor(max_workers=ARCHIVE_THREADS) as pool:
+            received = list(
+                pool.map(
+                    lambda entry: archive_entry(
+                        entry, inbox, workspace, archive, seen_at, zone, known
+                    ),
+                    changed,
+                )
             )
-        )
+    except OSError as error:
+        if is_disk_full(error):
+            raise _archive_full(archive, archive_room_needed(changed)) from error
+        raise
     seen = [
-        InboxFile(unit, path.name, stat.st_size, stat.st_mtime_ns, item.sha256)
-        for (unit, path, stat), item in zip(changed, received, strict=True)
+        InboxFile(entry.folder, entry.key, entry.size_bytes, entry.mtime_ns, item.sha256)
+        for entry, item in zip(changed, received, strict=True)
     ]
     # Bytes already recorded (a copy under another name, a file touched) are no new version.
     fresh = [
@@ -88,20 +113,36 @@ def archive_new_files(
     logger.info(
         "Đã lưu trữ %d tệp mới (hộp thư đến có %d tệp; %d tệp mới hoặc đã thay đổi được đọc).",
         len(fresh),
-        len(candidates),
+        len(entries),
         len(changed),
     )
-    return fresh, seen, [folder.name for folder in unsafe]
+    return fresh, seen, skipped
+
+
+def _check_room(archive: Path, needed: int) -> None:
+    """Refuse before copying anything when the archive's disk cannot take the batch."""
+    archive.mkdir(parents=True, exist_ok=True)
+    if shutil.disk_usage(archive).free < needed:
+        raise _archive_full(archive, needed)
+
+
+def _archive_full(archive: Path, needed: int) -> DiskFull:
+    return DiskFull(
+        archive,
+        "lưu bản sao các tệp báo cáo mới nhận",
+        "Chưa có tệp nào được ghi nhận trong lần chạy này; các tệp vẫn nằm nguyên trong hộp "
+        "thư đến và sẽ được đọc ở lần chạy sau.",
+        needed,
+    )
 
 
 @task(name="read-submissions", cache_policy=NO_CACHE)
-def read_submissions(workspace: Path, files: list[tuple[str, str]], workers: int) -> list[FormRead]:
-    """Read archived files — (path in the workspace, name as sent) — with `workers` > 1 in a
-    local process pool, meanwhile importing Great Expectations for the validation that follows.
-    Plain strings in, so that any task runner (Dask included) ships them as they are."""
-    forms = read_forms(
-        [workspace / archive_path for archive_path, _ in files],
-        [file_name for _, file_name in files],
+def read_submissions(workspace: Path, received: list[ReceivedFile], workers: int) -> list[FormRead]:
+    """Read the archive copies of received files with `workers` > 1 in a local process pool,
+    meanwhile importing Great Expectations for the validation that follows."""
+    forms = read_received(
+        workspace,
+        received,
         workers,
         # Great Expectations' import takes seconds: it happens while the processes read.
         while_reading=warm_up if workers != 1 else None,
@@ -157,9 +198,14 @@ def validate_batch(
         found |= validation.problems
         validations.append(validation)
     processed_at = datetime.now(ZoneInfo(timezone)).replace(tzinfo=None)
+    # `received` is in arrival order; the store task shifts these past the stored versions.
     outcomes = [
-        outcome_of(item, form, form.problems or found[item.submission_id], target, processed_at)
-        for item, form, target in zip(received, forms, targets, strict=True)
+        outcome_of(
+            item, form, form.problems or found[item.submission_id], target, processed_at, arrival
+        )
+        for arrival, (item, form, target) in enumerate(
+            zip(received, forms, targets, strict=True), start=1
+        )
     ]
     logger = get_run_logger()
     rejected = sum(outcome.submission["outcome"] == "rejected" for outcome in outcomes)
@@ -210,17 +256,27 @@ def data_docs_markdown(docs: DataDocs) -> str:
     return "\n".join(lines)
 
 
-@task(name="store-submissions", retries=3, retry_delay_seconds=5, cache_policy=NO_CACHE)
+@task(
+    name="store-submissions",
+    retries=3,
+    retry_delay_seconds=5,
+    retry_condition_fn=worth_retrying,
+    cache_policy=NO_CACHE,
+)
 def store_outcomes(
     database_url: str, outcomes: list[Outcome], seen: list[InboxFile], batch_rows: int
 ) -> int:
     """Insert the batch's submissions, values and problems, and remember the inbox files they
-    came from, in one transaction."""
+    came from, in one transaction; the batch's versions arrive after every stored one."""
     with transaction(database_url) as connection:
+        stored = connection.execute(text(load_sql("select_last_arrival"))).scalar() or 0
         execute_many(
             connection,
             "insert_submission",
-            [outcome.submission for outcome in outcomes],
+            [
+                {**outcome.submission, "arrival": stored + outcome.submission["arrival"]}
+                for outcome in outcomes
+            ],
             batch_rows,
         )
         execute_many(

@@ -9,8 +9,11 @@ from prefect import get_run_logger, task
 from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
+from tasks.retrying import worth_retrying
 from tonghop.catalogue import RATES, label_vi, load_catalogue
+from tonghop.charts import CHART_NAMES, chart_file_name
 from tonghop.formatting import format_count, format_percent
+from tonghop.layout import CHARTS_DIR, PublicationFolders, commit_stage, disk_full_explained
 from tonghop.periods import Period
 from tonghop.publishing import (
     STATUS_LABELS_VI,
@@ -24,11 +27,20 @@ from tonghop.report import find_reports
 RATE_CODES = {rate.code for rate in RATES}
 
 
-@task(name="publish-outputs", retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
-def publish_outputs(consolidation: Consolidation, out_dir: Path, rewrite: bool) -> PublishedFiles:
+@task(
+    name="publish-outputs",
+    retries=2,
+    retry_delay_seconds=5,
+    retry_condition_fn=worth_retrying,
+    cache_policy=NO_CACHE,
+)
+def publish_outputs(
+    consolidation: Consolidation, folders: PublicationFolders, rewrite: bool
+) -> PublishedFiles:
     """Write the version's workbook and CSVs (unless already published) and the feedback
-    workbooks, each atomically."""
-    files = publish(consolidation, out_dir, rewrite=rewrite)
+    workbooks into the version's staging folder."""
+    with disk_full_explained(folders, consolidation.period, consolidation.version):
+        files = publish(consolidation, folders, rewrite=rewrite)
     get_run_logger().info(
         "Phiên bản %d: %s; %d tệp phản hồi.",
         files.version,
@@ -40,6 +52,13 @@ def publish_outputs(consolidation: Consolidation, out_dir: Path, rewrite: bool) 
 
 def _shown(code: str, number: float | None) -> str:
     return format_percent(number) if code in RATE_CODES else format_count(number)
+
+
+@task(name="commit-publication", retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
+def commit_publication(folders: PublicationFolders) -> None:
+    """Move the version's staged files into place: until now none of them was visible."""
+    moved = commit_stage(folders)
+    get_run_logger().info("Đã công bố %d tệp vào %s.", len(moved), folders.final)
 
 
 @task(name="find-published", cache_policy=NO_CACHE)
@@ -139,7 +158,15 @@ def _reports_markdown(consolidation: Consolidation, files: PublishedFiles) -> st
     lines = ["| Đơn vị | Báo cáo | Biểu đồ |", "| --- | --- | --- |"]
     for code, docx in files.reports.items():
         html = docx.with_suffix(".html")
-        charts = sorted(docx.parent.glob(f"bieu-do/bieu-do-*-{consolidation.period}-{code}.png"))
+        charts = [
+            chart
+            for name in CHART_NAMES
+            if (
+                chart := docx.parent
+                / CHARTS_DIR
+                / chart_file_name(name, consolidation.period, code, consolidation.version)
+            ).exists()
+        ]
         chart_links = ", ".join(f"[{chart.stem}]({chart.resolve().as_uri()})" for chart in charts)
         lines.append(
             f"| {names.get(code, code)} | [HTML]({html.resolve().as_uri()}) · "

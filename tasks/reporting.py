@@ -9,43 +9,52 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from tasks.consolidating import previous_quarter
+from tasks.retrying import worth_retrying
 from tonghop.charts import render_unit_charts
+from tonghop.layout import CHARTS_DIR, PublicationFolders, disk_full_explained
 from tonghop.publishing import Consolidation
 from tonghop.report import report_paths, write_reports
 
 # Who gets a narrative report: the levels that sign one and send it up.
 REPORTING_KINDS = ("province", "upper")
-CHARTS_DIR = "bieu-do"
 
 
-@task(name="draft-reports", retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
+@task(
+    name="draft-reports",
+    retries=2,
+    retry_delay_seconds=5,
+    retry_condition_fn=worth_retrying,
+    cache_policy=NO_CACHE,
+)
 def draft_reports(
     database_url: str,
     consolidation: Consolidation,
-    out_dir: Path,
+    folders: PublicationFolders,
     deadline_days: int,
     attendance_threshold: float,
     rewrite: bool,
 ) -> dict[str, Path]:
-    """Write each report (and its charts) not written yet, or every one with `rewrite`;
-    returns the Word file of each unit, by unit code. The previous quarter, which the reports
-    compare with, is read only when there is a report to write."""
+    """Write each report (and its charts) not published yet, or every one with `rewrite`, into
+    the version's staging folder; returns where each unit's Word file is published, by unit
+    code. The previous quarter, which the reports compare with, is read only when there is a
+    report to write."""
     units = consolidation.units.sort_values("position", kind="stable")
     codes = [row.code for row in units.itertuples() if row.kind in REPORTING_KINDS]
-    paths = {code: report_paths(consolidation, code, out_dir) for code in codes}
+    paths = {code: report_paths(consolidation, code, folders.final) for code in codes}
     due = [code for code in codes if rewrite or not all(path.exists() for path in paths[code])]
     if due:
         previous = previous_quarter(database_url, consolidation.period, deadline_days)
-        charts = render_unit_charts(
-            consolidation, due, out_dir / CHARTS_DIR, threshold=attendance_threshold
-        )
-        write_reports(
-            consolidation,
-            due,
-            out_dir,
-            charts=charts,
-            previous=previous,
-            attendance_threshold=attendance_threshold,
-        )
+        with disk_full_explained(folders, consolidation.period, consolidation.version):
+            charts = render_unit_charts(
+                consolidation, due, folders.stage / CHARTS_DIR, threshold=attendance_threshold
+            )
+            write_reports(
+                consolidation,
+                due,
+                folders.stage,
+                charts=charts,
+                previous=previous,
+                attendance_threshold=attendance_threshold,
+            )
     get_run_logger().info("Đã soạn báo cáo cho %d đơn vị.", len(paths))
     return {code: docx for code, (docx, _) in paths.items()}

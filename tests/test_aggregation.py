@@ -57,9 +57,12 @@ def submit(connection, unit_code: str, received: datetime, outcome: str, values:
                 "unit_code": unit_code,
                 "period": str(PERIOD),
                 "file_name": f"{unit_code}.xlsx",
+                "raw_file_name": None,
                 "sha256": uuid.uuid4().hex * 2,
                 "size_bytes": 1,
                 "received_at": received,
+                # versions here arrive in the order they were received
+                "arrival": int(received.timestamp() * 1_000_000),
                 "archive_path": "x",
                 "declared_unit_code": unit_code,
                 "declared_period": str(PERIOD),

@@ -7,6 +7,7 @@ import gc
 import math
 import warnings
 import weakref
+from dataclasses import replace
 from datetime import date, datetime
 
 import numpy as np
@@ -145,14 +146,21 @@ def test_render_writes_one_png_per_chart(consolidation, tmp_path):
         assert height >= 9 / 2.54 * 200 - 2
 
 
-def test_a_chart_without_data_is_skipped_and_its_old_file_removed(consolidation, tmp_path):
-    stale = tmp_path / "bieu-do-sessions-2026Q3-HPB.png"
-    stale.write_bytes(PNG_MAGIC)
+def test_a_chart_without_data_is_skipped(consolidation, tmp_path):
     paths = render_charts(consolidation, "HPB", tmp_path)
     # HPB reported no sessions at all (one blank form, the others absent).
     assert set(paths) == {"attendance", "reporting"}
     assert chart_figure(consolidation, "HPB", "sessions") is None
-    assert not stale.exists()
+    assert not (tmp_path / "bieu-do-sessions-2026Q3-HPB.png").exists()
+
+
+def test_each_version_draws_its_own_charts_beside_the_earlier_ones(consolidation, tmp_path):
+    first = render_charts(consolidation, "TU", tmp_path)
+    drawn = {name: path.read_bytes() for name, path in first.items()}
+    second = render_charts(replace(consolidation, version=2), "TU", tmp_path)
+    assert second["attendance"].name == "bieu-do-attendance-2026Q3-TU-v2.png"
+    # version 1's report keeps the charts it was drafted with
+    assert {name: path.read_bytes() for name, path in first.items()} == drawn
 
 
 def test_a_grassroots_unit_has_no_children_to_compare(consolidation, tmp_path):

@@ -4,7 +4,6 @@ new name are recorded once."""
 
 from __future__ import annotations
 
-import os
 import shutil
 from datetime import datetime
 from pathlib import Path
@@ -14,20 +13,20 @@ import pytest
 import tasks.collecting
 from flows.collect import collect
 from tests.test_end_to_end import PERIOD, REPORTS, received, write_contract_form
-from tonghop.collecting import changed_files
+from tonghop.inbox import FILE, InboxEntry, changed_entries
 
 
 @pytest.fixture
 def opened(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     """The inbox files a collection reads (each is copied and hashed in one pass)."""
     paths: list[Path] = []
-    original = tasks.collecting.archive_file
+    original = tasks.collecting.archive_entry
 
-    def counting(unit_code: str, path: Path, *args: object) -> object:
-        paths.append(path)
-        return original(unit_code, path, *args)
+    def counting(entry: InboxEntry, inbox: Path, *args: object) -> object:
+        paths.append(inbox / entry.folder / entry.shown)
+        return original(entry, inbox, *args)
 
-    monkeypatch.setattr(tasks.collecting, "archive_file", counting)
+    monkeypatch.setattr(tasks.collecting, "archive_entry", counting)
     return paths
 
 
@@ -67,15 +66,14 @@ def test_changed_and_copied_files_are_read_and_recorded_once(
         ({("U", "a.xlsx"): (3, 0), ("U", "b.xlsx"): (4, 0)}, []),  # unchanged
         ({("U", "a.xlsx"): (3, 0), ("U", "b.xlsx"): (5, 0)}, ["b.xlsx"]),  # size changed
         ({("U", "a.xlsx"): (3, 1), ("U", "b.xlsx"): (4, 0)}, ["a.xlsx"]),  # time changed
-        ({("V", "a.xlsx"): (3, 0), ("U", "b.xlsx"): (4, 0)}, ["a.xlsx"]),  # other unit's file
+        ({("V", "a.xlsx"): (3, 0), ("U", "b.xlsx"): (4, 0)}, ["a.xlsx"]),  # other folder's file
     ],
 )
-def test_changed_files(
-    tmp_path: Path, remembered: dict[tuple[str, str], tuple[int, int]], expected: list[str]
+def test_changed_entries(
+    remembered: dict[tuple[str, str], tuple[int, int]], expected: list[str]
 ) -> None:
-    for name, content in (("a.xlsx", b"abc"), ("b.xlsx", b"abcd")):
-        (tmp_path / name).write_bytes(content)
-        # Times in whole nanoseconds the test can name: 0 for both.
-        os.utime(tmp_path / name, ns=(0, 0))
-    candidates = [("U", tmp_path / "a.xlsx"), ("U", tmp_path / "b.xlsx")]
-    assert [path.name for _, path, _ in changed_files(candidates, remembered)] == expected
+    entries = [
+        InboxEntry("U", "U", b"a.xlsx", FILE, 3, 0),
+        InboxEntry("U", "U", b"b.xlsx", FILE, 4, 0),
+    ]
+    assert [entry.shown for entry in changed_entries(entries, remembered)] == expected

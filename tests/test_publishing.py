@@ -14,11 +14,12 @@ import pytest
 
 from tonghop import catalogue
 from tonghop.formatting import format_count, format_date, format_datetime, format_percent
+from tonghop.layout import PublicationFolders, commit_stage, feedback_name
 from tonghop.periods import Period
 from tonghop.publishing import (
     COUNT_FORMAT,
     Consolidation,
-    feedback_path,
+    PublishedFiles,
     publish,
     write_atomically,
 )
@@ -148,12 +149,24 @@ def make_consolidation(**changes: object) -> Consolidation:
         ),
         texts=pd.DataFrame(TEXTS, columns=["unit_code", "indicator_code", "text"]),
     )
+    # every problem here is about the unit's first file of the period
+    consolidation.problems.insert(1, "submission_number", 1)
     return replace(consolidation, **changes)
+
+
+def publish_now(
+    consolidation: Consolidation, out_dir: Path, *, rewrite: bool = True
+) -> PublishedFiles:
+    """Publish a version the way the consolidate flow does: staged, then moved into place."""
+    folders = PublicationFolders.of(out_dir, consolidation.version)
+    files = publish(consolidation, folders, rewrite=rewrite)
+    commit_stage(folders)
+    return files
 
 
 @pytest.fixture
 def published(tmp_path: Path):
-    return publish(make_consolidation(), tmp_path / "published" / str(PERIOD))
+    return publish_now(make_consolidation(), tmp_path / "published" / str(PERIOD))
 
 
 @pytest.fixture
@@ -344,7 +357,7 @@ def test_sectors_total_row_uses_the_given_total_when_there_is_one(tmp_path):
             ),
         ]
     )
-    files = publish(make_consolidation(sectors=sectors), tmp_path)
+    files = publish_now(make_consolidation(sectors=sectors), tmp_path)
     sheet = openpyxl.load_workbook(files.workbook)["Theo loại hình"]
     top = header_row(sheet, "Loại hình")
     headers = [cell.value for cell in sheet[top]]
@@ -593,6 +606,7 @@ def test_feedback_after_the_deadline_and_with_an_earlier_accepted_version(tmp_pa
                 [
                     {
                         "unit_code": "HPB",
+                        "submission_number": 2,
                         "file_name": "hpb-v2.xlsx",
                         "received_at": datetime(2025, 10, 11, 9, 0),
                         "rule": "R3",
@@ -607,8 +621,9 @@ def test_feedback_after_the_deadline_and_with_an_earlier_accepted_version(tmp_pa
         ignore_index=True,
     )
     consolidation = make_consolidation(problems=problems, generated_at=datetime(2025, 10, 12, 6, 0))
-    files = publish(consolidation, tmp_path)
+    files = publish_now(consolidation, tmp_path)
     assert set(files.feedback) == {"DUK", "G2", "HPB"}
+    assert files.feedback["HPB"].name == "HPB-2025Q3-lan2.xlsx"  # its second file's answer
     texts = sheet_texts(files.feedback["HPB"])
     assert "hpb-v2.xlsx" in texts
     assert any("hạn nộp báo cáo (ngày 10/10/2025) đã qua" in str(t) for t in texts)
@@ -617,8 +632,8 @@ def test_feedback_after_the_deadline_and_with_an_earlier_accepted_version(tmp_pa
     )
 
 
-def test_republishing_replaces_outputs_and_drops_stale_feedback(tmp_path):
-    first = publish(make_consolidation(), tmp_path)
+def test_republishing_keeps_every_feedback_already_published(tmp_path):
+    first = publish_now(make_consolidation(), tmp_path)
     consolidated = first.consolidated_csv.read_bytes()
     fixed_status = make_consolidation().status.assign(
         status=lambda frame: frame["status"].replace("accepted_with_warnings", "accepted"),
@@ -628,9 +643,11 @@ def test_republishing_replaces_outputs_and_drops_stale_feedback(tmp_path):
         status=fixed_status,
         problems=make_consolidation().problems.query("unit_code != 'DUK'"),
     )
-    second = publish(fixed, tmp_path)
+    answered = {code: path.read_bytes() for code, path in first.feedback.items()}
+    second = publish_now(fixed, tmp_path)
     assert set(second.feedback) == {"G2"}
-    assert not first.feedback["DUK"].exists()
+    # DUK's answer to the file it sent stays published, byte for byte, and so does G2's
+    assert {code: path.read_bytes() for code, path in first.feedback.items()} == answered
     assert second.consolidated_csv.read_bytes() == consolidated
 
 
@@ -641,9 +658,9 @@ def test_no_temporary_files_remain(published, tmp_path):
 
 
 @pytest.mark.parametrize("code", ["../TU", "a/b", "", ".hidden", "TU\\x", "TU\n", "x" * 101])
-def test_feedback_path_refuses_codes_that_are_not_plain_names(tmp_path, code):
+def test_feedback_name_refuses_codes_that_are_not_plain_names(code):
     with pytest.raises(ValueError):
-        feedback_path(tmp_path, code, PERIOD)
+        feedback_name(code, PERIOD)
 
 
 # --------------------------------------------------------------------------- write_atomically
@@ -746,7 +763,7 @@ def test_a_quiet_period_publishes_without_problems_or_texts(tmp_path):
         sectors=pd.DataFrame(columns=["sector", "indicator_code", "number"]),
         status=make_consolidation().status.assign(status="accepted", on_time=True, warnings=0),
     )
-    files = publish(consolidation, tmp_path)
+    files = publish_now(consolidation, tmp_path)
     assert files.feedback == {}
     book = openpyxl.load_workbook(files.workbook)
     problems = book["Lỗi và cảnh báo"]

@@ -14,9 +14,10 @@ import pandas as pd
 import pytest
 from PIL import Image
 
+from tests.test_publishing import publish_now
 from tonghop.formatting import format_count, format_percent
 from tonghop.periods import Period
-from tonghop.publishing import Consolidation, publish
+from tonghop.publishing import Consolidation
 from tonghop.report import (
     MAX_NAMES,
     _names_vi,
@@ -328,7 +329,7 @@ def test_every_figure_of_section_two_comes_from_the_consolidation(tmp_path: Path
     consolidation = make_consolidation()
     docx_path, _ = write_report(consolidation, "TU", tmp_path)
     # the figures as published in consolidated-P.csv, formatted the Vietnamese way
-    files = publish(consolidation, tmp_path / "csv")
+    files = publish_now(consolidation, tmp_path / "csv")
     with files.consolidated_csv.open(encoding="utf-8") as handle:
         published = {
             row["indicator_code"]: float(row["value"])

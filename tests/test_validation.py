@@ -428,13 +428,16 @@ def test_audit_warnings_never_reject() -> None:
     context = audit_context({"A00": ("2026Q2", 100.0)}, news(*[6] * 12))
     found = audit({"A00": leaf_report("130", news_items="85")}, context)["A00"]
     assert sorted(problem.rule for problem in found) == ["O1", "O2"]
-    received = ReceivedFile("A00", "A00", "a.xlsx", "0" * 64, 1, datetime(2026, 10, 5), "a")
+    received = ReceivedFile(
+        "A00", "A00", "a.xlsx", None, "0" * 64, 1, datetime(2026, 10, 5), "archive/A00/a.xlsx"
+    )
     outcome = outcome_of(
         received,
         form(leaf_report("130", news_items="85"), unit="A00", period=AUDIT_PERIOD),
         found,
         AUDIT_PERIOD,
         datetime(2026, 10, 5, 1),
+        arrival=1,
     )
     assert outcome.submission["outcome"] == "accepted_with_warnings"
     assert (outcome.submission["error_count"], outcome.submission["warning_count"]) == (0, 2)

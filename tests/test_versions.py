@@ -13,9 +13,10 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from tests.test_publishing import make_consolidation
+from tests.test_publishing import make_consolidation, publish_now
+from tonghop.layout import published_name
 from tonghop.periods import Period
-from tonghop.publishing import SHEET_CHANGES, publish
+from tonghop.publishing import SHEET_CHANGES
 from tonghop.storage import make_engine, transaction
 from tonghop.versions import (
     Changes,
@@ -23,7 +24,6 @@ from tonghop.versions import (
     fingerprint,
     latest_version,
     mark_published,
-    published_name,
     store_version,
     unit_changes,
     value_changes,
@@ -143,7 +143,7 @@ def test_versions_in_the_database(database_url: str) -> None:
 
 
 def test_a_new_version_is_written_beside_the_old_with_what_changed(tmp_path: Path) -> None:
-    first = publish(make_consolidation(), tmp_path)
+    first = publish_now(make_consolidation(), tmp_path)
     old_bytes = {path: path.read_bytes() for path in tmp_path.glob("*.*")}
     values = make_consolidation().values
     values.loc[(values.unit_code == "C1") & (values.indicator_code == "members"), "number"] = 520.0
@@ -159,7 +159,7 @@ def test_a_new_version_is_written_beside_the_old_with_what_changed(tmp_path: Pat
             status_frame(("C1", "accepted", 0, "s9", datetime(2025, 11, 2, 8, 0), "c1-v2.xlsx")),
         ),
     )
-    second = publish(make_consolidation(values=values, version=2, changes=changes), tmp_path)
+    second = publish_now(make_consolidation(values=values, version=2, changes=changes), tmp_path)
 
     assert first.workbook.name == "tong-hop-2025Q3.xlsx"
     assert second.workbook.name == "tong-hop-2025Q3-v2.xlsx"
@@ -187,11 +187,11 @@ def test_a_new_version_is_written_beside_the_old_with_what_changed(tmp_path: Pat
 
 
 def test_a_published_version_is_not_written_again(tmp_path: Path) -> None:
-    first = publish(make_consolidation(), tmp_path)
+    first = publish_now(make_consolidation(), tmp_path)
     written = first.workbook.stat().st_mtime_ns
     later = replace(make_consolidation(), generated_at=datetime(2025, 12, 1))
-    publish(later, tmp_path, rewrite=False)
+    publish_now(later, tmp_path, rewrite=False)
     assert first.workbook.stat().st_mtime_ns == written
     first.status_csv.unlink()
-    publish(later, tmp_path, rewrite=False)
+    publish_now(later, tmp_path, rewrite=False)
     assert first.status_csv.exists()  # a missing file of the version is written again

@@ -28,8 +28,9 @@ from matplotlib.ticker import FixedLocator, FuncFormatter
 
 from tonghop.catalogue import label_vi
 from tonghop.formatting import format_count, format_percent, is_blank
+from tonghop.layout import check_code, version_marker
 from tonghop.periods import Period
-from tonghop.publishing import _SAFE_CODE, Consolidation, write_atomically
+from tonghop.publishing import Consolidation, write_atomically
 from tonghop.registry import GRASSROOTS_KINDS
 
 CHART_NAMES = ("attendance", "reporting", "sessions")
@@ -95,7 +96,7 @@ def render_charts(
     consolidation: Consolidation, unit_code: str, out_dir: Path, *, threshold: float | None = None
 ) -> dict[str, Path]:
     """Write the unit's charts as PNG files into out_dir (names:
-    bieu-do-<chart>-<P>-<unit_code>.png, e.g. bieu-do-attendance-2026Q3-TU.png); return
+    bieu-do-<chart>-<P>-<unit_code>[-vN].png, e.g. bieu-do-attendance-2026Q3-TU.png); return
     {chart name: path}. A chart with no data (e.g. no sessions reported) is skipped, not drawn
     empty."""
     return render_unit_charts(consolidation, [unit_code], out_dir, threshold=threshold)[unit_code]
@@ -112,7 +113,7 @@ def render_unit_charts(
     province scale the indexing costs more than drawing); {unit code: {chart name: path}}."""
     codes = list(unit_codes)
     for code in codes:
-        _check_code(code)
+        check_code(code)
     _check_threshold(threshold)
     out_dir = Path(out_dir)
     data = _Data(consolidation)
@@ -121,11 +122,11 @@ def render_unit_charts(
         for code in codes:
             written[code] = {}
             for name in CHART_NAMES:
-                path = out_dir / chart_file_name(name, consolidation.period, code)
+                path = out_dir / chart_file_name(
+                    name, consolidation.period, code, consolidation.version
+                )
                 figure = _BUILDERS[name](data, code, threshold)
                 if figure is None:
-                    # A chart left from an earlier version would contradict the report beside it.
-                    path.unlink(missing_ok=True)
                     continue
                 write_atomically(path, lambda temp, figure=figure: _save_png(figure, temp))
                 written[code][name] = path
@@ -143,10 +144,11 @@ def chart_figure(
         return _BUILDERS[name](_Data(consolidation), unit_code, threshold)
 
 
-def chart_file_name(name: str, period: Period, unit_code: str) -> str:
-    """`bieu-do-attendance-2026Q3-TU.png`, refusing a code that is not a plain file-name stem."""
-    _check_code(unit_code)
-    return f"bieu-do-{name}-{period}-{unit_code}.png"
+def chart_file_name(name: str, period: Period, unit_code: str, version: int = 1) -> str:
+    """`bieu-do-attendance-2026Q3-TU.png` (`…-TU-v2.png` for version 2: each version's report
+    keeps its own charts), refusing a code that is not a plain file-name stem."""
+    check_code(unit_code)
+    return f"bieu-do-{name}-{period}-{unit_code}{version_marker(version)}.png"
 
 
 # --------------------------------------------------------------------------- the data
@@ -486,11 +488,6 @@ def _save_png(figure: Figure, path: Path) -> None:
     with _style():
         # No "Software" stamp: the same data gives the same bytes, version after version.
         figure.savefig(path, format="png", dpi=DPI, metadata={"Software": None})
-
-
-def _check_code(unit_code: str) -> None:
-    if not isinstance(unit_code, str) or not _SAFE_CODE.fullmatch(unit_code):
-        raise ValueError(f"unit code unsafe for a file name: {unit_code!r}")
 
 
 def _check_threshold(threshold: float | None) -> None:

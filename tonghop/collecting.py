@@ -17,113 +17,84 @@ from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from tonghop.catalogue import by_code
+from tonghop.inbox import FILE, REFUSALS_VI, InboxEntry, RefusedEntry, open_entry
 from tonghop.periods import Period, PeriodError
 from tonghop.problems import ERROR, WARNING, Problem
-from tonghop.reading import FormRead, read_form
+from tonghop.reading import FormRead, failed_read, read_form
+from tonghop.text import raw_name, without_controls
 from tonghop.validation import WHOLE_NUMBER
 
-# Inbox folders are unit codes; anything else (a stray folder, `..`) is never used in a path.
-SAFE_FOLDER = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,62}[A-Za-z0-9])?$")
-# Files Excel and file managers leave behind are not submissions.
-IGNORED_PREFIXES = ("~$", ".~lock", ".")
 _WHOLE = re.compile(WHOLE_NUMBER)
 T = TypeVar("T")
+# Room kept free beyond what the archive copies need: the database and the published files of
+# the run still have to be written on the same disk.
+ARCHIVE_HEADROOM_BYTES = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)
 class ReceivedFile:
-    """A file seen for the first time, already copied into the archive."""
+    """A file seen for the first time: copied into the archive, or refused unopened (`refusal`
+    says why, to the unit; nothing of it was read or kept)."""
 
     submission_id: str
     unit_code: str
-    file_name: str
+    file_name: str  # as people read it
+    raw_file_name: str | None  # its bytes in hex when `file_name` cannot give them back
     sha256: str
     size_bytes: int
     received_at: datetime
-    archive_path: str  # relative to the workspace
-
-
-def inbox_files(inbox: Path) -> tuple[list[tuple[str, Path]], list[Path]]:
-    """Every file in `inbox/<unit>/`, as (folder unit, path); and the unsafe folders."""
-    found, unsafe = [], []
-    if not inbox.exists():
-        return found, unsafe
-    # scandir: the directory listing says what is a file, without a stat per file.
-    for folder in sorted(os.scandir(inbox), key=lambda entry: entry.name):
-        if not folder.is_dir():
-            continue
-        if not SAFE_FOLDER.match(folder.name):
-            unsafe.append(Path(folder.path))
-            continue
-        for entry in sorted(os.scandir(folder.path), key=lambda entry: entry.name):
-            if entry.is_file() and not entry.name.startswith(IGNORED_PREFIXES):
-                found.append((folder.name, Path(entry.path)))
-    return found, unsafe
+    archive_path: str  # relative to the workspace; "" when refused unopened
+    refusal: str | None = None
 
 
 @dataclass(frozen=True)
 class InboxFile:
-    """How an inbox file looked when it was read: unchanged name, size and modification time
-    mean unchanged content, so it is not read again."""
+    """How an inbox entry looked when it was read: unchanged name, size and modification time
+    mean unchanged content, so it is not read again. `folder` and `file_name` (a lossless key,
+    see `tonghop.text.name_key`) say where it is."""
 
-    unit_code: str
+    folder: str
     file_name: str
     size_bytes: int
     mtime_ns: int
     sha256: str
 
 
-def changed_files(
-    candidates: Iterable[tuple[str, Path]],
-    remembered: Mapping[tuple[str, str], tuple[int, int]],
-) -> list[tuple[str, Path, os.stat_result]]:
-    """The inbox files not seen before, or changed since: (unit, path, stat) each."""
-    changed = []
-    for unit_code, path in candidates:
-        stat = path.stat()
-        if remembered.get((unit_code, path.name)) != (stat.st_size, stat.st_mtime_ns):
-            changed.append((unit_code, path, stat))
-    return changed
+def receipt_time(mtime_ns: int, seen_at: datetime, timezone: ZoneInfo) -> datetime:
+    """When a file was received (SPEC §5): its modification time in the operators' time zone,
+    but never later than when the collector first saw it — a clock a unit controls cannot date
+    a file in the future."""
+    modified = datetime.fromtimestamp(mtime_ns / 1e9, timezone).replace(tzinfo=None)
+    return min(modified, seen_at)
 
 
-def archive_file(
-    unit_code: str,
-    path: Path,
+def archive_entry(
+    entry: InboxEntry,
+    inbox: Path,
     workspace: Path,
     archive: Path,
+    seen_at: datetime,
     timezone: ZoneInfo,
     known: Container[tuple[str, str]] = frozenset(),
 ) -> ReceivedFile:
-    """Copy one inbox file into the archive under its checksum and record what was received;
-    bytes the unit sent before (`known` (unit, checksum) pairs) are archived already and their
-    copy is dropped — read once either way."""
-    stat = path.stat()
-    received_at = datetime.fromtimestamp(stat.st_mtime, timezone).replace(tzinfo=None)
-    suffix = path.suffix.lower() if re.fullmatch(r"\.[a-z0-9]{1,8}", path.suffix.lower()) else ""
-    folder = archive / unit_code
-    folder.mkdir(parents=True, exist_ok=True)
-    # Stream the copy and hash it on the way, so a huge file never sits in memory.
-    partial = folder / f".{uuid.uuid4().hex}.partial"
-    digest, size = hashlib.sha256(), 0
-    with path.open("rb") as source, partial.open("wb") as handle:
-        while block := source.read(1 << 20):
-            digest.update(block)
-            handle.write(block)
-            size += len(block)
-        handle.flush()
-        checksum = digest.hexdigest()
-        is_known = (unit_code, checksum) in known
-        if not is_known:
-            os.fsync(handle.fileno())
-    target = folder / f"{checksum}{suffix}"
-    if is_known:
-        partial.unlink()
-    else:
-        os.replace(partial, target)
+    """Copy one inbox file into the archive under its checksum, or record why it was refused
+    unopened; bytes the unit sent before (`known` (unit, checksum) pairs) are archived already
+    and their copy is dropped — read once either way."""
+    received_at = receipt_time(entry.mtime_ns, seen_at, timezone)
+    if entry.kind != FILE:
+        return refused_entry(entry, entry.kind, received_at)
+    try:
+        with open_entry(inbox, entry) as handle:
+            checksum, size, target = _copy_to_archive(
+                handle, entry, archive, entry.unit_code, known
+            )
+    except RefusedEntry as refused:
+        return refused_entry(entry, refused.kind, received_at)
     return ReceivedFile(
         submission_id=uuid.uuid4().hex,
-        unit_code=unit_code,
-        file_name=path.name,
+        unit_code=entry.unit_code,
+        file_name=entry.shown,
+        raw_file_name=raw_name(entry.name),
         sha256=checksum,
         size_bytes=size,
         received_at=received_at,
@@ -131,12 +102,74 @@ def archive_file(
     )
 
 
+def _copy_to_archive(
+    handle: int, entry: InboxEntry, archive: Path, unit_code: str, known: Container
+) -> tuple[str, int, Path]:
+    """Stream the open file into `archive/<unit>/<sha256><suffix>`, hashing on the way, so that a
+    huge file never sits in memory; the copy is fsynced before it takes its name."""
+    suffix = Path(entry.shown).suffix.lower()
+    suffix = suffix if re.fullmatch(r"\.[a-z0-9]{1,8}", suffix) else ""
+    folder = archive / unit_code
+    folder.mkdir(parents=True, exist_ok=True)
+    partial = folder / f".{uuid.uuid4().hex}.partial"
+    digest, size = hashlib.sha256(), 0
+    try:
+        with os.fdopen(handle, "rb", closefd=False) as source, partial.open("wb") as copy:
+            while block := source.read(1 << 20):
+                digest.update(block)
+                copy.write(block)
+                size += len(block)
+            copy.flush()
+            checksum = digest.hexdigest()
+            is_known = (unit_code, checksum) in known
+            if not is_known:
+                os.fsync(copy.fileno())
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    target = folder / f"{checksum}{suffix}"
+    if is_known:
+        partial.unlink()
+    else:
+        os.replace(partial, target)
+    return checksum, size, target
+
+
+def refused_entry(entry: InboxEntry, kind: str, received_at: datetime) -> ReceivedFile:
+    """The record of an entry refused unopened: recorded once per unit, kind and name."""
+    fingerprint = hashlib.sha256(f"refused|{kind}|".encode() + entry.name).hexdigest()
+    return ReceivedFile(
+        submission_id=uuid.uuid4().hex,
+        unit_code=entry.unit_code,
+        file_name=entry.shown,
+        raw_file_name=raw_name(entry.name),
+        sha256=fingerprint,
+        size_bytes=0,
+        received_at=received_at,
+        archive_path="",
+        refusal=REFUSALS_VI[kind].format(name=entry.shown),
+    )
+
+
+def archive_room_needed(entries: Iterable[InboxEntry]) -> int:
+    """Bytes the archive copies of these entries may take, with the headroom kept free."""
+    return sum(entry.size_bytes for entry in entries if entry.kind == FILE) + (
+        ARCHIVE_HEADROOM_BYTES
+    )
+
+
 def first_sightings(received: Iterable[ReceivedFile]) -> list[ReceivedFile]:
-    """One record per (unit, checksum): the same bytes sent twice are recorded once."""
+    """One record per (unit, checksum) — the same bytes sent twice are recorded once — in the
+    order versions arrive within one collection: receipt time, then file name (SPEC §5)."""
     chosen: dict[tuple[str, str], ReceivedFile] = {}
-    for item in sorted(received, key=lambda item: (item.received_at, item.file_name)):
+    for item in sorted(received, key=arrival_order):
         chosen.setdefault((item.unit_code, item.sha256), item)
     return list(chosen.values())
+
+
+def arrival_order(item: ReceivedFile) -> tuple:
+    """Receipt time, then file name; the unit and checksum only make the order total."""
+    return (item.received_at, item.file_name, item.raw_file_name or "", item.unit_code, item.sha256)
 
 
 def read_forms(
@@ -160,6 +193,29 @@ def read_forms(
         if while_reading:
             while_reading()
         return list(results)
+
+
+def read_received(
+    workspace: Path,
+    received: Sequence[ReceivedFile],
+    workers: int = 0,
+    while_reading: Callable[[], None] | None = None,
+) -> list[FormRead]:
+    """Each received file's form as read from its archive copy (`read_forms`); an entry refused
+    unopened gives its F1 without anything being read."""
+    copies = [item for item in received if item.refusal is None]
+    forms = iter(
+        read_forms(
+            [workspace / item.archive_path for item in copies],
+            [item.file_name for item in copies],
+            workers,
+            while_reading,
+        )
+    )
+    return [
+        failed_read(Problem("F1", ERROR, item.refusal)) if item.refusal else next(forms)
+        for item in received
+    ]
 
 
 def chunked(items: Sequence[T], count: int) -> list[list[T]]:
@@ -202,8 +258,10 @@ def outcome_of(
     problems: Sequence[Problem],
     period: str,
     processed_at: datetime,
+    arrival: int,
 ) -> Outcome:
-    """The submission row, its values (only when accepted) and its problems."""
+    """The submission row, its values (only when accepted) and its problems; `arrival` orders
+    the unit's versions (SPEC §5)."""
     errors = sum(problem.severity == ERROR for problem in problems)
     warnings = sum(problem.severity == WARNING for problem in problems)
     status = "rejected" if errors else "accepted_with_warnings" if warnings else "accepted"
@@ -212,12 +270,14 @@ def outcome_of(
         "unit_code": received.unit_code,
         "period": period,
         "file_name": received.file_name,
+        "raw_file_name": received.raw_file_name,
         "sha256": received.sha256,
         "size_bytes": received.size_bytes,
         "received_at": received.received_at,
+        "arrival": arrival,
         "archive_path": received.archive_path,
-        "declared_unit_code": form.unit_code,
-        "declared_period": form.period,
+        "declared_unit_code": _stored(form.unit_code),
+        "declared_period": _stored(form.period),
         "outcome": status,
         "error_count": errors,
         "warning_count": warnings,
@@ -230,13 +290,19 @@ def outcome_of(
             "seq": seq,
             "rule": problem.rule,
             "severity": problem.severity,
-            "indicator_code": problem.indicator_code,
+            "indicator_code": _stored(problem.indicator_code),
             "row_number": problem.row_number,
-            "message": problem.message,
+            "message": _stored(problem.message),
         }
         for seq, problem in enumerate(problems, start=1)
     ]
     return Outcome(submission, values, problem_rows)
+
+
+def _stored(text: str | None) -> str | None:
+    """Text as both databases store it alike: the reader's rule (no control characters) applied
+    once more at the boundary, whatever a message quoted."""
+    return None if text is None else without_controls(text)
 
 
 def stored_values(submission_id: str, form: FormRead) -> list[dict[str, object]]:
@@ -248,7 +314,7 @@ def stored_values(submission_id: str, form: FormRead) -> list[dict[str, object]]
         if indicator is None or row.value is None:
             continue
         if indicator.kind == "text":
-            number, text_value = None, row.value
+            number, text_value = None, _stored(row.value)
         elif _WHOLE.match(row.value):
             number, text_value = float(row.value), None
         else:

@@ -64,3 +64,14 @@ def format_datetime(value: datetime | None) -> str:
     return _babel_datetime(
         value, DATETIME_PATTERN, tzinfo=getattr(value, "tzinfo", None), locale=LOCALE
     )
+
+
+def format_bytes(size: float) -> str:
+    """`1_572_864` → `1,5 MB`: sizes on disk as an operator reads them (1 KB = 1,024 bytes)."""
+    for unit in ("byte", "KB", "MB", "GB"):
+        if abs(size) < 1024 or unit == "GB":
+            break
+        size /= 1024
+    if unit == "byte":
+        return f"{format_decimal(int(size), locale=LOCALE)} byte"
+    return f"{format_decimal(round(size, 1), locale=LOCALE)} {unit}"

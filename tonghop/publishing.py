@@ -26,13 +26,18 @@ from tonghop import catalogue
 from tonghop.aggregation import add_rates
 from tonghop.catalogue import RATES, REPORTING_FIGURES, SECTION_TITLES_VI, Indicator
 from tonghop.formatting import format_count, format_date, format_datetime, format_percent, is_blank
+from tonghop.layout import (
+    FEEDBACK_DIR,
+    PublicationFolders,
+    feedback_name,
+    published_name,
+)
 from tonghop.periods import Period
 from tonghop.problems import SEVERITY_LABELS_VI
 from tonghop.registry import GRASSROOTS_KINDS, KIND_LABELS_VI, SECTOR_LABELS_VI, SECTORS
-from tonghop.versions import Changes, published_name
+from tonghop.versions import Changes
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
-FEEDBACK_DIR = "phan-hoi"
 TEXT_CODES = ("highlights", "limitations", "proposals")
 
 STATUS_LABELS_VI = {
@@ -63,9 +68,6 @@ MAX_CELL_TEXT = 32_767  # Excel's limit for one cell
 LINE_HEIGHT = 15  # points per line of 11-point text
 PRINT_WIDTH_PER_PAGE = 240  # column-width units legible on one landscape A4 page
 
-# A unit code is only ever used as a file-name stem; refuse anything that could leave the folder.
-_SAFE_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
-
 _THIN = Side(style="thin", color="A6A6A6")
 _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
@@ -92,7 +94,8 @@ class Consolidation:
     sectors: pd.DataFrame
     # unit_code, status, on_time, received_at, file_name, errors, warnings
     status: pd.DataFrame
-    # unit_code, file_name, received_at, rule, severity, indicator_code, row_number, message
+    # unit_code, submission_number (the unit's nth file of the period), file_name, received_at,
+    # rule, severity, indicator_code, row_number, message — of each unit's latest file
     problems: pd.DataFrame
     # unit_code, indicator_code (highlights | limitations | proposals), text
     texts: pd.DataFrame
@@ -124,17 +127,15 @@ class PublishedFiles:
 # --------------------------------------------------------------------------- entry points
 
 
-def publish(consolidation: Consolidation, out_dir: Path, *, rewrite: bool = True) -> PublishedFiles:
-    """Write every output of the period's version into `out_dir` (normally `published/<P>/`).
+def publish(
+    consolidation: Consolidation, folders: PublicationFolders, *, rewrite: bool = True
+) -> PublishedFiles:
+    """Write the version's workbook, CSVs and feedback into `folders.stage`, from where they
+    appear in `folders.final` (normally `published/<P>/`) all at once; returns where they will be.
 
-    The version's own files are written when `rewrite` is set or when one is missing; a version
-    already published is never written over. Feedback always tells each unit where it stands now.
+    The version's own files are written when `rewrite` is set or when one is missing; a file
+    already published is never written over. Feedback answers each unit's latest file once.
     """
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    # Temporary files a killed run left behind; only the run holding the run lock publishes.
-    for stale in [*out_dir.glob(".*.tmp"), *(out_dir / FEEDBACK_DIR).glob(".*.tmp")]:
-        stale.unlink(missing_ok=True)
     view = _View(consolidation)
     period, version = consolidation.period, consolidation.version
     outputs = {
@@ -150,28 +151,23 @@ def publish(consolidation: Consolidation, out_dir: Path, *, rewrite: bool = True
     }
     paths = []
     for name, write in outputs.items():
-        path = out_dir / name
+        path = folders.final / name
         if rewrite or not path.exists():
-            write_atomically(path, write)
+            write_atomically(folders.staged(path), write)
         paths.append(path)
-    feedback = _publish_feedback(view, out_dir / FEEDBACK_DIR)
+    feedback = _publish_feedback(view, folders)
     return PublishedFiles(*paths, feedback=feedback, version=version)
 
 
 def published_files(out_dir: Path, period: Period, version: int) -> PublishedFiles:
-    """The files a version already published left in `out_dir`, feedback included (the
-    narrative reports are found by `tonghop.report.find_reports`)."""
+    """The files a version already published left in `out_dir` (the narrative reports are
+    found by `tonghop.report.find_reports`; feedback answers files, not versions)."""
     out_dir = Path(out_dir)
-    folder = out_dir / FEEDBACK_DIR
-    feedback = {
-        path.name.removesuffix(f"-{period}.xlsx"): path
-        for path in sorted(folder.glob(f"*-{period}.xlsx"))
-    }
     return PublishedFiles(
         out_dir / published_name("tong-hop", period, version, ".xlsx"),
         out_dir / published_name("consolidated", period, version, ".csv"),
         out_dir / published_name("status", period, version, ".csv"),
-        feedback=feedback,
+        feedback={},
         version=version,
         newly_published=False,
     )
@@ -904,14 +900,9 @@ def _write_status_csv(view: _View, path: Path) -> None:
 # --------------------------------------------------------------------------- feedback
 
 
-def feedback_path(folder: Path, unit_code: str, period: Period) -> Path:
-    """`<folder>/<unit_code>-<P>.xlsx`, refusing a code that is not a plain file-name stem."""
-    if not isinstance(unit_code, str) or not _SAFE_CODE.fullmatch(unit_code):
-        raise ValueError(f"unit code unsafe for a file name: {unit_code!r}")
-    return folder / f"{unit_code}-{period}.xlsx"
-
-
-def _publish_feedback(view: _View, folder: Path) -> dict[str, Path]:
+def _publish_feedback(view: _View, folders: PublicationFolders) -> dict[str, Path]:
+    """A feedback workbook for every unit whose latest file has problems (or whose status is
+    rejected or warned), by unit code; each answers one received file and is written once."""
     problems_by_unit: dict[str, list[dict]] = {}
     for problem in view.problems:
         problems_by_unit.setdefault(problem["unit_code"], []).append(problem)
@@ -926,24 +917,17 @@ def _publish_feedback(view: _View, folder: Path) -> dict[str, Path]:
 
     written: dict[str, Path] = {}
     for code in wanted:
-        path = feedback_path(folder, code, view.period)
         entry = status_by_unit.get(code, {"unit_code": code, "status": "rejected"})
         problems = problems_by_unit.get(code, [])
-        write_atomically(
-            path, lambda p, e=entry, ps=problems: _feedback_workbook(view, e, ps).save(p)
-        )
+        number = int(problems[0]["submission_number"]) if problems else 1
+        path = folders.final / FEEDBACK_DIR / feedback_name(code, view.period, number)
+        if not path.exists():
+            write_atomically(
+                folders.staged(path),
+                lambda p, e=entry, ps=problems: _feedback_workbook(view, e, ps).save(p),
+            )
         written[code] = path
-    _remove_stale_feedback(folder, view.period, set(written.values()))
     return written
-
-
-def _remove_stale_feedback(folder: Path, period: Period, keep: set[Path]) -> None:
-    """A unit that has since fixed its report must not find an old feedback file."""
-    if not folder.is_dir():
-        return
-    for path in folder.glob(f"*-{period}.xlsx"):
-        if path not in keep:
-            path.unlink(missing_ok=True)
 
 
 def _outcome_sentences(view: _View, entry: dict, problems: list[dict]) -> list[str]:

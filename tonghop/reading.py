@@ -29,6 +29,7 @@ from python_calamine import CalamineWorkbook
 
 from tonghop.catalogue import by_code
 from tonghop.problems import ERROR, Problem
+from tonghop.text import visible, without_controls
 
 MAX_UNCOMPRESSED_BYTES = 50 * 1024 * 1024
 # Deflate cannot do better than ~1032:1; real sheets stay far below 100:1 even when they are
@@ -81,6 +82,15 @@ _ENCRYPTED = (
 _PDF = "tệp là văn bản PDF, không phải bảng tính Excel .xlsx"
 _MARKUP = "tệp là trang web (HTML) hoặc văn bản XML đã đổi đuôi thành .xlsx, không phải bảng tính"
 _TEXT = "tệp là văn bản thuần hoặc tệp CSV đã đổi đuôi thành .xlsx, không phải bảng tính Excel"
+# The same two, for a file whose name does not claim to be a workbook: it was not renamed, it
+# is what its name says.
+_MARKUP_AS_NAMED = "tệp là trang web (HTML) hoặc văn bản XML, không phải bảng tính Excel .xlsx"
+_TEXT_AS_NAMED = {
+    ".csv": "tệp là tệp CSV (văn bản thuần, các cột ngăn cách bằng dấu phẩy), không phải bảng "
+    "tính Excel .xlsx",
+    ".txt": "tệp là văn bản thuần (.txt), không phải bảng tính Excel .xlsx",
+}
+_TEXT_OTHER = "tệp là văn bản thuần hoặc tệp CSV, không phải bảng tính Excel .xlsx"
 _UNKNOWN = "không phải bảng tính Excel .xlsx (không nhận ra định dạng của tệp)"
 _BROKEN = (
     "tệp bị hỏng hoặc chưa được tải về, sao chép trọn vẹn (cấu trúc nén của tệp không đầy đủ "
@@ -185,13 +195,13 @@ def read_form(path: Path, name: str | None = None) -> FormRead:
     name = name or path.name
     content, reason = _load_checked(path)
     if content is None:
-        return _failed(_f1(name, reason))
+        return failed_read(_f1(name, _as_named(reason, name)))
     try:
         with CalamineWorkbook.from_filelike(io.BytesIO(content)) as workbook:
             sheet_name = _find_sheet(workbook.sheet_names)
             if sheet_name is None:
-                names = ", ".join(f"«{n}»" for n in workbook.sheet_names)
-                return _failed(
+                names = ", ".join(f"«{visible(n)}»" for n in workbook.sheet_names)
+                return failed_read(
                     Problem(
                         "F2",
                         ERROR,
@@ -202,7 +212,7 @@ def read_form(path: Path, name: str | None = None) -> FormRead:
                 )
             grid = workbook.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)
     except Exception:  # calamine raises its own error types for every kind of broken file
-        return _failed(_f1(name))
+        return failed_read(_f1(name))
     return _read_grid(grid, name)
 
 
@@ -657,7 +667,18 @@ def _f1(name: str, reason: str = _NOT_XLSX) -> Problem:
     return Problem("F1", ERROR, f"Tệp «{name}» không đọc được: {reason}. {_ADVICE_RESAVE}")
 
 
-def _failed(problem: Problem) -> FormRead:
+def _as_named(reason: str, name: str) -> str:
+    """A text or markup file's reason says "renamed to .xlsx" only when its name ends so."""
+    suffix = Path(name).suffix.lower()
+    if suffix == ".xlsx" or reason not in (_TEXT, _MARKUP):
+        return reason
+    if reason == _MARKUP:
+        return _MARKUP_AS_NAMED
+    return _TEXT_AS_NAMED.get(suffix, _TEXT_OTHER)
+
+
+def failed_read(problem: Problem) -> FormRead:
+    """What reading a file that could not be read (or was never opened) gives: its problem."""
     return FormRead(None, None, None, None, None, rows=[], problems=[problem])
 
 
@@ -731,7 +752,9 @@ def _text(value: object) -> str | None:
         return value.isoformat()
     if isinstance(value, timedelta):
         return str(value)
-    return str(value).strip()
+    # A control character (NUL from `_x0000_`, say) means nothing in a report and cannot be
+    # stored by PostgreSQL: the stated rule is to drop it, tab and line breaks kept.
+    return without_controls(str(value)).strip() or None
 
 
 def _float_text(value: float) -> str:

@@ -13,10 +13,10 @@ from babel.numbers import format_decimal
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from tonghop.formatting import LOCALE, format_count, format_date, format_percent
+from tonghop.layout import check_code, version_marker
 from tonghop.periods import Period
-from tonghop.publishing import Consolidation, _View, feedback_path, write_atomically
+from tonghop.publishing import Consolidation, _View, write_atomically
 from tonghop.registry import GRASSROOTS_KINDS, KIND_LABELS_VI, SECTOR_LABELS_VI, SECTORS
-from tonghop.versions import version_marker
 
 DATA_DIR = Path(__file__).parent / "data"
 DOCX_TEMPLATE = DATA_DIR / "bao-cao-mau.docx"
@@ -670,8 +670,7 @@ def _context(report: _Report, issued_on: date | None, place: str) -> dict:
 def report_paths(consolidation: Consolidation, unit_code: str, out_dir: Path) -> tuple[Path, Path]:
     """`bao-cao-<P>-<unit_code>.docx` and `.html` in `out_dir`; `-v2`, `-v3` … after the stem for
     later versions, so that a draft an operator has started editing is never written over."""
-    # the feedback files' unit-code check guards this file name too
-    feedback_path(Path(out_dir), unit_code, consolidation.period)
+    check_code(unit_code)
     stem = f"{REPORT_STEM}-{consolidation.period}-{unit_code}"
     stem += version_marker(consolidation.version)
     return Path(out_dir) / f"{stem}.docx", Path(out_dir) / f"{stem}.html"

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.exc import DBAPIError
 
 from tonghop.errors import DatabaseUnavailable
@@ -48,11 +48,31 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
+# Columns added since the first schema, each with the file that adds it (and fills it in) on a
+# database created before; create_schema.sql has them for a new one.
+ADDED_COLUMNS = (
+    ("submission", "raw_file_name", "alter_submission_add_raw_file_name"),
+    ("submission", "arrival", "alter_submission_add_arrival"),
+)
+
+
 def create_schema(engine: Engine) -> None:
-    """Create every table and view if missing."""
+    """Bring an older database's tables up to date, then create every table and view missing."""
     with engine.begin() as connection:
+        upgrade_schema(connection)
         for statement in statements("create_schema"):
             connection.execute(text(statement))
+
+
+def upgrade_schema(connection: Connection) -> None:
+    """Add the columns an existing database lacks (see ADDED_COLUMNS)."""
+    inspector = inspect(connection)
+    for table, column, upgrade in ADDED_COLUMNS:
+        if not inspector.has_table(table):
+            continue  # a new database: create_schema.sql makes the table whole
+        if column not in {found["name"] for found in inspector.get_columns(table)}:
+            for statement in statements(upgrade):
+                connection.execute(text(statement))
 
 
 @cache

@@ -56,16 +56,6 @@ class Changes:
     units: pd.DataFrame
 
 
-def version_marker(version: int) -> str:
-    """What a published file name carries for its version: nothing for the first, `-v2` …"""
-    return "" if version == 1 else f"-v{version}"
-
-
-def published_name(stem: str, period: Period | str, version: int, suffix: str) -> str:
-    """`tong-hop-2026Q3.xlsx` for the first version, `tong-hop-2026Q3-v2.xlsx` after it."""
-    return f"{stem}-{period}{version_marker(version)}{suffix}"
-
-
 def _present(value: object) -> bool:
     return value is not None and not (not isinstance(value, str) and pd.isna(value))
 

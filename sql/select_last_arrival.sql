@@ -1,0 +1,1 @@
+select max(arrival) as last_arrival from submission
