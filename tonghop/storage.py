@@ -15,7 +15,7 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.exc import DBAPIError
 
-from tonghop.errors import DatabaseUnavailable
+from tonghop.errors import DatabaseFull, DatabaseUnavailable, is_disk_full
 from tonghop.registry import Unit, closure_rows, hierarchy_positions, levels
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
@@ -105,6 +105,10 @@ def transaction(url: str) -> Iterator[Connection]:
     except DBAPIError as error:
         if error.connection_invalidated:
             raise DatabaseUnavailable(url, error) from error
+        if is_disk_full(error):
+            raise DatabaseFull(
+                url, "Giao dịch đã được huỷ: không có gì của lần ghi này được lưu."
+            ) from error
         raise
     finally:
         connection.close()

@@ -27,6 +27,7 @@ from tonghop.periods import Period
 from tonghop.problems import SEVERITY_LABELS_VI, Problem
 from tonghop.reading import FormRead
 from tonghop.registry import KIND_LABELS_VI, KINDS
+from tonghop.text import invisible_characters, visible
 
 RULES_PATH = Path(__file__).parent / "data" / "rules.toml"
 EXPECTATIONS_DIR = Path(__file__).resolve().parent.parent / "expectations"
@@ -751,8 +752,8 @@ def run_suites(inputs: Sequence[SubmissionInput], context: ValidationContext) ->
             indicator = catalogue.get(row.indicator_code)
             fields = {
                 "row": row.row_number,
-                "code": row.indicator_code,
-                "value": _shown(row.value),
+                "code": visible(row.indicator_code),
+                "value": visible(_shown(row.value)),
                 "label": indicator.label_vi if indicator else row.indicator_code,
             }
             if rule.check == "sibling_outlier":
@@ -807,13 +808,16 @@ def _submission_problems(rule: Rule, row: pd.Series, context: ValidationContext)
             )
             return [Problem(rule.id, rule.severity, message, MEMBERS)]
         case "unit_active":
-            return [Problem(rule.id, rule.severity, rule.message.format(value=row["unit_code"]))]
+            message = rule.message.format(value=visible(row["unit_code"]))
+            return [Problem(rule.id, rule.severity, message + _hidden_vi(row["unit_code"]))]
         case "unit_matches_folder":
-            message = rule.message.format(value=row["unit_code"], expected=row["folder_unit_code"])
-            return [Problem(rule.id, rule.severity, message)]
+            message = rule.message.format(
+                value=visible(row["unit_code"]), expected=row["folder_unit_code"]
+            )
+            return [Problem(rule.id, rule.severity, message + _hidden_vi(row["unit_code"]))]
         case "period_is_collected":
-            message = rule.message.format(value=row["period"], expected=context.period)
-            return [Problem(rule.id, rule.severity, message)]
+            message = rule.message.format(value=visible(row["period"]), expected=context.period)
+            return [Problem(rule.id, rule.severity, message + _hidden_vi(row["period"]))]
         case "reported_by_leaf":
             return [
                 Problem(
@@ -828,6 +832,18 @@ def _submission_problems(rule: Rule, row: pd.Series, context: ValidationContext)
     left, right = row[f"{rule.key}__left"], row[f"{rule.key}__right"]
     message = rule.message.format(left=_shown(left), right=_shown(right))
     return [Problem(rule.id, rule.severity, message, rule.terms[0])]
+
+
+def _hidden_vi(typed: object) -> str:
+    """A sentence naming the invisible characters of what a unit typed, when there are any:
+    «CB05[U+200B]» and CB05 would otherwise look alike."""
+    hidden = invisible_characters(typed) if isinstance(typed, str) else []
+    if not hidden:
+        return ""
+    return (
+        f" Ô này có ký tự ẩn không nhìn thấy được ({'; '.join(hidden)}), thường do sao chép từ "
+        "nơi khác: hãy xoá nội dung ô rồi gõ lại."
+    )
 
 
 def _percent_above(change: float, limit: float | None) -> str:
