@@ -172,7 +172,7 @@ def _kind_vi(kind: str) -> str:
     return KIND_LABELS_VI.get(kind, kind)
 
 
-def _span_vi(unit: Unit) -> str:
+def span_vi(unit: Unit) -> str:
     """The validity period of a unit in words, e.g. `từ 2020-01-01 đến 2023-12-31`."""
     start, end = unit.valid_from, unit.valid_to
     if start is None and end is None:
@@ -424,8 +424,8 @@ def _check_tree(
         if spans_readable and not _span_inside(unit, parent):
             report(
                 unit,
-                f"thời gian hiệu lực của «{unit.code}» ({_span_vi(unit)}) nằm ngoài thời gian "
-                f"hiệu lực của đơn vị cấp trên «{parent.code}» ({_span_vi(parent)}).",
+                f"thời gian hiệu lực của «{unit.code}» ({span_vi(unit)}) nằm ngoài thời gian "
+                f"hiệu lực của đơn vị cấp trên «{parent.code}» ({span_vi(parent)}).",
             )
 
 
@@ -481,11 +481,13 @@ def read_registry(path: Path) -> tuple[list[Unit], list[RegistryProblem]]:
                     f"Dòng {line}: có {len(row)} ô trong khi dòng tiêu đề có {width} cột.",
                 )
             )
-        for name, index in columns.items():
-            # The raw cell: stripping would hide a control character at either end of it.
-            control = _control_problem(line, name, row[index]) if index < len(row) else None
-            if control is not None:
-                problems.append(control)
+        # The raw cells: stripping would hide a control character at either end of one. The
+        # whole row is searched first, once: most rows have none, and 300,000 rows are read.
+        if _CONTROL.search("".join(row)):
+            for name, index in columns.items():
+                control = _control_problem(line, name, row[index]) if index < len(row) else None
+                if control is not None:
+                    problems.append(control)
         cells = {name: _cell(row, index) for name, index in columns.items()}
         label = f"đơn vị «{cells['code']}»" if cells["code"] else "đơn vị không có mã"
         dates: dict[str, date | None] = {}
