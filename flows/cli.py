@@ -9,7 +9,7 @@ import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -17,6 +17,11 @@ from rich.markup import escape
 from rich.table import Table
 
 from tonghop.config import Settings, quiet_libraries
+
+if TYPE_CHECKING:  # imported where used: the command line starts before the heavy libraries
+    from tonghop.audit import KnownUnit
+    from tonghop.periods import Period
+    from tonghop.registry_changes import RemovalNotice
 
 app = typer.Typer(
     help="Tổng hợp — thu thập, kiểm tra, tổng hợp và công bố báo cáo định kỳ của các cấp ủy.",
@@ -76,13 +81,36 @@ def registry_import(
 
     settings = _settings(workspace)
     with console.status("Đang kiểm tra và nhập danh sách đơn vị…"):
-        problems = import_registry(str(file), str(settings.home))
-    if problems:
-        console.print(f"[bold red]Danh sách đơn vị bị từ chối[/] — {len(problems)} lỗi:")
-        for problem in problems:
-            console.print(f"  • {problem.message}")
+        result = import_registry(str(file), str(settings.home))
+    if result.problems:
+        console.print(f"[bold red]Danh sách đơn vị bị từ chối[/] — {len(result.problems)} lỗi:")
+        for problem in result.problems:
+            # Escaped: a unit name may hold square brackets, which rich takes for markup.
+            console.print(f"  • {escape(problem.message)}")
         raise typer.Exit(code=1)
-    console.print(f"[green]Đã nhập danh sách đơn vị[/] từ «{file.name}».")
+    console.print(f"[green]Đã nhập danh sách đơn vị[/] từ «{escape(file.name)}».")
+    _print_removal_notices(result.notices)
+
+
+# Past this many units removed or ended with accepted figures, `registry import` prints the
+# first ones and a count; the flow run's log in Prefect keeps every one of them.
+MAX_NOTICE_LINES = 20
+
+
+def _print_removal_notices(notices: Sequence[RemovalNotice]) -> None:
+    """The units the new registry stops counting in periods where they have accepted figures."""
+    from tonghop.registry_changes import removal_summary_vi
+
+    if not notices:
+        return
+    console.print(f"[yellow]{escape(removal_summary_vi(len(notices)))}[/]")
+    for notice in notices[:MAX_NOTICE_LINES]:
+        console.print(f"  • {escape(notice.message_vi)}")
+    if len(notices) > MAX_NOTICE_LINES:
+        console.print(
+            f"  … và {len(notices) - MAX_NOTICE_LINES} đơn vị khác (danh sách đầy đủ ở nhật ký "
+            "của lần chạy import_registry trong Prefect)."
+        )
 
 
 @app.command("forms")
@@ -245,15 +273,45 @@ def status(
     console.print(details)
 
 
-def _unit_name(settings: Settings, code: str) -> str:
-    """The unit's name from the stored registry; stops with a message when it is unknown."""
-    from tonghop.storage import select_frame, transaction
+def _known_unit(settings: Settings, code: str) -> KnownUnit:
+    """The unit as the database knows it (in the registry, or gone from it but with files
+    received); stops with a message when the code never existed."""
+    from tonghop.audit import known_unit
+    from tonghop.storage import transaction
 
     with transaction(settings.resolved_database_url) as connection:
-        units = select_frame(connection, "select_units").set_index("code")
-    if code not in units.index:
+        found = known_unit(connection, code)
+    if found is None:
         _fail(f"Không có đơn vị mã «{escape(code)}» trong danh sách đơn vị.")
-    return str(units.loc[code, "name"])
+    return found
+
+
+def _unit_title(found: KnownUnit) -> str:
+    """`Name (CODE)`, or only the code of a unit the registry no longer has (nor its name)."""
+    if found.unit is None:
+        return f"[bold]Đơn vị mã {escape(found.code)}[/]"
+    return f"[bold]{escape(found.unit.name)}[/] ({escape(found.code)})"
+
+
+def _print_not_counted(found: KnownUnit, period: Period) -> None:
+    """Say plainly when the current registry no longer has the unit, or has it inactive in the
+    period: what it sent is kept and shown, but its figures do not count when consolidated."""
+    from tonghop.formatting import format_date
+    from tonghop.registry import span_vi
+
+    if found.counts_in(period):
+        return
+    if found.unit is None:
+        why = f"Đơn vị mã «{escape(found.code)}» không còn trong danh sách đơn vị hiện hành"
+    else:
+        why = (
+            "Theo danh sách đơn vị hiện hành, đơn vị không hoạt động vào ngày cuối kỳ "
+            f"({format_date(period.last_day)}; thời gian hiệu lực: {span_vi(found.unit)})"
+        )
+    console.print(
+        f"[yellow]{why}: các tệp báo cáo đã nhận vẫn được lưu giữ và xem được ở đây, nhưng số "
+        "liệu của đơn vị không được tính khi tổng hợp kỳ này.[/]"
+    )
 
 
 @app.command("history")
@@ -269,14 +327,14 @@ def history(
     from tonghop.storage import transaction
 
     settings, chosen = resolve(str(workspace) if workspace else None, period)
-    name = _unit_name(settings, unit)
+    known = _known_unit(settings, unit)
     with transaction(settings.resolved_database_url) as connection:
         found = unit_history(connection, unit, chosen)
     submissions = found.submissions
     console.print(
-        f"[bold]{escape(name)}[/] ({escape(unit)}), {chosen.label_vi}: "
-        f"{len(submissions)} phiên bản báo cáo đã nhận."
+        f"{_unit_title(known)}, {chosen.label_vi}: {len(submissions)} phiên bản báo cáo đã nhận."
     )
+    _print_not_counted(known, chosen)
     if submissions.empty:
         return
     table = Table()
@@ -313,10 +371,11 @@ def show(unit: UnitOption, period: PeriodOption = None, workspace: WorkspaceOpti
     from tonghop.storage import transaction
 
     settings, chosen = resolve(str(workspace) if workspace else None, period)
-    name = _unit_name(settings, unit)
+    known = _known_unit(settings, unit)
     with transaction(settings.resolved_database_url) as connection:
         found = counted_values(connection, unit, chosen)
-    console.print(f"[bold]{escape(name)}[/] ({escape(unit)}), {chosen.label_vi}")
+    console.print(f"{_unit_title(known)}, {chosen.label_vi}")
+    _print_not_counted(known, chosen)
     submission = found.submission
     if submission is None:
         console.print(
@@ -447,9 +506,12 @@ def demo(workspace: WorkspaceOption = None) -> None:
         f"{sum(1 for s in plan.submissions if s.fault)} tệp cố ý sai)."
     )
     with console.status("Đang nhập danh sách đơn vị…"):
-        problems = import_registry(str(home / "registry.csv"), str(home))
-    if problems:
-        _fail("danh sách đơn vị mẫu không hợp lệ: " + "; ".join(p.message for p in problems))
+        imported = import_registry(str(home / "registry.csv"), str(home))
+    if imported.problems:
+        _fail(
+            "danh sách đơn vị mẫu không hợp lệ: "
+            + escape("; ".join(problem.message for problem in imported.problems))
+        )
     with console.status("Đang tạo mẫu biểu trống…"):
         issue_forms(str(period), str(home))
     with console.status("Đang chạy quarterly_report (thu thập, kiểm tra, tổng hợp, công bố)…"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from prefect import flow
@@ -11,14 +12,31 @@ from flows.guards import exclusive_run
 from flows.parameters import resolve
 from tasks.registry import read_registry_file, store_registry
 from tonghop.registry import RegistryProblem
+from tonghop.registry_changes import RemovalNotice, removal_summary_vi
+
+
+@dataclass(frozen=True)
+class RegistryImport:
+    """What an import did: `problems` refused the registry whole and nothing was stored;
+    otherwise it was stored, and `notices` name the units it removed or ended that have
+    accepted submissions in periods where they no longer count."""
+
+    problems: list[RegistryProblem]
+    notices: list[RemovalNotice] = field(default_factory=list)
 
 
 @flow(name="import_registry", log_prints=True)
-def import_registry(path: str, workspace: str | None = None) -> list[RegistryProblem]:
+def import_registry(path: str, workspace: str | None = None) -> RegistryImport:
     """Import the registry at `path`; nothing is stored when it has any problem."""
     settings, _ = resolve(workspace, None)
     units, problems = read_registry_file(Path(path))
-    if not problems:
-        with exclusive_run(settings):
-            store_registry(settings.resolved_database_url, quote(units))
-    return problems
+    if problems:
+        return RegistryImport(problems)
+    with exclusive_run(settings):
+        notices = store_registry(settings.resolved_database_url, quote(units))
+    if notices:
+        # The whole list reaches the flow run's log, whatever the command line shortens.
+        print(removal_summary_vi(len(notices)))
+        for notice in notices:
+            print(f"  • {notice.message_vi}")
+    return RegistryImport(problems, notices)

@@ -8,7 +8,8 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from tonghop.registry import RegistryProblem, Unit, read_registry
-from tonghop.storage import load_units, replace_registry, transaction
+from tonghop.registry_changes import RemovalNotice, removal_notices
+from tonghop.storage import accepted_unit_periods, load_units, replace_registry, transaction
 
 
 @task(name="read-registry", cache_policy=NO_CACHE)
@@ -18,11 +19,15 @@ def read_registry_file(path: Path) -> tuple[list[Unit], list[RegistryProblem]]:
 
 
 @task(name="store-registry", retries=3, retry_delay_seconds=5, cache_policy=NO_CACHE)
-def store_registry(database_url: str, units: list[Unit]) -> int:
-    """Replace the stored registry and its closure table in one transaction."""
+def store_registry(database_url: str, units: list[Unit]) -> list[RemovalNotice]:
+    """Replace the stored registry and its closure table in one transaction, and tell which
+    units the replacement stops counting where they have accepted figures."""
     with transaction(database_url) as connection:
+        # Compared in the same transaction, against the registry being replaced: the units
+        # removed are gone, names and all, once the new one is stored.
+        notices = removal_notices(accepted_unit_periods(connection), units)
         replace_registry(connection, units)
-    return len(units)
+    return notices
 
 
 @task(name="load-registry", retries=3, retry_delay_seconds=5, cache_policy=NO_CACHE)

@@ -66,7 +66,7 @@ def imported(
 
     root = build_workspace(tmp_path / "workspace")
     monkeypatch.setenv("TONGHOP_DATABASE_URL", database_url)
-    assert import_registry(str(root / "registry.csv"), str(root)) == []
+    assert import_registry(str(root / "registry.csv"), str(root)).problems == []
     return root
 
 

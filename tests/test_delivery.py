@@ -270,7 +270,7 @@ def _correct_late(root: Path) -> None:
 
 def _reimport(root: Path, registry: str) -> None:
     (root / "registry.csv").write_text(registry, encoding="utf-8")
-    assert import_registry(str(root / "registry.csv"), str(root)) == []
+    assert import_registry(str(root / "registry.csv"), str(root)).problems == []
 
 
 def test_each_unit_receives_its_report_and_the_workbook_once(mailed, smtp, database_url) -> None:

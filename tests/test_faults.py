@@ -90,7 +90,7 @@ def reference(tmp_path_factory: pytest.TempPathFactory, prefect_server: None) ->
     url = f"sqlite:///{root / 'reference.db'}"
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("TONGHOP_DATABASE_URL", url)
-        assert import_registry(str(root / "registry.csv"), str(root)) == []
+        assert import_registry(str(root / "registry.csv"), str(root)).problems == []
         quarterly_report(PERIOD, str(root))
     return published_state(root), database_state(url)
 

@@ -28,7 +28,7 @@ def demo_workspace(
 ) -> tuple[Path, object]:
     monkeypatch.setenv("TONGHOP_DATABASE_URL", database_url)
     plan = write_demo_workspace(tmp_path, PERIOD, 10, seed=7, units=_small_registry(), workers=1)
-    assert import_registry(str(tmp_path / "registry.csv"), str(tmp_path)) == []
+    assert import_registry(str(tmp_path / "registry.csv"), str(tmp_path)).problems == []
     return tmp_path, plan
 
 

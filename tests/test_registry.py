@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import unicodedata
 from datetime import date
 from pathlib import Path
 
@@ -17,6 +20,7 @@ from tonghop.registry import (
     levels,
     read_registry,
     validate_registry,
+    visible_text,
     write_registry_csv,
 )
 
@@ -377,7 +381,10 @@ def test_line_numbers_count_physical_lines_of_multiline_cells(tmp_path: Path) ->
     ]
     units, problems = read_registry(write_csv(tmp_path / "r.csv", rows))
     assert units == []
-    assert [problem.line for problem in problems] == [5]
+    # The line break is itself refused (a name is one line wherever it is shown), on the line
+    # where its row starts; the row after it is still counted from its physical line.
+    assert [problem.line for problem in problems] == [2, 5]
+    assert "U+000A – dấu xuống dòng" in problems[0].message
 
 
 @pytest.mark.parametrize(
@@ -509,3 +516,180 @@ def test_a_deep_chain_needs_no_recursion() -> None:
     assert hierarchy_positions(units)[f"U{depth - 1}"] == depth
     rows = closure_rows(units)
     assert len(rows) == (depth + 1) * (depth + 2) // 2
+
+
+def csv_row(*cells: str) -> str:
+    """One CSV line with every cell quoted as a spreadsheet would quote it."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="", quoting=csv.QUOTE_ALL).writerow(cells)
+    return buffer.getvalue()
+
+
+# A cell of each column with a control character in it, with the column's words in the message.
+CONTROL_CASES = {
+    "NUL in a name": (csv_row("CB9", "Chi bộ\x00 Chín", "DU1", "cell", "", "", "", ""), "name"),
+    "bell in a name": (csv_row("CB9", "Chi bộ\x07", "DU1", "cell", "", "", "", ""), "name"),
+    "DEL in a name": (csv_row("CB9", "Chi\x7f bộ", "DU1", "cell", "", "", "", ""), "name"),
+    "C1 control in a name": (
+        csv_row("CB9", "Chi bộ\x85Chín", "DU1", "cell", "", "", "", ""),
+        "name",
+    ),
+    "tab inside a name": (csv_row("CB9", "Chi bộ\tChín", "DU1", "cell", "", "", "", ""), "name"),
+    "line break inside a name": (
+        csv_row("CB9", "Chi bộ\nChín", "DU1", "cell", "", "", "", ""),
+        "name",
+    ),
+    "trailing tab on a name": (
+        csv_row("CB9", "Chi bộ Chín\t", "DU1", "cell", "", "", "", ""),
+        "name",
+    ),
+    "NUL in a code": (csv_row("CB\x009", "Chi bộ", "DU1", "cell", "", "", "", ""), "code"),
+    "NUL in a parent code": (
+        csv_row("CB9", "Chi bộ", "DU1\x00", "cell", "", "", "", ""),
+        "parent_code",
+    ),
+    "NUL in a kind": (csv_row("CB9", "Chi bộ", "DU1", "cell\x00", "", "", "", ""), "kind"),
+    "NUL in a sector": (
+        csv_row("CBCS9", "Chi bộ", "HU1", "grassroots_cell", "agency\x00", "", "", ""),
+        "sector",
+    ),
+    "NUL in a start date": (
+        csv_row("CB9", "Chi bộ", "DU1", "cell", "", "2025-01-01\x00", "", ""),
+        "valid_from",
+    ),
+    "escape in an end date": (
+        csv_row("CB9", "Chi bộ", "DU1", "cell", "", "", "\x1b2025-01-01", ""),
+        "valid_to",
+    ),
+    "NUL in an e-mail": (
+        csv_row("CB9", "Chi bộ", "DU1", "cell", "", "", "", "cb9@example.vn\x00"),
+        "email",
+    ),
+}
+
+
+@pytest.mark.parametrize(("row", "column"), CONTROL_CASES.values(), ids=CONTROL_CASES)
+def test_a_control_character_in_any_cell_refuses_the_registry_by_line_and_column(
+    tmp_path: Path, row: str, column: str
+) -> None:
+    units, problems = read_registry(write_csv(tmp_path / "control.csv", [*GOOD_ROWS, row]))
+    assert units == []
+    line = FIRST_FREE_LINE
+    control = [problem for problem in problems if "ký tự điều khiển" in problem.message]
+    assert len(control) == 1, problems
+    assert control[0].line == line
+    assert control[0].message.startswith(f"Dòng {line}: ")
+    assert f"ở cột {column};" in control[0].message
+    assert "U+00" in control[0].message
+    # Messages show the offending text with its control characters written out, never raw.
+    for problem in problems:
+        assert not any(unicodedata.category(char) == "Cc" for char in problem.message), problem
+    if column == "name":
+        assert len(problems) == 1, problems
+
+
+def test_a_real_csv_with_nul_in_a_name_names_the_line_column_and_character(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "nul.csv"
+    lines = [HEADER_LINE, *GOOD_ROWS[:5], "CB2,Chi bộ tổ Hai,BP1,cell,,2021-06-01,,"]
+    data = "\n".join(lines).encode("utf-8")
+    # Line 7: a name with a NUL byte in the middle, as a broken export leaves it.
+    path.write_bytes(data.replace(b"Chi b\xe1\xbb\x99 t\xe1\xbb\x95 Hai", b"Chi b\x00\xe1\xbb\x99"))
+    units, problems = read_registry(path)
+    assert units == []
+    assert [(problem.line, problem.message) for problem in problems] == [
+        (
+            7,
+            "Dòng 7: tên đơn vị «Chi b[U+0000]ộ» có ký tự điều khiển không in được (U+0000) ở "
+            "cột name; hãy xoá ký tự này rồi lưu lại tệp.",
+        )
+    ]
+
+
+def test_tab_and_line_break_are_named_in_words(tmp_path: Path) -> None:
+    row = csv_row("CB9", "Chi bộ\tthôn\r\nChín", "DU1", "cell", "", "", "", "")
+    units, problems = read_registry(write_csv(tmp_path / "tab.csv", [*GOOD_ROWS, row]))
+    assert units == []
+    (problem,) = problems
+    assert "«Chi bộ[U+0009]thôn[U+000D][U+000A]Chín»" in problem.message
+    assert "(U+0009 – dấu tab, U+000D – dấu xuống dòng, U+000A – dấu xuống dòng)" in (
+        problem.message
+    )
+    assert "hãy xoá các ký tự này" in problem.message
+
+
+def test_visible_text_writes_out_exactly_the_control_characters() -> None:
+    controls = [chr(point) for point in range(0x10000) if unicodedata.category(chr(point)) == "Cc"]
+    assert len(controls) == 65
+    for char in controls:
+        assert visible_text(char) == f"[U+{ord(char):04X}]"
+    others = "".join(
+        chr(point)
+        for point in range(0x10000)
+        if unicodedata.category(chr(point)) not in ("Cc", "Cs")
+    )
+    assert visible_text(others) == others
+
+
+def test_a_header_with_a_control_character_is_shown_visibly(tmp_path: Path) -> None:
+    header = HEADER_LINE.replace("email", "email\x00")
+    units, problems = read_registry(write_csv(tmp_path / "h.csv", GOOD_ROWS, header=header))
+    assert units == []
+    assert "email[U+0000]" in " ".join(problem.message for problem in problems)
+    assert all("\x00" not in problem.message for problem in problems)
+
+
+# Names a spreadsheet would take for a formula when it opens a published CSV, and names that are
+# fine although they hold the same characters further in.
+FORMULA_NAMES = {
+    "=cmd|' /C calc'!A0": "=",
+    '+HYPERLINK("http://x.vn","bấm")': "+",
+    "-2+3": "-",
+    "@SUM(A1:A9)": "@",
+    "  =1+1": "=",
+    "\u00a0+1": "+",
+    "\u3000@SUM(A1)": "@",
+    "＝1+1": "＝",
+    "＋1": "＋",
+    "－1": "－",
+    "＠SUM(A1)": "＠",
+}
+GOOD_NAMES = [
+    "Chi bộ Thôn Một",
+    "Đảng bộ Khối 1 - 2",
+    "Chi bộ 3+4",
+    "Chi bộ @ Hà Nội",
+    "Chi bộ (=)",
+    "Chi bộ «Tổ 1»",
+    "1-2 Chi bộ ghép",
+]
+
+
+@pytest.mark.parametrize(("name", "first"), FORMULA_NAMES.items(), ids=list(FORMULA_NAMES))
+def test_a_name_a_spreadsheet_takes_for_a_formula_is_refused_by_line(
+    tmp_path: Path, name: str, first: str
+) -> None:
+    row = csv_row("CB9", name, "DU1", "cell", "", "", "", "")
+    units, problems = read_registry(write_csv(tmp_path / "formula.csv", [*GOOD_ROWS, row]))
+    assert units == []
+    (problem,) = problems
+    assert problem.line == FIRST_FREE_LINE
+    assert problem.message.startswith(f"Dòng {FIRST_FREE_LINE}: tên «{name.strip()}»")
+    assert f"bắt đầu bằng «{first}», Excel sẽ hiểu là công thức" in problem.message
+
+
+@pytest.mark.parametrize("name", GOOD_NAMES)
+def test_names_with_those_characters_further_in_are_accepted(tmp_path: Path, name: str) -> None:
+    row = csv_row("CB9", name, "DU1", "cell", "", "", "", "")
+    units, problems = read_registry(write_csv(tmp_path / "good.csv", [*GOOD_ROWS, row]))
+    assert problems == []
+    assert units[-1].name == name
+
+
+@pytest.mark.parametrize("name", ["\t=1", "\r=1", "\tChi bộ", "=1", "＠1"])
+def test_validate_refuses_formula_starts_of_units_built_in_code(name: str) -> None:
+    units = [Unit("TU", name, None, "province", None, None, None, None, 2)]
+    (problem,) = validate_registry(units)
+    assert "Excel sẽ hiểu là công thức" in problem.message
+    assert not any(unicodedata.category(char) == "Cc" for char in problem.message)

@@ -238,7 +238,7 @@ def _write_report(root: Path, units: dict[str, Unit], code: str, values: dict, n
 def _prepare(root: Path, registry: str = REGISTRY) -> dict[str, Unit]:
     """Registry imported, REPORTS in the inbox and collected."""
     (root / "registry.csv").write_text(registry, encoding="utf-8")
-    assert import_registry(str(root / "registry.csv"), str(root)) == []
+    assert import_registry(str(root / "registry.csv"), str(root)).problems == []
     units, problems = read_registry(root / "registry.csv")
     assert problems == []
     by_code = {unit.code: unit for unit in units}

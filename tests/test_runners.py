@@ -89,6 +89,6 @@ def test_every_runner_collects_the_same_rows(
     other = build_workspace(tmp_path / "threads")
     threads_url = f"sqlite:///{tmp_path / 'threads.db'}"
     monkeypatch.setenv("TONGHOP_DATABASE_URL", threads_url)
-    assert import_registry(str(other / "registry.csv"), str(other)) == []
+    assert import_registry(str(other / "registry.csv"), str(other)).problems == []
     collect(PERIOD, str(other))
     assert _stored(threads_url) == rows

@@ -1,17 +1,42 @@
 """Where a figure came from: every version a unit sent for a period with its outcome and
 problems (`tonghop history`), and the values that count with the file they came from
-(`tonghop show`)."""
+(`tonghop show`), for every unit that is in the registry or ever sent anything."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import pandas as pd
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 
 from tonghop.periods import Period
-from tonghop.storage import select_frame
+from tonghop.registry import Unit
+from tonghop.storage import load_sql, select_frame, unit_from_row
 from tonghop.versions import latest_version, version_values
+
+
+@dataclass(frozen=True)
+class KnownUnit:
+    """A unit code the database knows: its row of the current registry (None once the registry
+    no longer has it; its submissions stay) and how many files it ever sent."""
+
+    code: str
+    unit: Unit | None
+    submissions: int
+
+    def counts_in(self, period: Period) -> bool:
+        """Whether the current registry counts the unit in the period (active on its last day)."""
+        return self.unit is not None and self.unit.active_on(period.last_day)
+
+
+def known_unit(connection: Connection, unit_code: str) -> KnownUnit | None:
+    """The unit as the database knows it; None when the code is neither in the registry nor on
+    any file received."""
+    row = connection.execute(text(load_sql("select_known_unit")), {"unit_code": unit_code}).one()
+    if row.code is None and not row.submissions:
+        return None
+    unit = None if row.code is None else unit_from_row(row)
+    return KnownUnit(code=unit_code, unit=unit, submissions=int(row.submissions))
 
 
 @dataclass(frozen=True)

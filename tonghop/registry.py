@@ -95,15 +95,84 @@ _WINDOWS_RESERVED = frozenset(
 _EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>.]+(?:\.[^@\s,;<>.]+)+$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DATE_COLUMNS = ("valid_from", "valid_to")
+# Exactly Unicode category Cc: the C0 controls (NUL, tab, line feed, carriage return …), DEL
+# and the C1 controls. PostgreSQL text cannot hold NUL at all and SQLite cuts a value at it, so
+# one import would store different names on the two databases; the others corrupt e-mail
+# headers, CSV lines and terminal output. A tab or line break inside a name counts too: a
+# unit's name is one line everywhere it is shown, so it is refused like any other control
+# character, never silently rewritten (the CSVs must carry the registry's names exactly).
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+_CONTROL_NAMES_VI = {"\t": "dấu tab", "\n": "dấu xuống dòng", "\r": "dấu xuống dòng"}
+# A cell starting with one of these is a formula to a spreadsheet that opens a published CSV
+# (`=cmd|' /C calc'!A0` runs a program in old Excel); tab and carriage return are on OWASP's
+# list, and some spreadsheets read the full-width forms as the ASCII ones.
+_FORMULA_STARTS = frozenset("=+-@\t\r＝＋－＠")
+# Column names as an operator reads them in a message about the cell.
+_COLUMN_LABELS_VI = {
+    "code": "mã đơn vị",
+    "name": "tên đơn vị",
+    "parent_code": "mã đơn vị cấp trên",
+    "kind": "loại đơn vị",
+    "sector": "loại hình",
+    "valid_from": "ngày bắt đầu hiệu lực",
+    "valid_to": "ngày kết thúc hiệu lực",
+    "email": "địa chỉ thư điện tử",
+}
+# A cell with a control character may be binary garbage; its message shows the start only.
+_CELL_SHOWN = 80
 # A cycle of thousands of units would make an unreadable message; show its start only.
 _CYCLE_SHOWN = 8
+
+
+def visible_text(text: str) -> str:
+    """The text with every control character written as `[U+0000]`, so that a message can
+    show it: printed raw, a NUL or an escape would vanish or garble the operator's terminal."""
+    return _CONTROL.sub(lambda match: f"[U+{ord(match.group()):04X}]", text)
+
+
+def _control_problem(line: int, column: str, cell: str) -> RegistryProblem | None:
+    """The problem of a raw cell holding control characters, None when it holds none."""
+    found = list(dict.fromkeys(_CONTROL.findall(cell)))  # each character once, in order
+    if not found:
+        return None
+    described = ", ".join(
+        f"U+{ord(char):04X}"
+        + (f" – {_CONTROL_NAMES_VI[char]}" if char in _CONTROL_NAMES_VI else "")
+        for char in found
+    )
+    shown = visible_text(cell)
+    if len(shown) > _CELL_SHOWN:
+        shown = shown[: _CELL_SHOWN - 1] + "…"
+    these = "ký tự này" if len(found) == 1 else "các ký tự này"
+    return RegistryProblem(
+        line,
+        f"Dòng {line}: {_COLUMN_LABELS_VI[column]} «{shown}» có ký tự điều khiển không in được "
+        f"({described}) ở cột {column}; hãy xoá {these} rồi lưu lại tệp.",
+    )
+
+
+def _formula_start(name: str) -> str | None:
+    """The character that makes a spreadsheet read the name as a formula, or None."""
+    # A spreadsheet skips leading spaces before it looks for `=`; tab and carriage return are
+    # whitespace to `strip` but formula starts themselves, so the raw first character counts.
+    if name[:1] in _FORMULA_STARTS:
+        return name[0]
+    first = name.lstrip()[:1]
+    return first if first in _FORMULA_STARTS else None
+
+
+def _readable(problems: list[RegistryProblem]) -> list[RegistryProblem]:
+    """The problems with any control character of the quoted registry text written out."""
+    # Codes, names, header cells and e-mails are quoted in many messages; writing out their
+    # control characters here, once, means none of them ever reaches a terminal raw.
+    return [RegistryProblem(problem.line, visible_text(problem.message)) for problem in problems]
 
 
 def _kind_vi(kind: str) -> str:
     return KIND_LABELS_VI.get(kind, kind)
 
 
-def _span_vi(unit: Unit) -> str:
+def span_vi(unit: Unit) -> str:
     """The validity period of a unit in words, e.g. `từ 2020-01-01 đến 2023-12-31`."""
     start, end = unit.valid_from, unit.valid_to
     if start is None and end is None:
@@ -184,7 +253,7 @@ def _cycle_vi(cycle: list[str], place: int) -> str:
 
 def validate_registry(units: Sequence[Unit]) -> list[RegistryProblem]:
     """Every problem of a registry, sorted by line; an empty list means the registry is sound."""
-    return _validate(units, frozenset())
+    return _readable(_validate(units, frozenset()))
 
 
 def _validate(units: Sequence[Unit], unreliable_spans: frozenset[int]) -> list[RegistryProblem]:
@@ -224,6 +293,15 @@ def _validate(units: Sequence[Unit], unreliable_spans: frozenset[int]) -> list[R
         label = f"đơn vị «{code}»" if code else "đơn vị không có mã"
         if not unit.name:
             report(unit, f"{label} thiếu tên đơn vị (cột name).")
+        elif formula_start := _formula_start(unit.name):
+            # Refused rather than neutralised in each CSV: the published CSVs are a
+            # machine-readable contract whose names must stay exactly the registry's.
+            report(
+                unit,
+                f"tên «{unit.name}» của {label} bắt đầu bằng «{formula_start}», Excel sẽ "
+                "hiểu là công thức khi mở các bảng tổng hợp; hãy bỏ ký tự này ở đầu tên rồi lưu "
+                "lại tệp.",
+            )
         if not unit.kind:
             report(unit, f"{label} thiếu loại đơn vị (cột kind).")
         elif unit.kind not in KINDS:
@@ -346,8 +424,8 @@ def _check_tree(
         if spans_readable and not _span_inside(unit, parent):
             report(
                 unit,
-                f"thời gian hiệu lực của «{unit.code}» ({_span_vi(unit)}) nằm ngoài thời gian "
-                f"hiệu lực của đơn vị cấp trên «{parent.code}» ({_span_vi(parent)}).",
+                f"thời gian hiệu lực của «{unit.code}» ({span_vi(unit)}) nằm ngoài thời gian "
+                f"hiệu lực của đơn vị cấp trên «{parent.code}» ({span_vi(parent)}).",
             )
 
 
@@ -388,7 +466,7 @@ def read_registry(path: Path) -> tuple[list[Unit], list[RegistryProblem]]:
     _, header = rows[0]
     columns, problems = _read_header(header, rows[1:])
     if any(name not in columns for name in HEADER):
-        return [], problems
+        return [], _readable(problems)
 
     units: list[Unit] = []
     unreadable_dates: set[int] = set()
@@ -403,6 +481,13 @@ def read_registry(path: Path) -> tuple[list[Unit], list[RegistryProblem]]:
                     f"Dòng {line}: có {len(row)} ô trong khi dòng tiêu đề có {width} cột.",
                 )
             )
+        # The raw cells: stripping would hide a control character at either end of one. The
+        # whole row is searched first, once: most rows have none, and 300,000 rows are read.
+        if _CONTROL.search("".join(row)):
+            for name, index in columns.items():
+                control = _control_problem(line, name, row[index]) if index < len(row) else None
+                if control is not None:
+                    problems.append(control)
         cells = {name: _cell(row, index) for name, index in columns.items()}
         label = f"đơn vị «{cells['code']}»" if cells["code"] else "đơn vị không có mã"
         dates: dict[str, date | None] = {}
@@ -433,7 +518,7 @@ def read_registry(path: Path) -> tuple[list[Unit], list[RegistryProblem]]:
 
     problems.extend(_validate(units, frozenset(unreadable_dates)))
     problems.sort(key=lambda problem: problem.line)
-    return ([], problems) if problems else (units, [])
+    return ([], _readable(problems)) if problems else (units, [])
 
 
 def _read_header(

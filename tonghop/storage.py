@@ -189,17 +189,29 @@ def load_units(connection: Connection) -> list[Unit]:
     """The stored registry, in hierarchy order."""
     result = connection.execute(text(load_sql("select_units")))
     # Rows straight from the driver: a DataFrame would turn NULL into NaN, which is truthy.
+    return [unit_from_row(row) for row in result]
+
+
+def unit_from_row(row: Any) -> Unit:
+    """The unit of a row with the `unit` table's columns."""
+    return Unit(
+        code=row.code,
+        name=row.name,
+        parent_code=row.parent_code,
+        kind=row.kind,
+        sector=row.sector,
+        valid_from=_as_date(row.valid_from),
+        valid_to=_as_date(row.valid_to),
+        email=row.email,
+    )
+
+
+def accepted_unit_periods(connection: Connection) -> list[tuple[str, str, Unit | None]]:
+    """Every (unit code, quarter) with an accepted submission, with the unit as the stored
+    registry has it, or None when the registry no longer has it."""
+    result = connection.execute(text(load_sql("select_accepted_unit_periods")))
     return [
-        Unit(
-            code=row.code,
-            name=row.name,
-            parent_code=row.parent_code,
-            kind=row.kind,
-            sector=row.sector,
-            valid_from=_as_date(row.valid_from),
-            valid_to=_as_date(row.valid_to),
-            email=row.email,
-        )
+        (row.unit_code, row.period, None if row.code is None else unit_from_row(row))
         for row in result
     ]
 
