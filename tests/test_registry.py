@@ -20,7 +20,6 @@ from tonghop.registry import (
     levels,
     read_registry,
     validate_registry,
-    visible_text,
     write_registry_csv,
 )
 
@@ -617,19 +616,6 @@ def test_tab_and_line_break_are_named_in_words(tmp_path: Path) -> None:
         problem.message
     )
     assert "hãy xoá các ký tự này" in problem.message
-
-
-def test_visible_text_writes_out_exactly_the_control_characters() -> None:
-    controls = [chr(point) for point in range(0x10000) if unicodedata.category(chr(point)) == "Cc"]
-    assert len(controls) == 65
-    for char in controls:
-        assert visible_text(char) == f"[U+{ord(char):04X}]"
-    others = "".join(
-        chr(point)
-        for point in range(0x10000)
-        if unicodedata.category(chr(point)) not in ("Cc", "Cs")
-    )
-    assert visible_text(others) == others
 
 
 def test_a_header_with_a_control_character_is_shown_visibly(tmp_path: Path) -> None:

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from tonghop.text import visible
+
 KINDS = (
     "province",
     "upper",
@@ -124,12 +126,6 @@ _CELL_SHOWN = 80
 _CYCLE_SHOWN = 8
 
 
-def visible_text(text: str) -> str:
-    """The text with every control character written as `[U+0000]`, so that a message can
-    show it: printed raw, a NUL or an escape would vanish or garble the operator's terminal."""
-    return _CONTROL.sub(lambda match: f"[U+{ord(match.group()):04X}]", text)
-
-
 def _control_problem(line: int, column: str, cell: str) -> RegistryProblem | None:
     """The problem of a raw cell holding control characters, None when it holds none."""
     found = list(dict.fromkeys(_CONTROL.findall(cell)))  # each character once, in order
@@ -140,7 +136,7 @@ def _control_problem(line: int, column: str, cell: str) -> RegistryProblem | Non
         + (f" – {_CONTROL_NAMES_VI[char]}" if char in _CONTROL_NAMES_VI else "")
         for char in found
     )
-    shown = visible_text(cell)
+    shown = visible(cell)
     if len(shown) > _CELL_SHOWN:
         shown = shown[: _CELL_SHOWN - 1] + "…"
     these = "ký tự này" if len(found) == 1 else "các ký tự này"
@@ -165,7 +161,7 @@ def _readable(problems: list[RegistryProblem]) -> list[RegistryProblem]:
     """The problems with any control character of the quoted registry text written out."""
     # Codes, names, header cells and e-mails are quoted in many messages; writing out their
     # control characters here, once, means none of them ever reaches a terminal raw.
-    return [RegistryProblem(problem.line, visible_text(problem.message)) for problem in problems]
+    return [RegistryProblem(problem.line, visible(problem.message)) for problem in problems]
 
 
 def _kind_vi(kind: str) -> str:
