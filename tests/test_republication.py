@@ -108,6 +108,29 @@ def test_a_rejected_later_file_leaves_the_accepted_one_counting(
     assert "bao-cao-moi.xlsx" in words and "tiếp tục được sử dụng" in words
 
 
+def test_every_feedback_stays_with_the_file_it_answers(published_once: Path) -> None:
+    root = published_once
+    answers = root / "published" / PERIOD / "phan-hoi"
+    first = {path.name: path.read_bytes() for path in answers.iterdir()}
+    assert set(first) == {f"G2-{PERIOD}.xlsx"}  # G2 sent a CSV renamed .xlsx
+    # G2 fixes its report; G1C1 sends a second file that is wrong
+    send(root, "G2", "bao-cao-dung.xlsx", REPORTS["G3"], datetime(2025, 10, 20, 8, 0))
+    wrong = REPORTS["G1C1"] | {"members_attended": "99"}
+    send(root, "G1C1", "bao-cao-2.xlsx", wrong, datetime(2025, 10, 20, 9, 0))
+
+    report = quarterly_report(PERIOD, str(root))
+
+    assert report.published.version == 2
+    # version 1's answer to G2 is still there, byte for byte, beside the new one to G1C1
+    assert {name: (answers / name).read_bytes() for name in first} == first
+    assert report.published.feedback["G1C1"].name == f"G1C1-{PERIOD}-lan2.xlsx"
+    assert sorted(path.name for path in answers.iterdir()) == [
+        f"G1C1-{PERIOD}-lan2.xlsx",
+        f"G2-{PERIOD}.xlsx",
+    ]
+    assert "G2" not in report.published.feedback  # G2's report is fine now
+
+
 def test_a_correction_sent_during_the_next_quarter_goes_to_its_own_period(
     published_once: Path, database_url: str
 ) -> None:

@@ -27,8 +27,8 @@ from tonghop.validation import WHOLE_NUMBER
 _WHOLE = re.compile(WHOLE_NUMBER)
 T = TypeVar("T")
 # Room kept free beyond what the archive copies need: the database and the published files of
-# the run still have to be written on the same disk.
-ARCHIVE_HEADROOM_BYTES = 64 * 1024 * 1024
+# the run are still to be written, often on the same disk.
+ARCHIVE_HEADROOM_BYTES = 32 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -152,10 +152,10 @@ def refused_entry(entry: InboxEntry, kind: str, received_at: datetime) -> Receiv
 
 
 def archive_room_needed(entries: Iterable[InboxEntry]) -> int:
-    """Bytes the archive copies of these entries may take, with the headroom kept free."""
-    return sum(entry.size_bytes for entry in entries if entry.kind == FILE) + (
-        ARCHIVE_HEADROOM_BYTES
-    )
+    """Bytes the archive copies of these entries may take, with the headroom kept free; 0 when
+    there is nothing to copy."""
+    copied = sum(entry.size_bytes for entry in entries if entry.kind == FILE)
+    return copied + ARCHIVE_HEADROOM_BYTES if copied else 0
 
 
 def first_sightings(received: Iterable[ReceivedFile]) -> list[ReceivedFile]:

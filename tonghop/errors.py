@@ -74,21 +74,26 @@ def _mount_point(path: Path) -> Path:
 
 
 class DiskFull(TonghopError):
-    """A disk has no room for what a run must write; says which disk, what it had free, what
-    was needed when that is known, and what exists now."""
+    """A disk has no room for what a run must write; says which disk, what it has free, what
+    was needed (`needed`, when known beforehand, or how far the writing got, `written`), and
+    what exists now (`kept`)."""
 
     def __init__(
-        self, path: Path, doing: str, kept: str, needed: int | None = None, at_least: bool = False
+        self, path: Path, doing: str, kept: str, needed: int | None = None, written: int = 0
     ) -> None:
         mount = _mount_point(Path(path))
-        free = shutil.disk_usage(mount).free
-        need = ""
+        free = format_bytes(shutil.disk_usage(mount).free)
         if needed:
-            need = f", cần {'hơn' if at_least else 'khoảng'} {format_bytes(needed)}"
+            room = f"cần khoảng {format_bytes(needed)} nhưng chỉ còn trống {free}"
+        else:
+            room = (
+                f"còn trống {free}, không đủ: đã ghi được {format_bytes(written)} thì ổ đĩa "
+                "đầy, nên cần nhiều hơn số còn trống"
+            )
         super().__init__(
-            f"Ổ đĩa chứa «{path}» (ổ gắn tại {mount}) không còn đủ chỗ để {doing}: còn trống "
-            f"{format_bytes(free)}{need}. {kept} Hãy giải phóng dung lượng trên ổ đĩa này (hoặc "
-            "chuyển thư mục làm việc sang ổ khác) rồi chạy lại."
+            f"Ổ đĩa chứa «{path}» (ổ gắn tại {mount}) không còn đủ chỗ để {doing}: {room}. "
+            f"{kept} Hãy giải phóng dung lượng trên ổ đĩa này (hoặc chuyển thư mục làm việc sang "
+            "ổ khác) rồi chạy lại."
         )
 
 

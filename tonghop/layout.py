@@ -134,6 +134,5 @@ def disk_full_explained(
             f"Phiên bản {version} chưa được công bố: không có tệp nào của phiên bản này trong "
             f"«{folders.final}» (các phiên bản đã công bố trước đó vẫn nguyên vẹn), và mọi báo "
             "cáo đã nhận vẫn được lưu đầy đủ trong cơ sở dữ liệu.",
-            needed=written,
-            at_least=True,
+            written=written,
         ) from error
