@@ -341,12 +341,14 @@ def history(
     for header in ("#", "Tệp", "Nhận lúc", "Dung lượng", "SHA-256", "Kết quả", "Được tính"):
         table.add_column(header, justify="right" if header in ("#", "Dung lượng") else "left")
     for number, row in enumerate(submissions.itertuples(), start=1):
+        # An entry refused unopened (a link, a folder) has no bytes and no archive copy.
+        kept = bool(row.archive_path)
         table.add_row(
             str(number),
             escape(row.file_name),
             format_datetime(row.received_at),
-            f"{format_count(row.size_bytes)} B",
-            row.sha256[:12] + "…",
+            f"{format_count(row.size_bytes)} B" if kept else "—",
+            row.sha256[:12] + "…" if kept else "(không mở)",
             STATUS_LABELS_VI.get(row.outcome, row.outcome),
             "✓" if row.counts else "",
         )

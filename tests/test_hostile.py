@@ -25,8 +25,8 @@ from sqlalchemy import create_engine, text
 
 from tests.corpus.make_corpus import CASES, CORPUS_DIR, form_workbook
 from tests.test_end_to_end import PERIOD, consolidated_values, received, tonghop
-from tonghop.collecting import inbox_files
 from tonghop.forms import write_form
+from tonghop.inbox import UNSAFE_NAME_VI, folder_units, scan_inbox
 from tonghop.periods import Period
 from tonghop.reading import MAX_UNCOMPRESSED_BYTES
 from tonghop.registry import Unit
@@ -294,9 +294,11 @@ def test_a_run_with_hostile_files_refuses_each_and_counts_the_rest(
     assert f"nhận {safe_files} tệp mới" in result.stdout, output
     warnings = _warnings_since(started)
     for folder in UNSAFE_FOLDERS:
-        assert any(f"Bỏ qua thư mục «{folder}»" in warning for warning in warnings), warnings
+        assert any(f"Bỏ qua «{folder}» trong hộp thư đến" in warning for warning in warnings), (
+            warnings
+        )
         assert f"«{folder}»" in result.stdout  # and the operator is told on screen
-    assert f"Bỏ qua {len(UNSAFE_FOLDERS)} thư mục trong hộp thư đến" in result.stdout
+    assert f"Bỏ qua {len(UNSAFE_FOLDERS)} mục trong hộp thư đến" in result.stdout
 
     submissions, problems = _database(database_url)
     assert len(submissions) == safe_files  # nothing from the unsafe folders
@@ -389,9 +391,11 @@ def test_a_run_with_hostile_files_refuses_each_and_counts_the_rest(
 
 
 def test_unsafe_inbox_folders_are_never_used_as_units(workspace: Path) -> None:
-    found, unsafe = inbox_files(workspace / "inbox")
-    assert sorted(folder.name for folder in unsafe) == sorted(UNSAFE_FOLDERS)
-    assert not {unit for unit, _ in found} & set(UNSAFE_FOLDERS)
+    entries, skipped = scan_inbox(workspace / "inbox", folder_units(unit.code for unit in _units()))
+    assert {entry.name: entry.reason for entry in skipped} == dict.fromkeys(
+        UNSAFE_FOLDERS, UNSAFE_NAME_VI
+    )
+    assert not {entry.folder for entry in entries} & set(UNSAFE_FOLDERS)
 
 
 def test_the_corpus_is_the_one_in_the_run() -> None:
