@@ -18,17 +18,21 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
+from tonghop.database_urls import database_identity
 from tonghop.errors import DatabaseUnavailable, RunInProgress
-from tonghop.storage import load_sql
+from tonghop.storage import load_sql, out_of_reach
 
-# Locks this process holds, by key: a flow holding the lock may call another that takes it.
-_held: dict[str, int] = {}
+# Locks this process holds, by lock key (whatever URL named the database): a flow holding the
+# lock may call another that takes it.
+_held: dict[int, int] = {}
 _guard = threading.Lock()
 
 
 def lock_key(database_url: str) -> int:
-    """The advisory lock number of a database (a signed 64-bit integer)."""
-    digest = hashlib.sha256(f"tonghop-run|{database_url}".encode()).digest()
+    """The advisory lock number of a database (a signed 64-bit integer): the same for every URL
+    that names it, with or without the session limits the settings add."""
+    name = database_identity(database_url)
+    digest = hashlib.sha256(f"tonghop-run|{name}".encode()).digest()
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
@@ -41,9 +45,10 @@ def run_lock(
 ) -> Iterator[None]:
     """Hold the database's run lock, waiting up to `wait_seconds` for another run to end, then
     refusing with `RunInProgress`; `on_wait` is called once when the wait begins."""
+    key = lock_key(database_url)
     with _guard:
-        if _held.get(database_url):
-            _held[database_url] += 1
+        if _held.get(key):
+            _held[key] += 1
             reentered = True
         else:
             reentered = False
@@ -52,7 +57,7 @@ def run_lock(
             yield
         finally:
             with _guard:
-                _held[database_url] -= 1
+                _held[key] -= 1
         return
 
     try_lock, release = _lock_functions(database_url)
@@ -68,12 +73,12 @@ def run_lock(
             waited = True
             time.sleep(min(poll_seconds, max(0.0, wait_seconds - elapsed)))
         with _guard:
-            _held[database_url] = 1
+            _held[key] = 1
         try:
             yield
         finally:
             with _guard:
-                _held.pop(database_url, None)
+                _held.pop(key, None)
     finally:
         release()
 
@@ -92,13 +97,21 @@ def _advisory_lock(database_url: str) -> tuple[Callable[[], bool], Callable[[], 
     try:
         connection = engine.connect()
     except DBAPIError as error:
+        engine.dispose()
         raise DatabaseUnavailable(database_url, error) from error
     key = {"key": lock_key(database_url)}
     held = False
 
     def try_lock() -> bool:
         nonlocal held
-        held = bool(connection.execute(text(load_sql("lock_run")), key).scalar())
+        try:
+            held = bool(connection.execute(text(load_sql("lock_run")), key).scalar())
+        except DBAPIError as error:
+            # Lost while waiting for another run, or timed out: the same message as a database
+            # that could not be reached at all.
+            if out_of_reach(error):
+                raise DatabaseUnavailable(database_url, error) from error
+            raise
         return held
 
     def release() -> None:
