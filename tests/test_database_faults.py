@@ -6,6 +6,7 @@ succeeded. Servers that must freeze or die are private to the test, never the sh
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import sys
 import time
@@ -25,6 +26,7 @@ from tests.conftest import POSTGRES_URL, free_port
 from tests.private_postgres import PrivatePostgres
 from tests.test_end_to_end import PERIOD, build_workspace
 from tests.test_faults import ROOT, environment
+from tonghop import locking
 from tonghop.config import Settings
 from tonghop.database_urls import database_identity, with_session_limits
 from tonghop.errors import DatabaseUnavailable
@@ -172,6 +174,78 @@ def test_a_dead_connection_never_replaces_the_error_in_flight(database_url: str)
         raise Defect("the body's own failure, whose rollback then fails")
 
 
+# --- releasing the run lock ------------------------------------------------------------------
+
+
+def _lock_holder(database_url: str) -> int:
+    """The backend holding the run lock of this database: its advisory lock, by number."""
+    key = lock_key(database_url) & 0xFFFF_FFFF_FFFF_FFFF
+    admin = create_engine(POSTGRES_URL, poolclass=NullPool)
+    try:
+        with admin.connect() as connection:
+            return connection.execute(
+                text(
+                    "select pid from pg_locks where locktype = 'advisory' and granted "
+                    "and classid::bigint = :high and objid::bigint = :low and objsubid = 1"
+                ),
+                {"high": key >> 32, "low": key & 0xFFFF_FFFF},
+            ).scalar_one()
+    finally:
+        admin.dispose()
+
+
+@needs_postgres
+@on_postgres
+def test_a_lost_lock_session_never_hides_why_the_run_failed(database_url: str) -> None:
+    failure = DatabaseUnavailable(database_url, "server closed the connection unexpectedly")
+    with pytest.raises(DatabaseUnavailable) as raised, run_lock(database_url, wait_seconds=0):
+        _terminate(_lock_holder(database_url))
+        raise failure
+    assert raised.value is failure
+
+
+@needs_postgres
+@on_postgres
+def test_a_lost_lock_session_does_not_fail_a_run_that_succeeded(
+    database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    with (
+        caplog.at_level(logging.WARNING, logger="tonghop.locking"),
+        run_lock(database_url, wait_seconds=0),
+    ):
+        _terminate(_lock_holder(database_url))
+    assert "Không giải phóng được khóa chạy" in caplog.text
+    # the server released it with the session: the next run takes it at once
+    with run_lock(database_url, wait_seconds=0):
+        pass
+
+
+@pytest.mark.parametrize("in_flight", [True, False])
+def test_a_failing_release_is_only_logged(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    in_flight: bool,
+) -> None:
+    """Whatever the lock (file or advisory), its release failing changes nothing else."""
+
+    def failing_release() -> None:
+        raise OSError("the lock's file system went away")
+
+    monkeypatch.setattr(locking, "_lock_functions", lambda _url: ((lambda: True), failing_release))
+    failure = DatabaseUnavailable("sqlite:///x.db", "disk I/O error")
+    url = f"sqlite:///{tmp_path / 'lock.db'}"
+    with caplog.at_level(logging.WARNING, logger="tonghop.locking"):
+        if in_flight:
+            with pytest.raises(DatabaseUnavailable) as raised, run_lock(url, wait_seconds=0):
+                raise failure
+            assert raised.value is failure
+        else:
+            with run_lock(url, wait_seconds=0):
+                pass
+    assert "the lock's file system went away" in caplog.text
+
+
 # --- a private server that freezes or dies ---------------------------------------------------
 
 
@@ -296,3 +370,16 @@ def test_a_frozen_database_fails_storage_and_the_lock_within_the_connect_timeout
         ):
             pass
         assert time.monotonic() - started < 15
+
+
+@needs_private_server
+def test_a_database_that_dies_mid_run_is_told_as_unreachable(
+    private_imported: Path, private_database: str, private_server: PrivatePostgres
+) -> None:
+    root = private_imported
+    env = environment(private_database, TONGHOP_DATABASE_CONNECT_TIMEOUT_SECONDS="2")
+    hook = ("-m", "tests.dying_database_run", str(private_server.pid), str(private_server.port))
+    result, _ = _cli_run(root, env, *hook, timeout=300)
+    assert not private_server.running, "the server was not crashed mid-run"
+    _assert_told_unreachable(result, private_database)
+    assert not (root / "published" / PERIOD).exists()

@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from logging import Logger, LoggerAdapter, getLogger
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
@@ -26,6 +27,7 @@ from tonghop.storage import load_sql, out_of_reach
 # lock may call another that takes it.
 _held: dict[int, int] = {}
 _guard = threading.Lock()
+_log = getLogger(__name__)
 
 
 def lock_key(database_url: str) -> int:
@@ -42,9 +44,12 @@ def run_lock(
     wait_seconds: float,
     on_wait: Callable[[], None] | None = None,
     poll_seconds: float = 0.5,
+    logger: Logger | LoggerAdapter | None = None,
 ) -> Iterator[None]:
     """Hold the database's run lock, waiting up to `wait_seconds` for another run to end, then
-    refusing with `RunInProgress`; `on_wait` is called once when the wait begins."""
+    refusing with `RunInProgress`; `on_wait` is called once when the wait begins. Releasing
+    never fails the run nor hides why the body failed: a failed release is logged on `logger`
+    (by default this module's)."""
     key = lock_key(database_url)
     with _guard:
         if _held.get(key):
@@ -80,7 +85,27 @@ def run_lock(
             with _guard:
                 _held.pop(key, None)
     finally:
+        _release(release, logger or _log)
+
+
+def _release(release: Callable[[], None], logger: Logger | LoggerAdapter) -> None:
+    """Release the lock without letting a failure escape: this runs while the body's error is
+    in flight (the database that failed the body has often failed the lock's session too), and
+    after a successful body a lock that cannot be released is harmless — the server drops a
+    session's advisory locks when the session ends, the system a file lock when it is closed."""
+    try:
         release()
+    except Exception as error:
+        logger.warning(
+            "Không giải phóng được khóa chạy (%s); khóa tự được giải phóng khi phiên làm việc "
+            "với cơ sở dữ liệu kết thúc, các lần chạy sau không bị ảnh hưởng.",
+            _first_line(error),
+        )
+
+
+def _first_line(error: BaseException) -> str:
+    said = str(getattr(error, "orig", None) or error).strip()
+    return said.splitlines()[0] if said else type(error).__name__
 
 
 def _lock_functions(database_url: str) -> tuple[Callable[[], bool], Callable[[], None]]:
@@ -115,12 +140,16 @@ def _advisory_lock(database_url: str) -> tuple[Callable[[], bool], Callable[[], 
         return held
 
     def release() -> None:
+        # Each step runs whatever the one before did: the session's end is what matters, and
+        # closing it releases the lock even when the unlock failed.
         try:
             if held:
                 connection.execute(text(load_sql("unlock_run")), key)
         finally:
-            connection.close()
-            engine.dispose()
+            try:
+                connection.close()
+            finally:
+                engine.dispose()
 
     return try_lock, release
 
