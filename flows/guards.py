@@ -29,5 +29,7 @@ def exclusive_run(settings: Settings) -> Iterator[None]:
             settings.lock_wait_seconds,
         )
 
-    with run_lock(url, settings.lock_wait_seconds, on_wait=waiting):
+    # Given the run's logger, a lock that cannot be released (its database failed too) is a
+    # warning in the run's log, never the run's error.
+    with run_lock(url, settings.lock_wait_seconds, on_wait=waiting, logger=logger):
         yield

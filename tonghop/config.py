@@ -10,6 +10,8 @@ from typing import Literal
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from tonghop.database_urls import with_session_limits
+
 # No network here and nothing to report home: set before prefect or great_expectations import.
 QUIET_LIBRARY_DEFAULTS = {
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
@@ -64,6 +66,13 @@ class Settings(BaseSettings):
     # Attempts to reach the database before a run fails, and the pause between them.
     database_retries: int = 3
     database_retry_seconds: float = 5
+    # A database that does not answer must fail the run like one that refuses, not hang it
+    # (psycopg waits 130 s per connection attempt by default, for each retry): connecting gives
+    # up after this long, and a statement after this long — far above the longest statement
+    # of a 100,000-unit consolidation, whose whole run takes 5½ minutes. PostgreSQL only; 0
+    # means no limit; a `connect_timeout` or `statement_timeout` in the URL wins.
+    database_connect_timeout_seconds: int = 10
+    database_statement_timeout_seconds: float = 600
 
     @property
     def inbox(self) -> Path:
@@ -83,9 +92,14 @@ class Settings(BaseSettings):
 
     @property
     def resolved_database_url(self) -> str:
-        """The configured database, or SQLite inside the workspace."""
+        """The configured database with the session limits above, or SQLite inside the
+        workspace; every connection the product makes is made from this URL."""
         if self.database_url:
-            return self.database_url
+            return with_session_limits(
+                self.database_url,
+                self.database_connect_timeout_seconds,
+                self.database_statement_timeout_seconds,
+            )
         return f"sqlite:///{(self.home / 'tonghop.db').resolve()}"
 
     def ensure_workspace(self) -> None:

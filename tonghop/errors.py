@@ -9,6 +9,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from tonghop.database_urls import database_identity
 from tonghop.formatting import format_bytes
 
 
@@ -20,7 +21,8 @@ class DatabaseUnavailable(TonghopError):
     """The database cannot be reached."""
 
     def __init__(self, database_url: str, reason: object) -> None:
-        shown = make_url(database_url).render_as_string(hide_password=True)
+        # The database without the session limits the settings add to its URL.
+        shown = database_identity(database_url)
         # The driver's first line says what failed (refused, unknown host, no such file).
         detail = str(getattr(reason, "orig", None) or reason).strip().splitlines()[0]
         super().__init__(

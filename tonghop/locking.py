@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from logging import Logger, LoggerAdapter, getLogger
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
@@ -18,17 +19,22 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
+from tonghop.database_urls import database_identity
 from tonghop.errors import DatabaseUnavailable, RunInProgress
-from tonghop.storage import load_sql
+from tonghop.storage import load_sql, out_of_reach
 
-# Locks this process holds, by key: a flow holding the lock may call another that takes it.
-_held: dict[str, int] = {}
+# Locks this process holds, by lock key (whatever URL named the database): a flow holding the
+# lock may call another that takes it.
+_held: dict[int, int] = {}
 _guard = threading.Lock()
+_log = getLogger(__name__)
 
 
 def lock_key(database_url: str) -> int:
-    """The advisory lock number of a database (a signed 64-bit integer)."""
-    digest = hashlib.sha256(f"tonghop-run|{database_url}".encode()).digest()
+    """The advisory lock number of a database (a signed 64-bit integer): the same for every URL
+    that names it, with or without the session limits the settings add."""
+    name = database_identity(database_url)
+    digest = hashlib.sha256(f"tonghop-run|{name}".encode()).digest()
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
@@ -38,12 +44,16 @@ def run_lock(
     wait_seconds: float,
     on_wait: Callable[[], None] | None = None,
     poll_seconds: float = 0.5,
+    logger: Logger | LoggerAdapter | None = None,
 ) -> Iterator[None]:
     """Hold the database's run lock, waiting up to `wait_seconds` for another run to end, then
-    refusing with `RunInProgress`; `on_wait` is called once when the wait begins."""
+    refusing with `RunInProgress`; `on_wait` is called once when the wait begins. Releasing
+    never fails the run nor hides why the body failed: a failed release is logged on `logger`
+    (by default this module's)."""
+    key = lock_key(database_url)
     with _guard:
-        if _held.get(database_url):
-            _held[database_url] += 1
+        if _held.get(key):
+            _held[key] += 1
             reentered = True
         else:
             reentered = False
@@ -52,7 +62,7 @@ def run_lock(
             yield
         finally:
             with _guard:
-                _held[database_url] -= 1
+                _held[key] -= 1
         return
 
     try_lock, release = _lock_functions(database_url)
@@ -68,14 +78,34 @@ def run_lock(
             waited = True
             time.sleep(min(poll_seconds, max(0.0, wait_seconds - elapsed)))
         with _guard:
-            _held[database_url] = 1
+            _held[key] = 1
         try:
             yield
         finally:
             with _guard:
-                _held.pop(database_url, None)
+                _held.pop(key, None)
     finally:
+        _release(release, logger or _log)
+
+
+def _release(release: Callable[[], None], logger: Logger | LoggerAdapter) -> None:
+    """Release the lock without letting a failure escape: this runs while the body's error is
+    in flight (the database that failed the body has often failed the lock's session too), and
+    after a successful body a lock that cannot be released is harmless — the server drops a
+    session's advisory locks when the session ends, the system a file lock when it is closed."""
+    try:
         release()
+    except Exception as error:
+        logger.warning(
+            "Không giải phóng được khóa chạy (%s); khóa tự được giải phóng khi phiên làm việc "
+            "với cơ sở dữ liệu kết thúc, các lần chạy sau không bị ảnh hưởng.",
+            _first_line(error),
+        )
+
+
+def _first_line(error: BaseException) -> str:
+    said = str(getattr(error, "orig", None) or error).strip()
+    return said.splitlines()[0] if said else type(error).__name__
 
 
 def _lock_functions(database_url: str) -> tuple[Callable[[], bool], Callable[[], None]]:
@@ -92,22 +122,34 @@ def _advisory_lock(database_url: str) -> tuple[Callable[[], bool], Callable[[], 
     try:
         connection = engine.connect()
     except DBAPIError as error:
+        engine.dispose()
         raise DatabaseUnavailable(database_url, error) from error
     key = {"key": lock_key(database_url)}
     held = False
 
     def try_lock() -> bool:
         nonlocal held
-        held = bool(connection.execute(text(load_sql("lock_run")), key).scalar())
+        try:
+            held = bool(connection.execute(text(load_sql("lock_run")), key).scalar())
+        except DBAPIError as error:
+            # Lost while waiting for another run, or timed out: the same message as a database
+            # that could not be reached at all.
+            if out_of_reach(error):
+                raise DatabaseUnavailable(database_url, error) from error
+            raise
         return held
 
     def release() -> None:
+        # Each step runs whatever the one before did: the session's end is what matters, and
+        # closing it releases the lock even when the unlock failed.
         try:
             if held:
                 connection.execute(text(load_sql("unlock_run")), key)
         finally:
-            connection.close()
-            engine.dispose()
+            try:
+                connection.close()
+            finally:
+                engine.dispose()
 
     return try_lock, release
 

@@ -4,14 +4,16 @@ the SQL files in `sql/` (SQLite inside the workspace by default, PostgreSQL in p
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from functools import cache
+from logging import getLogger
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import psycopg
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.exc import DBAPIError
 
@@ -19,6 +21,7 @@ from tonghop.errors import DatabaseFull, DatabaseUnavailable, is_disk_full
 from tonghop.registry import Unit, closure_rows, hierarchy_positions, levels
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+_log = getLogger(__name__)
 
 
 @cache
@@ -90,20 +93,51 @@ def engine_for(url: str) -> Engine:
         raise DatabaseUnavailable(url, error) from error
 
 
+def out_of_reach(error: BaseException) -> bool:
+    """Whether an error, raised through SQLAlchemy or by the driver itself (COPY), says that the
+    database failed rather than the statement: the connection was lost (SQLAlchemy invalidated
+    it, or psycopg reports no server state, as when the server crashed or the network broke)
+    or the server ended or cancelled the work (class 08, connection exceptions; class 57,
+    shutdowns and the statement timeout)."""
+    if isinstance(error, DBAPIError):
+        if error.connection_invalidated:
+            return True
+        error = error.orig
+    if not isinstance(error, psycopg.OperationalError):
+        return False
+    return error.sqlstate is None or error.sqlstate.startswith(("08", "57"))
+
+
+def _quietly(cleanup: Callable[[], object]) -> None:
+    """Run a clean-up step that must never replace the error in flight: rolling back or
+    closing a connection the server already dropped fails, and has nothing left to undo (the
+    server ends the transaction with the session; the pool discards the connection)."""
+    try:
+        cleanup()
+    except Exception as error:
+        _log.debug("Clean-up step %s failed: %s", cleanup, error)
+
+
 @contextmanager
 def transaction(url: str) -> Iterator[Connection]:
     """A connection in a transaction, committed on success and rolled back on any failure; a
-    database that cannot be reached raises `DatabaseUnavailable`."""
+    database that cannot be reached, or is lost on the way, raises `DatabaseUnavailable`."""
     engine = engine_for(url)
     try:
         connection = engine.connect()
     except DBAPIError as error:
         raise DatabaseUnavailable(url, error) from error
     try:
-        with connection.begin():
+        begun = connection.begin()
+        try:
             yield connection
-    except DBAPIError as error:
-        if error.connection_invalidated:
+        except BaseException:
+            # The failure that ended the body is the one to tell, not the rollback's.
+            _quietly(begun.rollback)
+            raise
+        begun.commit()
+    except Exception as error:
+        if out_of_reach(error):
             raise DatabaseUnavailable(url, error) from error
         if is_disk_full(error):
             raise DatabaseFull(
@@ -111,7 +145,7 @@ def transaction(url: str) -> Iterator[Connection]:
             ) from error
         raise
     finally:
-        connection.close()
+        _quietly(connection.close)
 
 
 # `insert into t (a, b) values (:a, :b)`: the shape PostgreSQL can load with COPY instead.
