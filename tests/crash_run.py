@@ -43,7 +43,7 @@ def arm(point: str) -> None:
     import tonghop.versions
 
     if point == "after-archive":
-        tasks.collecting.read_forms = lambda *args, **kwargs: _die()
+        tasks.collecting.read_received = lambda *args, **kwargs: _die()
     elif point == "mid-load":
         tasks.collecting.execute_many = _die_after(
             tasks.collecting.execute_many,
