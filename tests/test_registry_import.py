@@ -5,8 +5,6 @@ such units stays readable from the command line."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
@@ -15,7 +13,7 @@ import pytest
 from flows.collect import collect
 from flows.import_registry import RegistryImport, import_registry
 from tests.test_end_to_end import PERIOD, REGISTRY, build_workspace
-from tests.test_faults import environment
+from tests.test_republication import tonghop
 from tonghop.registry import Unit
 from tonghop.registry_changes import removal_notices
 from tonghop.storage import load_units, transaction
@@ -28,19 +26,6 @@ CHANGED_REGISTRY = REGISTRY.replace("G1C1,Chi bộ Thôn Một,G1,cell,,,,\n", "
     "G3,Chi bộ Sở Tư pháp,P,grassroots_cell,agency,,,",
     "G3,Chi bộ Sở Tư pháp,P,grassroots_cell,agency,,2025-08-31,",
 )
-
-
-def tonghop(*args: str, database_url: str) -> subprocess.CompletedProcess:
-    """The real command line in a process of its own, as an operator runs it."""
-    return subprocess.run(
-        [sys.executable, "-m", "flows.cli", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        env=environment(database_url),
-        timeout=600,
-        check=False,
-    )
 
 
 def words(output: str) -> str:

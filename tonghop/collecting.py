@@ -90,16 +90,7 @@ def archive_entry(
             )
     except RefusedEntry as refused:
         return refused_entry(entry, refused.kind, received_at)
-    return ReceivedFile(
-        submission_id=uuid.uuid4().hex,
-        unit_code=entry.unit_code,
-        file_name=entry.shown,
-        raw_file_name=raw_name(entry.name),
-        sha256=checksum,
-        size_bytes=size,
-        received_at=received_at,
-        archive_path=target.relative_to(workspace).as_posix(),
-    )
+    return _received(entry, received_at, checksum, size, target.relative_to(workspace).as_posix())
 
 
 def _copy_to_archive(
@@ -138,16 +129,28 @@ def _copy_to_archive(
 def refused_entry(entry: InboxEntry, kind: str, received_at: datetime) -> ReceivedFile:
     """The record of an entry refused unopened: recorded once per unit, kind and name."""
     fingerprint = hashlib.sha256(f"refused|{kind}|".encode() + entry.name).hexdigest()
+    refusal = REFUSALS_VI[kind].format(name=entry.shown)
+    return _received(entry, received_at, fingerprint, 0, "", refusal)
+
+
+def _received(
+    entry: InboxEntry,
+    received_at: datetime,
+    sha256: str,
+    size_bytes: int,
+    archive_path: str,
+    refusal: str | None = None,
+) -> ReceivedFile:
     return ReceivedFile(
         submission_id=uuid.uuid4().hex,
         unit_code=entry.unit_code,
         file_name=entry.shown,
         raw_file_name=raw_name(entry.name),
-        sha256=fingerprint,
-        size_bytes=0,
+        sha256=sha256,
+        size_bytes=size_bytes,
         received_at=received_at,
-        archive_path="",
-        refusal=REFUSALS_VI[kind].format(name=entry.shown),
+        archive_path=archive_path,
+        refusal=refusal,
     )
 
 
