@@ -38,5 +38,8 @@ lock: $(BIN)/tonghop
 	(echo "# Every package of a working environment, frozen with 'make lock'; make installs with these as constraints so a fresh machine gets the same versions."; \
 	 $(BIN)/pip freeze --exclude-editable) > constraints.txt
 
+# Removes only what the build made: the virtualenv, build output and caches. Never ./workspace,
+# which is also the default production workspace (the demo's is rebuilt by `make demo` anyway).
 clean:
-	rm -rf $(VENV) workspace
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache bench/.cache
+	find . -name __pycache__ -type d -prune -not -path './.git/*' -exec rm -rf {} +

@@ -16,10 +16,12 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from tonghop.config import Settings, quiet_libraries
+from tonghop.config import quiet_libraries
 
 if TYPE_CHECKING:  # imported where used: the command line starts before the heavy libraries
     from tonghop.audit import KnownUnit
+    from tonghop.config import Settings
+    from tonghop.context import RunContext
     from tonghop.periods import Period
     from tonghop.registry_changes import RemovalNotice
 
@@ -60,8 +62,14 @@ def main(
         logging.getLogger("great_expectations").setLevel(logging.ERROR)
 
 
-def _settings(workspace: Path | None) -> Settings:
-    return Settings(home=workspace) if workspace else Settings()
+def _context(
+    workspace: Path | None, period: str | None = None, *, upcoming: bool = False
+) -> RunContext:
+    """The command's run context, resolved once: flows it starts are given its workspace and
+    period explicitly, and the commands that only read use it directly."""
+    from tonghop.context import resolve_run
+
+    return resolve_run(workspace, period, upcoming=upcoming)
 
 
 def _fail(message: str) -> None:
@@ -79,9 +87,9 @@ def registry_import(
         _fail(f"Không tìm thấy tệp «{file}».")
     from flows.import_registry import import_registry
 
-    settings = _settings(workspace)
+    context = _context(workspace)
     with console.status("Đang kiểm tra và nhập danh sách đơn vị…"):
-        result = import_registry(str(file), str(settings.home))
+        result = import_registry(str(file), str(context.workspace))
     if result.problems:
         console.print(f"[bold red]Danh sách đơn vị bị từ chối[/] — {len(result.problems)} lỗi:")
         for problem in result.problems:
@@ -118,10 +126,11 @@ def forms(period: PeriodOption = None, workspace: WorkspaceOption = None) -> Non
     """Tạo mẫu biểu trống cho mọi đơn vị đang hoạt động vào outbox/<kỳ>/."""
     from flows.issue_forms import issue_forms
 
-    settings = _settings(workspace)
+    context = _context(workspace, period, upcoming=True)
     with console.status("Đang tạo mẫu biểu…"):
-        count = issue_forms(period, str(settings.home))
-    console.print(f"[green]Đã tạo {count} mẫu biểu[/] trong «{settings.outbox}».")
+        count = issue_forms(str(context.period), str(context.workspace))
+    folder = context.settings.outbox / str(context.period)
+    console.print(f"[green]Đã tạo {count} mẫu biểu[/] trong «{folder}».")
 
 
 @app.command("run")
@@ -129,10 +138,10 @@ def run(period: PeriodOption = None, workspace: WorkspaceOption = None) -> None:
     """Thu thập, kiểm tra, lưu, tổng hợp và công bố một kỳ báo cáo."""
     from flows.quarterly_report import PublishedNotDelivered, quarterly_report
 
-    settings = _settings(workspace)
+    context = _context(workspace, period)
     try:
         with console.status("Đang thu thập và tổng hợp…"):
-            report = quarterly_report(period, str(settings.home))
+            report = quarterly_report(str(context.period), str(context.workspace))
     except PublishedNotDelivered as error:
         # What was published is printed as usual; the failures follow and the exit code is 1.
         _print_run(error.report)
@@ -241,10 +250,10 @@ def status(
 ) -> None:
     """Tiến độ báo cáo của một kỳ theo đơn vị cấp trên trực tiếp, và các đơn vị chưa nộp, bị
     trả lại hoặc nộp quá hạn."""
-    from flows.parameters import resolve
     from tonghop.progress import SITUATION_LABELS_VI, progress_by_parent
 
-    settings, chosen = resolve(str(workspace) if workspace else None, period)
+    context = _context(workspace, period)
+    settings, chosen = context.settings, context.period
     rows = progress_by_parent(settings.resolved_database_url, chosen, settings.deadline_days)
     if parent is not None:
         rows = [row for row in rows if row.parent_code == parent]
@@ -319,14 +328,14 @@ def history(
     unit: UnitOption, period: PeriodOption = None, workspace: WorkspaceOption = None
 ) -> None:
     """Mọi phiên bản báo cáo một đơn vị đã gửi trong kỳ: thời điểm nhận, kết quả, lỗi."""
-    from flows.parameters import resolve
     from tonghop.audit import unit_history
     from tonghop.formatting import format_count, format_datetime
     from tonghop.problems import SEVERITY_LABELS_VI
     from tonghop.publishing import STATUS_LABELS_VI
     from tonghop.storage import transaction
 
-    settings, chosen = resolve(str(workspace) if workspace else None, period)
+    context = _context(workspace, period)
+    settings, chosen = context.settings, context.period
     known = _known_unit(settings, unit)
     with transaction(settings.resolved_database_url) as connection:
         found = unit_history(connection, unit, chosen)
@@ -366,13 +375,13 @@ def history(
 @app.command("show")
 def show(unit: UnitOption, period: PeriodOption = None, workspace: WorkspaceOption = None) -> None:
     """Số liệu đang được tính của một đơn vị trong kỳ và tệp báo cáo mà số liệu đó lấy từ."""
-    from flows.parameters import resolve
     from tonghop.audit import counted_values
     from tonghop.catalogue import RATES, label_vi, load_catalogue
     from tonghop.formatting import format_datetime
     from tonghop.storage import transaction
 
-    settings, chosen = resolve(str(workspace) if workspace else None, period)
+    context = _context(workspace, period)
+    settings, chosen = context.settings, context.period
     known = _known_unit(settings, unit)
     with transaction(settings.resolved_database_url) as connection:
         found = counted_values(connection, unit, chosen)
@@ -434,10 +443,10 @@ def remind(period: PeriodOption = None, workspace: WorkspaceOption = None) -> No
     from flows.remind import remind as remind_flow
     from tonghop.reminders import RemindersNotSent
 
-    settings = _settings(workspace)
+    context = _context(workspace, period)
     try:
         with console.status("Đang gửi thư đôn đốc…"):
-            summary = remind_flow(period, str(settings.home))
+            summary = remind_flow(str(context.period), str(context.workspace))
     except RemindersNotSent as error:
         _print_reminders(error.summary)
         _fail(escape(str(error)))
@@ -463,10 +472,25 @@ def _print_reminders(summary: object) -> None:
 
 @app.command("serve")
 def serve() -> None:
-    """Phục vụ các lịch chạy khai báo trong prefect.yaml (không cần worker)."""
+    """Phục vụ các lịch chạy (không cần worker); lịch theo hạn nộp và múi giờ trong cấu hình."""
     from flows.serving import serve_deployments
+    from tonghop.config import Settings
 
-    serve_deployments()
+    serve_deployments(Settings())
+
+
+@app.command("deployments")
+def deployments(
+    output: Annotated[Path, typer.Option("--ghi-vao", help="Tệp prefect.yaml cần ghi.")] = Path(
+        "prefect.yaml"
+    ),
+) -> None:
+    """Ghi prefect.yaml (cho `prefect deploy --all`) theo hạn nộp và múi giờ trong cấu hình."""
+    from flows.serving import prefect_yaml
+    from tonghop.config import Settings
+
+    output.write_text(prefect_yaml(Settings()), encoding="utf-8")
+    console.print(f"Đã ghi {output}.")
 
 
 @rules_app.command("build")
@@ -490,8 +514,8 @@ def demo(workspace: WorkspaceOption = None) -> None:
     from tonghop.demo import write_demo_workspace
     from tonghop.periods import Period
 
-    settings = _settings(workspace)
-    home = settings.home
+    settings = _context(workspace).settings
+    home = settings.workspace
     if home.exists() and any(home.iterdir()) and not (home / DEMO_MARKER).exists():
         _fail(f"Thư mục «{home}» đã có dữ liệu không phải của bản chạy thử; chọn --workspace khác.")
     shutil.rmtree(home, ignore_errors=True)

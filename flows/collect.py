@@ -1,15 +1,15 @@
-"""The `collect` flow: archive, read, validate and store every new submission of a period."""
+"""The `collect` flow: archive, read, validate and store every new submission of a period — the
+evening run during the collection window, and the first step of `quarterly_report`."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from prefect import flow, get_run_logger
+from prefect import flow, get_run_logger, unmapped
 from prefect.states import State
 from prefect.utilities.annotations import quote
 
-from flows.guards import exclusive_run
-from flows.parameters import reading_plan, resolve, task_runner_for
+from flows.run import reading_plan, started_run, task_runner_for, with_database_retries
 from tasks.collecting import (
     archive_new_files,
     load_history,
@@ -20,7 +20,7 @@ from tasks.collecting import (
 )
 from tasks.registry import load_registry
 from tonghop.collecting import chunked
-from tonghop.config import Settings
+from tonghop.context import RunContext
 from tonghop.inbox import SkippedEntry
 
 
@@ -38,52 +38,56 @@ class CollectSummary:
     data_docs: str | None = None  # the Data Docs index, when the run validated anything
 
 
-# The runner is chosen when the flow is defined: a deployment's worker and the command line
-# both define it from the same settings.
-@flow(name="collect", log_prints=True, task_runner=task_runner_for(Settings()))
-def collect(period: str | None = None, workspace: str | None = None) -> CollectSummary:
-    """Collect the period's new submissions from the inbox into the database."""
-    settings, chosen = resolve(workspace, period)
-    url = settings.resolved_database_url
+def collect_batch(context: RunContext) -> CollectSummary:
+    """Collect the period's new submissions into the database, in the run of `context` (which
+    holds the run lock)."""
+    settings, period, url = context.settings, context.period, context.database_url
     outcomes = []
     docs = None
-    with exclusive_run(settings):
-        # The registry says which inbox folders are units' (without regard to case).
-        units = load_registry(url)
-        received, seen, skipped = archive_new_files(
-            url,
-            settings.home,
-            settings.inbox,
-            settings.archive,
-            settings.timezone,
-            quote([unit.code for unit in units]),
-        )
-        if received:
-            chunks, workers = reading_plan(settings)
-            reads = read_submissions.map(settings.home, chunked(received, chunks), workers)
+    # The registry says which inbox folders are units' (without regard to case).
+    units = with_database_retries(load_registry, settings)(url)
+    received, seen, skipped = with_database_retries(archive_new_files, settings)(
+        url,
+        settings.workspace,
+        settings.inbox,
+        settings.archive,
+        settings.timezone,
+        quote([unit.code for unit in units]),
+    )
+    if received:
+        chunks, workers = reading_plan(settings)
+        # The runner the settings choose, for the one stage that spreads over processes.
+        with task_runner_for(settings) as runner:
+            reads = runner.map(
+                read_submissions,
+                {
+                    "workspace": unmapped(settings.workspace),
+                    "received": chunked(received, chunks),
+                    "workers": unmapped(workers),
+                },
+            )
             forms = [form for chunk in reads.result() for form in chunk]
-            # quote(): Prefect would otherwise walk every row of these batches looking for
-            # futures — seconds per thousand forms.
-            history = load_history(url, chosen, quote(forms), quote(units))
-            outcomes, validations = validate_batch(
-                chosen,
-                quote(units),
-                quote(received),
-                quote(forms),
-                quote(history),
-                settings.timezone,
-            )
-        if seen:
-            store_outcomes(url, quote(outcomes), quote(seen), settings.insert_batch_rows)
-        if received:
-            # After storing: the submissions count whether or not their pages can be written.
-            docs = publish_data_docs(
-                settings.home, chosen, quote(validations), settings.timezone, return_state=True
-            )
+        # quote(): Prefect would otherwise walk every row of these batches looking for
+        # futures — seconds per thousand forms.
+        history = with_database_retries(load_history, settings)(
+            url, period, quote(forms), quote(units)
+        )
+        outcomes, validations = validate_batch(
+            period, quote(units), quote(received), quote(forms), quote(history), settings.timezone
+        )
+    if seen:
+        with_database_retries(store_outcomes, settings)(
+            url, quote(outcomes), quote(seen), settings.insert_batch_rows
+        )
+    if received:
+        # After storing: the submissions count whether or not their pages can be written.
+        docs = publish_data_docs(
+            settings.workspace, period, quote(validations), settings.timezone, return_state=True
+        )
     decided = [outcome.submission["outcome"] for outcome in outcomes]
-    other = {str(outcome.submission["period"]) for outcome in outcomes} - {str(chosen)}
+    other = {str(outcome.submission["period"]) for outcome in outcomes} - {str(period)}
     return CollectSummary(
-        period=str(chosen),
+        period=str(period),
         received=len(outcomes),
         accepted=decided.count("accepted"),
         warned=decided.count("accepted_with_warnings"),
@@ -92,6 +96,17 @@ def collect(period: str | None = None, workspace: str | None = None) -> CollectS
         skipped=tuple(skipped),
         data_docs=_docs_index(docs),
     )
+
+
+@flow(name="collect", log_prints=True)
+def collect(period: str | None = None, workspace: str | None = None) -> CollectSummary:
+    """Collect the period's new submissions from the inbox into the database."""
+    with started_run(workspace, period) as context:
+        return collect_batch(context)
+
+
+# The same collection as a step of a larger run, which hands over its context.
+collect_step = flow(name="collect", log_prints=True, validate_parameters=False)(collect_batch)
 
 
 def _docs_index(state: State | None) -> str | None:

@@ -8,8 +8,7 @@ from dataclasses import replace
 from prefect import flow
 from prefect.utilities.annotations import quote
 
-from flows.guards import exclusive_run
-from flows.parameters import resolve
+from flows.run import started_run, with_database_retries
 from tasks.consolidating import (
     consolidate_period,
     gather_consolidation,
@@ -22,42 +21,58 @@ from tasks.publishing import (
     publish_outputs,
 )
 from tasks.reporting import draft_reports
+from tonghop.context import RunContext
 from tonghop.layout import PublicationFolders, clear_stages
 from tonghop.publishing import PublishedFiles
+
+
+def consolidate_and_publish(context: RunContext) -> PublishedFiles:
+    """Aggregate what counts for the period and publish the workbook, CSVs, feedback and
+    reports, in the run of `context` (which holds the run lock)."""
+    settings, period, url = context.settings, context.period, context.database_url
+    version, fresh = with_database_retries(consolidate_period, settings)(
+        url, period, settings.deadline_days, settings.timezone
+    )
+    out_dir = settings.published / str(period)
+    # What a run that failed or died while writing left is never shown: it goes first.
+    clear_stages(out_dir)
+    if not fresh:
+        # Nothing came in since this version was published: its files stand as they are,
+        # unless one went missing, which is then written again below.
+        files = find_published(out_dir, period, version.number)
+        if files.complete:
+            return files
+    consolidation = with_database_retries(gather_consolidation, settings)(
+        url, version, settings.deadline_days
+    )
+    # A version already published is never written again; one a killed run left
+    # unfinished is written whole.
+    unfinished = version.published_at is None
+    # Every file of the version is written aside, then appears at once (tonghop/layout.py).
+    folders = PublicationFolders.of(out_dir, version.number)
+    files = publish_outputs(quote(consolidation), folders, unfinished)
+    reports = draft_reports(
+        url,
+        quote(consolidation),
+        folders,
+        settings.deadline_days,
+        settings.attendance_threshold,
+        unfinished,
+    )
+    commit_publication(folders)
+    with_database_retries(mark_version_published, settings)(url, version, settings.timezone)
+    create_run_artifacts(quote(consolidation), replace(files, reports=reports))
+    return replace(files, newly_published=unfinished, reports=reports)
 
 
 @flow(name="consolidate", log_prints=True)
 def consolidate(period: str | None = None, workspace: str | None = None) -> PublishedFiles:
     """Aggregate what counts for the period and publish the workbook, CSVs and feedback."""
-    settings, chosen = resolve(workspace, period)
-    url = settings.resolved_database_url
-    with exclusive_run(settings):
-        version, fresh = consolidate_period(url, chosen, settings.deadline_days, settings.timezone)
-        out_dir = settings.published / str(chosen)
-        # What a run that failed or died while writing left is never shown: it goes first.
-        clear_stages(out_dir)
-        if not fresh:
-            # Nothing came in since this version was published: its files stand as they are,
-            # unless one went missing, which is then written again below.
-            files = find_published(out_dir, chosen, version.number)
-            if files.complete:
-                return files
-        consolidation = gather_consolidation(url, version, settings.deadline_days)
-        # A version already published is never written again; one a killed run left
-        # unfinished is written whole.
-        unfinished = version.published_at is None
-        # Every file of the version is written aside, then appears at once (tonghop/layout.py).
-        folders = PublicationFolders.of(out_dir, version.number)
-        files = publish_outputs(quote(consolidation), folders, unfinished)
-        reports = draft_reports(
-            url,
-            quote(consolidation),
-            folders,
-            settings.deadline_days,
-            settings.attendance_threshold,
-            unfinished,
-        )
-        commit_publication(folders)
-        mark_version_published(url, version, settings.timezone)
-        create_run_artifacts(quote(consolidation), replace(files, reports=reports))
-    return replace(files, newly_published=unfinished, reports=reports)
+    with started_run(workspace, period) as context:
+        return consolidate_and_publish(context)
+
+
+# The same consolidation as a step of a larger run, which hands over its context.
+consolidate_step = flow(name="consolidate", log_prints=True, validate_parameters=False)(
+    consolidate_and_publish
+)

@@ -8,8 +8,7 @@ from pathlib import Path
 from prefect import flow
 from prefect.utilities.annotations import quote
 
-from flows.guards import exclusive_run
-from flows.parameters import resolve
+from flows.run import exclusive_run, started_run, with_database_retries
 from tasks.registry import read_registry_file, store_registry
 from tonghop.registry import RegistryProblem
 from tonghop.registry_changes import RemovalNotice, removal_summary_vi
@@ -28,12 +27,14 @@ class RegistryImport:
 @flow(name="import_registry", log_prints=True)
 def import_registry(path: str, workspace: str | None = None) -> RegistryImport:
     """Import the registry at `path`; nothing is stored when it has any problem."""
-    settings, _ = resolve(workspace, None)
-    units, problems = read_registry_file(Path(path))
-    if problems:
-        return RegistryImport(problems)
-    with exclusive_run(settings):
-        notices = store_registry(settings.resolved_database_url, quote(units))
+    with started_run(workspace, None, exclusive=False) as context:
+        units, problems = read_registry_file(Path(path))
+        if problems:
+            return RegistryImport(problems)
+        with exclusive_run(context):
+            notices = with_database_retries(store_registry, context.settings)(
+                context.database_url, quote(units)
+            )
     if notices:
         # The whole list reaches the flow run's log, whatever the command line shortens.
         print(removal_summary_vi(len(notices)))

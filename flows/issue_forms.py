@@ -5,7 +5,7 @@ from __future__ import annotations
 from prefect import flow
 from prefect.utilities.annotations import quote
 
-from flows.parameters import resolve
+from flows.run import started_run, with_database_retries
 from tasks.forms import write_blank_forms
 from tasks.registry import load_registry
 
@@ -13,6 +13,10 @@ from tasks.registry import load_registry
 @flow(name="issue_forms", log_prints=True)
 def issue_forms(period: str | None = None, workspace: str | None = None) -> int:
     """Write `outbox/<P>/<unit>-<P>.xlsx` for every active unit; return how many."""
-    settings, chosen = resolve(workspace, period, upcoming=True)
-    units = load_registry(settings.resolved_database_url)
-    return write_blank_forms(quote(units), chosen, settings.outbox, settings.read_workers)
+    # Only reads the registry and writes into the outbox: no run lock needed.
+    with started_run(workspace, period, upcoming=True, exclusive=False) as context:
+        settings = context.settings
+        units = with_database_retries(load_registry, settings)(context.database_url)
+        return write_blank_forms(
+            quote(units), context.period, settings.outbox, settings.read_workers
+        )

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 
 from prefect import flow
 
-from flows.collect import CollectSummary, collect
-from flows.consolidate import consolidate
-from flows.deliver import deliver_reports
-from flows.guards import exclusive_run
-from flows.parameters import resolve
+from flows.collect import CollectSummary, collect_step
+from flows.consolidate import consolidate_step
+from flows.deliver import deliver_step
+from flows.run import started_run
+from tonghop.context import RunContext
 from tonghop.delivery import DeliverySummary, ReportsNotDelivered, not_delivered_message
 from tonghop.errors import TonghopError
 from tonghop.periods import Period
@@ -47,11 +47,11 @@ class PublishedNotDelivered(TonghopError):
         return (type(self), (self.args[0], self.report))
 
 
-def _deliver(period: str, home: str, published: PublishedFiles) -> DeliverySummary:
+def _deliver(context: RunContext, published: PublishedFiles) -> DeliverySummary:
     """Send one publication; a failed delivery is kept, not raised, so that the corrections
     after it are still published and sent."""
     try:
-        return deliver_reports(period, home, published.version)
+        return deliver_step(context, published.version)
     except ReportsNotDelivered as error:
         return error.summary
 
@@ -61,17 +61,17 @@ def quarterly_report(period: str | None = None, workspace: str | None = None) ->
     """Collect the period's new submissions, then consolidate, publish and send it, and any
     earlier period that received a correction; raise PublishedNotDelivered at the end when
     some report was not sent."""
-    settings, chosen = resolve(workspace, period)
-    home = str(settings.home)
-    # Held across every step, so that no other run slips in between them.
-    with exclusive_run(settings):
-        collected = collect(str(chosen), home)
-        published = consolidate(str(chosen), home)
-        deliveries = [_deliver(str(chosen), home, published)]
+    # Resolved and locked once, and held across every step, so that no other run slips in
+    # between them; each step is handed the context.
+    with started_run(workspace, period) as context:
+        collected = collect_step(context)
+        published = consolidate_step(context)
+        deliveries = [_deliver(context, published)]
         corrections = []
         for other in collected.other_periods:
-            corrections.append(consolidate(other, home))
-            deliveries.append(_deliver(other, home, corrections[-1]))
+            earlier = context.for_period(Period.parse(other))
+            corrections.append(consolidate_step(earlier))
+            deliveries.append(_deliver(earlier, corrections[-1]))
     report = QuarterlyReport(collected, published, tuple(corrections), tuple(deliveries))
     if report.undelivered:
         # The publication stands; the run still fails, so that the operator sees why in the UI

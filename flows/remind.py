@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from prefect import flow
 
-from flows.guards import exclusive_run
-from flows.parameters import resolve
+from flows.run import exclusive_run, started_run, with_database_retries
 from tasks.reminders import (
     create_reminder_artifact,
     mail_server,
@@ -23,24 +22,27 @@ __all__ = ["RemindSummary", "RemindersNotSent", "remind"]
 def remind(period: str | None = None, workspace: str | None = None) -> RemindSummary:
     """Send the period's reminders not sent yet; raise RemindersNotSent, after recording every
     result, when any of them did not reach its recipient."""
-    settings, chosen = resolve(workspace, period)
-    # Before anything is planned: a run with nowhere to send must say so, not pretend it sent.
-    server = mail_server(settings)
-    url = settings.resolved_database_url
-    results = []
-    # Held from planning to recording: two runs at once would both send what neither recorded.
-    with exclusive_run(settings):
-        plan = plan_reminders(url, chosen, settings.deadline_days, settings.timezone)
-        if plan.pending:
-            results = send_reminders(
-                plan.pending,
-                server,
-                settings.mail_from,
-                settings.send_attempts,
-                settings.send_retry_seconds,
-                settings.timezone,
+    with started_run(workspace, period, exclusive=False) as context:
+        settings, chosen, url = context.settings, context.period, context.database_url
+        # Before anything is planned: a run with nowhere to send must say so, not pretend.
+        server = mail_server(settings)
+        results = []
+        # Held from planning to recording: two runs at once would both send what neither
+        # recorded.
+        with exclusive_run(context):
+            plan = with_database_retries(plan_reminders, settings)(
+                url, chosen, settings.deadline_days, settings.timezone
             )
-            record_reminders(url, results)
+            if plan.pending:
+                results = send_reminders(
+                    plan.pending,
+                    server,
+                    settings.mail_from,
+                    settings.send_attempts,
+                    settings.send_retry_seconds,
+                    settings.timezone,
+                )
+                with_database_retries(record_reminders, settings)(url, results)
     create_reminder_artifact(chosen, results, len(plan.already_sent))
     summary = RemindSummary(
         period=str(chosen), results=tuple(results), already_sent=len(plan.already_sent)

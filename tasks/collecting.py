@@ -16,7 +16,6 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 from sqlalchemy import text
 
-from tasks.retrying import worth_retrying
 from tonghop.collecting import (
     InboxFile,
     Outcome,
@@ -49,13 +48,7 @@ from tonghop.validation import (
 ARCHIVE_THREADS = 8
 
 
-@task(
-    name="archive-new-files",
-    retries=3,
-    retry_delay_seconds=5,
-    retry_condition_fn=worth_retrying,
-    cache_policy=NO_CACHE,
-)
+@task(name="archive-new-files", cache_policy=NO_CACHE)
 def archive_new_files(
     database_url: str,
     workspace: Path,
@@ -151,7 +144,7 @@ def read_submissions(workspace: Path, received: list[ReceivedFile], workers: int
     return forms
 
 
-@task(name="load-history", retries=3, retry_delay_seconds=5, cache_policy=NO_CACHE)
+@task(name="load-history", cache_policy=NO_CACHE)
 def load_history(
     database_url: str, period: Period, forms: list[FormRead], units: list[Unit]
 ) -> dict[str, Comparisons]:
@@ -256,13 +249,7 @@ def data_docs_markdown(docs: DataDocs) -> str:
     return "\n".join(lines)
 
 
-@task(
-    name="store-submissions",
-    retries=3,
-    retry_delay_seconds=5,
-    retry_condition_fn=worth_retrying,
-    cache_policy=NO_CACHE,
-)
+@task(name="store-submissions", cache_policy=NO_CACHE)
 def store_outcomes(
     database_url: str, outcomes: list[Outcome], seen: list[InboxFile], batch_rows: int
 ) -> int:

@@ -32,7 +32,7 @@ def _now(timezone: str) -> datetime:
     return datetime.now(ZoneInfo(timezone)).replace(tzinfo=None)
 
 
-@task(name="consolidate-period", retries=3, retry_delay_seconds=5, cache_policy=NO_CACHE)
+@task(name="consolidate-period", cache_policy=NO_CACHE)
 def consolidate_period(
     database_url: str, period: Period, deadline_days: int, timezone: str
 ) -> tuple[Version, bool]:
@@ -67,7 +67,7 @@ def consolidate_period(
     return version, True
 
 
-@task(name="gather-consolidation", retries=3, retry_delay_seconds=5, cache_policy=NO_CACHE)
+@task(name="gather-consolidation", cache_policy=NO_CACHE)
 def gather_consolidation(database_url: str, version: Version, deadline_days: int) -> Consolidation:
     """Read one version's figures and statuses, what it changed, and the problems to report."""
     with transaction(database_url) as connection:
@@ -116,7 +116,7 @@ def load_consolidation(
     )
 
 
-@task(name="mark-published", retries=3, retry_delay_seconds=5, cache_policy=NO_CACHE)
+@task(name="mark-published", cache_policy=NO_CACHE)
 def mark_version_published(database_url: str, version: Version, timezone: str) -> None:
     """Record that every file of the version is in place."""
     if version.published_at is not None:

@@ -35,7 +35,7 @@ class NothingPublished(TonghopError):
     """The period has no published version to send."""
 
 
-@task(name="plan-deliveries", retries=3, retry_delay_seconds=5, cache_policy=NO_CACHE)
+@task(name="plan-deliveries", cache_policy=NO_CACHE)
 def plan_deliveries(
     database_url: str,
     period: Period,
@@ -141,7 +141,7 @@ def send_deliveries(
     return results
 
 
-@task(name="record-deliveries", retries=3, retry_delay_seconds=5, cache_policy=NO_CACHE)
+@task(name="record-deliveries", cache_policy=NO_CACHE)
 def record_deliveries(database_url: str, results: Sequence[DeliveryResult]) -> int:
     """Store how every delivery of the run ended, in one transaction."""
     with transaction(database_url) as connection:
@@ -193,7 +193,7 @@ def create_delivery_artifact(
     )
 
 
-@task(name="find-published-version", retries=3, retry_delay_seconds=5, cache_policy=NO_CACHE)
+@task(name="find-published-version", cache_policy=NO_CACHE)
 def latest_published_version(database_url: str, period: Period) -> int:
     """The newest version of the period whose files are all written."""
     with transaction(database_url) as connection:

@@ -18,7 +18,7 @@ def read_registry_file(path: Path) -> tuple[list[Unit], list[RegistryProblem]]:
     return read_registry(path)
 
 
-@task(name="store-registry", retries=3, retry_delay_seconds=5, cache_policy=NO_CACHE)
+@task(name="store-registry", cache_policy=NO_CACHE)
 def store_registry(database_url: str, units: list[Unit]) -> list[RemovalNotice]:
     """Replace the stored registry and its closure table in one transaction, and tell which
     units the replacement stops counting where they have accepted figures."""
@@ -30,7 +30,7 @@ def store_registry(database_url: str, units: list[Unit]) -> list[RemovalNotice]:
     return notices
 
 
-@task(name="load-registry", retries=3, retry_delay_seconds=5, cache_policy=NO_CACHE)
+@task(name="load-registry", cache_policy=NO_CACHE)
 def load_registry(database_url: str) -> list[Unit]:
     """The stored registry in hierarchy order."""
     with transaction(database_url) as connection:

@@ -38,7 +38,7 @@ __all__ = [
 ]
 
 
-@task(name="plan-reminders", retries=3, retry_delay_seconds=5, cache_policy=NO_CACHE)
+@task(name="plan-reminders", cache_policy=NO_CACHE)
 def plan_reminders(
     database_url: str, period: Period, deadline_days: int, timezone: str
 ) -> ReminderPlan:
@@ -127,7 +127,7 @@ def send_reminders(
     return results
 
 
-@task(name="record-reminders", retries=3, retry_delay_seconds=5, cache_policy=NO_CACHE)
+@task(name="record-reminders", cache_policy=NO_CACHE)
 def record_reminders(database_url: str, results: Sequence[SendResult]) -> int:
     """Store how every reminder of the run ended, in one transaction."""
     with transaction(database_url) as connection:

@@ -99,7 +99,7 @@ def test_no_limit_is_added_when_turned_off_nor_to_sqlite(tmp_path: Path) -> None
         database_statement_timeout_seconds=0,
     )
     assert off.resolved_database_url == url
-    sqlite = Settings(home=tmp_path).resolved_database_url
+    sqlite = Settings(workspace=tmp_path).resolved_database_url
     assert sqlite == f"sqlite:///{(tmp_path / 'tonghop.db').resolve()}"
     assert with_session_limits(sqlite, 10, 600) == sqlite
 

@@ -11,7 +11,6 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
@@ -21,6 +20,7 @@ from flows.import_registry import import_registry
 from flows.quarterly_report import quarterly_report
 from tests.crash_run import POINTS
 from tests.test_end_to_end import PERIOD, build_workspace
+from tonghop.errors import RunInProgress
 from tonghop.locking import run_lock
 from tonghop.storage import transaction
 
@@ -211,24 +211,15 @@ def test_an_unreachable_database_fails_the_run_with_a_clear_message(
     assert any("Không kết nối được cơ sở dữ liệu" in message for message in messages)
 
 
-def test_the_lock_is_reentrant_and_released(tmp_path: Path) -> None:
+def test_a_second_taking_of_the_lock_waits_even_in_the_same_process(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'lock.db'}"
-    with run_lock(url, wait_seconds=0):
-        with run_lock(url, wait_seconds=0):  # a flow inside a flow of the same run
-            pass
-        refused = []
-
-        def other_thread_elsewhere() -> None:
-            # another process is simulated by opening the lock file afresh
-            from tonghop.locking import _file_lock
-
-            try_lock, release = _file_lock(Path(f"{tmp_path / 'lock.db'}.run-lock"))
-            refused.append(not try_lock())
-            release()
-
-        worker = threading.Thread(target=other_thread_elsewhere)
-        worker.start()
-        worker.join()
-        assert refused == [True]
-    with run_lock(url, wait_seconds=0):
+    # a run's steps are handed its context and never lock again: a second taking is another
+    # run, however it was started
+    with (
+        run_lock(url, wait_seconds=0),
+        pytest.raises(RunInProgress),
+        run_lock(url, wait_seconds=0.3, poll_seconds=0.1),
+    ):
+        pass
+    with run_lock(url, wait_seconds=0):  # released, whatever happened inside
         pass

@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from flows.collect import collect
 from flows.import_registry import import_registry
-from flows.parameters import reading_plan, task_runner_for
+from flows.run import reading_plan, task_runner_for
 from tests.test_end_to_end import PERIOD, build_workspace
 from tonghop.collecting import chunked
 from tonghop.config import Settings

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tonghop.database_urls import with_session_limits
@@ -29,10 +29,14 @@ def quiet_libraries() -> None:
 class Settings(BaseSettings):
     """Everything configurable; environment variables are `TONGHOP_<FIELD>`."""
 
-    model_config = SettingsConfigDict(env_prefix="TONGHOP_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="TONGHOP_", extra="ignore", populate_by_name=True)
 
-    home: Path = Path("workspace")
-    database_url: str | None = None
+    # The workspace folder (SPEC §8: `--workspace DIR` or TONGHOP_HOME).
+    workspace: Path = Field(
+        Path("workspace"), validation_alias=AliasChoices("TONGHOP_HOME", "TONGHOP_WORKSPACE")
+    )
+    # Secret: it may carry a password, and a run's settings are shown with its parameters.
+    database_url: SecretStr | None = None
     deadline_days: int = 10
     # Receipt times and deadlines are read in the operators' time zone, whatever the server's.
     timezone: str = "Asia/Ho_Chi_Minh"
@@ -76,19 +80,19 @@ class Settings(BaseSettings):
 
     @property
     def inbox(self) -> Path:
-        return self.home / "inbox"
+        return self.workspace / "inbox"
 
     @property
     def archive(self) -> Path:
-        return self.home / "archive"
+        return self.workspace / "archive"
 
     @property
     def outbox(self) -> Path:
-        return self.home / "outbox"
+        return self.workspace / "outbox"
 
     @property
     def published(self) -> Path:
-        return self.home / "published"
+        return self.workspace / "published"
 
     @property
     def resolved_database_url(self) -> str:
@@ -96,12 +100,12 @@ class Settings(BaseSettings):
         workspace; every connection the product makes is made from this URL."""
         if self.database_url:
             return with_session_limits(
-                self.database_url,
+                self.database_url.get_secret_value(),
                 self.database_connect_timeout_seconds,
                 self.database_statement_timeout_seconds,
             )
-        return f"sqlite:///{(self.home / 'tonghop.db').resolve()}"
+        return f"sqlite:///{(self.workspace / 'tonghop.db').resolve()}"
 
     def ensure_workspace(self) -> None:
-        for folder in (self.home, self.inbox, self.archive, self.outbox, self.published):
+        for folder in (self.workspace, self.inbox, self.archive, self.outbox, self.published):
             folder.mkdir(parents=True, exist_ok=True)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -23,10 +22,6 @@ from tonghop.database_urls import database_identity
 from tonghop.errors import DatabaseUnavailable, RunInProgress
 from tonghop.storage import load_sql, out_of_reach
 
-# Locks this process holds, by lock key (whatever URL named the database): a flow holding the
-# lock may call another that takes it.
-_held: dict[int, int] = {}
-_guard = threading.Lock()
 _log = getLogger(__name__)
 
 
@@ -49,22 +44,8 @@ def run_lock(
     """Hold the database's run lock, waiting up to `wait_seconds` for another run to end, then
     refusing with `RunInProgress`; `on_wait` is called once when the wait begins. Releasing
     never fails the run nor hides why the body failed: a failed release is logged on `logger`
-    (by default this module's)."""
-    key = lock_key(database_url)
-    with _guard:
-        if _held.get(key):
-            _held[key] += 1
-            reentered = True
-        else:
-            reentered = False
-    if reentered:
-        try:
-            yield
-        finally:
-            with _guard:
-                _held[key] -= 1
-        return
-
+    (by default this module's). Taken once, where a run starts: a run's steps are handed its
+    context and never take it again, so a second taking is another run and waits its turn."""
     try_lock, release = _lock_functions(database_url)
     started = time.monotonic()
     waited = False
@@ -77,13 +58,7 @@ def run_lock(
                 on_wait()
             waited = True
             time.sleep(min(poll_seconds, max(0.0, wait_seconds - elapsed)))
-        with _guard:
-            _held[key] = 1
-        try:
-            yield
-        finally:
-            with _guard:
-                _held.pop(key, None)
+        yield
     finally:
         _release(release, logger or _log)
 

@@ -1,0 +1,61 @@
+"""The run context: what one run is about — its settings, its period, its database and its
+workspace — resolved once where the run starts (a command, a deployment's flow) and handed to
+every flow and task it calls, none of which resolves the settings or parses the period again."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from tonghop.config import Settings
+from tonghop.periods import Period
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """One run's settings and period; `database_url` is the one every connection is made from."""
+
+    settings: Settings
+    period: Period
+
+    @property
+    def database_url(self) -> str:
+        return self.settings.resolved_database_url
+
+    @property
+    def workspace(self) -> Path:
+        return self.settings.workspace
+
+    @property
+    def timezone(self) -> ZoneInfo:
+        return ZoneInfo(self.settings.timezone)
+
+    def now(self) -> datetime:
+        """The operators' wall-clock time, naive, as every stored time is."""
+        return datetime.now(self.timezone).replace(tzinfo=None)
+
+    def for_period(self, period: Period) -> RunContext:
+        """The same run about another period (a correction sent for an earlier quarter)."""
+        return replace(self, period=period)
+
+
+def resolve_run(
+    workspace: str | Path | None = None,
+    period: str | Period | None = None,
+    *,
+    upcoming: bool = False,
+    today: date | None = None,
+) -> RunContext:
+    """The context of a run started with these parameters: settings from the environment (the
+    workspace given here wins), and the period given, or by default the quarter that just ended
+    in the operators' time zone — with `upcoming`, the quarter in progress."""
+    settings = Settings(workspace=Path(workspace)) if workspace else Settings()
+    if isinstance(period, Period):
+        return RunContext(settings, period)
+    if period:
+        return RunContext(settings, Period.parse(period))
+    today = today or datetime.now(ZoneInfo(settings.timezone)).date()
+    ended = Period.just_ended(today)
+    return RunContext(settings, ended.next() if upcoming else ended)
