@@ -1,10 +1,10 @@
 -- Texts of each active unit's counted submission, in hierarchy order, with the ancestors that
 -- collect them: the subtree's texts are listed under every ancestor.
+{% from "is_active.sql" import is_active %}
 with active_unit as (
     select code, name, position
     from unit
-    where (valid_from is null or valid_from <= :last_day)
-      and (valid_to is null or valid_to >= :last_day)
+    where {{ is_active("unit") }}
 ),
 
 own_text as (

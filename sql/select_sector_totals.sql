@@ -1,11 +1,11 @@
 -- Grassroots organisations of the period broken down by sector: the sum of each organisation's
 -- consolidated subtree figures in one published version, and how many organisations each sector has.
+{% from "is_active.sql" import is_active %}
 with grassroots as (
     select code, sector
     from unit
     where kind in ('grassroots_committee', 'grassroots_cell')
-      and (valid_from is null or valid_from <= :last_day)
-      and (valid_to is null or valid_to >= :last_day)
+      and {{ is_active("unit") }}
 ),
 
 figures as (

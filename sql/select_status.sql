@@ -2,6 +2,7 @@
 -- accepted one; a unit is rejected only when none of its versions was accepted. One pass over
 -- the period's submissions: joining the counted/latest views here made SQLite re-rank them for
 -- every unit (a minute at 20,000 units).
+{% from "is_active.sql" import is_active %}
 with period_submission as (
     select
         id,
@@ -51,8 +52,7 @@ final as (
         shown.warning_count as warnings
     from shown
     inner join unit on unit.code = shown.unit_code
-    where (unit.valid_from is null or unit.valid_from <= :last_day)
-      and (unit.valid_to is null or unit.valid_to >= :last_day)
+    where {{ is_active("unit") }}
 
     union all
 
@@ -68,8 +68,7 @@ final as (
         0 as errors,
         0 as warnings
     from unit
-    where (unit.valid_from is null or unit.valid_from <= :last_day)
-      and (unit.valid_to is null or unit.valid_to >= :last_day)
+    where {{ is_active("unit") }}
       and not exists (
           select 1
           from submission

@@ -2,11 +2,11 @@
 -- units expected in its subtree (itself included), those with an accepted submission, those whose
 -- first accepted submission arrived by the deadline, and its grassroots organisations that
 -- reported sessions and that held at least one online or hybrid session.
+{% from "is_active.sql" import is_active %}
 with active_unit as (
     select code, kind
     from unit
-    where (valid_from is null or valid_from <= :last_day)
-      and (valid_to is null or valid_to >= :last_day)
+    where {{ is_active("unit") }}
 ),
 
 grassroots_sessions as (

@@ -2,11 +2,11 @@
 -- active descendants' (SPEC §6). A unit whose subtree reported nothing for an indicator gets no
 -- row, so the value stays blank rather than 0. `reporting_units` counts the units that reported
 -- it (the denominator of a flag's share).
+{% from "is_active.sql" import is_active %}
 with active_unit as (
     select code
     from unit
-    where (valid_from is null or valid_from <= :last_day)
-      and (valid_to is null or valid_to >= :last_day)
+    where {{ is_active("unit") }}
 ),
 
 own_value as (

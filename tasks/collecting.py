@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import shutil
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -14,7 +13,6 @@ from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
-from sqlalchemy import text
 
 from tonghop.collecting import (
     InboxFile,
@@ -35,7 +33,13 @@ from tonghop.inbox import SkippedEntry, changed_entries, folder_units, scan_inbo
 from tonghop.periods import Period
 from tonghop.reading import FormRead
 from tonghop.registry import Unit, active_units, codes_with_active_children
-from tonghop.storage import execute_many, load_sql, transaction
+from tonghop.storage import transaction
+from tonghop.submission_store import (
+    collected_periods,
+    known_files,
+    remembered_inbox,
+    store_batch,
+)
 from tonghop.validation import (
     BatchValidation,
     SubmissionInput,
@@ -66,11 +70,8 @@ def archive_new_files(
     # The moment the collector sees this batch: no receipt time is later (SPEC §5).
     seen_at = datetime.now(zone).replace(tzinfo=None)
     with transaction(database_url) as connection:
-        known = {tuple(row) for row in connection.execute(text(load_sql("select_known_files")))}
-        remembered = {
-            (row.folder, row.file_name): (row.size_bytes, row.mtime_ns)
-            for row in connection.execute(text(load_sql("select_inbox_files")))
-        }
+        known = known_files(connection)
+        remembered = remembered_inbox(connection)
     # Copies a killed run left half-written are never recorded; they go before anything else.
     for partial in archive.glob("*/.*.partial"):
         partial.unlink(missing_ok=True)
@@ -150,7 +151,7 @@ def load_history(
 ) -> dict[str, Comparisons]:
     """For each period the batch's files belong to, what the audit rules compare them with."""
     with transaction(database_url) as connection:
-        known = {row[0] for row in connection.execute(text(load_sql("select_collected_periods")))}
+        known = collected_periods(connection)
         targets = {target_period(form, period, known) for form in forms}
         return {
             target: load_comparisons(connection, Period.parse(target), units)
@@ -253,30 +254,6 @@ def data_docs_markdown(docs: DataDocs) -> str:
 def store_outcomes(
     database_url: str, outcomes: list[Outcome], seen: list[InboxFile], batch_rows: int
 ) -> int:
-    """Insert the batch's submissions, values and problems, and remember the inbox files they
-    came from, in one transaction; the batch's versions arrive after every stored one."""
+    """Store the batch's submissions and the inbox entries they came from, in one transaction."""
     with transaction(database_url) as connection:
-        stored = connection.execute(text(load_sql("select_last_arrival"))).scalar() or 0
-        execute_many(
-            connection,
-            "insert_submission",
-            [
-                {**outcome.submission, "arrival": stored + outcome.submission["arrival"]}
-                for outcome in outcomes
-            ],
-            batch_rows,
-        )
-        execute_many(
-            connection,
-            "insert_submission_value",
-            [row for outcome in outcomes for row in outcome.values],
-            batch_rows,
-        )
-        execute_many(
-            connection,
-            "insert_problem",
-            [row for outcome in outcomes for row in outcome.problems],
-            batch_rows,
-        )
-        execute_many(connection, "upsert_inbox_file", [asdict(item) for item in seen], batch_rows)
-    return len(outcomes)
+        return store_batch(connection, outcomes, seen, batch_rows)

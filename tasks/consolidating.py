@@ -10,10 +10,12 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from sqlalchemy import Connection
 
-from tonghop.aggregation import consolidated_values, period_parameters, sector_totals
+from tonghop.aggregation import consolidated_values, sector_totals, unit_texts
 from tonghop.periods import Period
 from tonghop.publishing import Consolidation
-from tonghop.storage import select_frame, transaction
+from tonghop.registry_store import units_frame
+from tonghop.storage import transaction
+from tonghop.submission_store import latest_problems, period_status
 from tonghop.versions import (
     Version,
     changes_since_previous,
@@ -55,9 +57,7 @@ def consolidate_period(
             )
             return latest, False
         values = consolidated_values(connection, period, deadline_days)
-        status = select_frame(
-            connection, "select_status", **period_parameters(period, deadline_days)
-        )
+        status = period_status(connection, period, deadline_days)
         version = store_version(connection, period, values, status, _now(timezone))
         remember_inputs(connection, version, signature)
     if version.is_new:
@@ -89,15 +89,12 @@ def load_consolidation(
 ) -> Consolidation:
     """One version as publishing and the reports read it."""
     period = Period.parse(version.period)
-    parameters = period_parameters(period, deadline_days)
-    units = select_frame(connection, "select_units")
+    units = units_frame(connection)
     values = version_values(connection, period, version.number)
     status = version_status(connection, period, version.number)
     sectors = sector_totals(connection, period, version.number)
-    problems = select_frame(
-        connection, "select_latest_problems", parse_dates=["received_at"], period=str(period)
-    )
-    texts = select_frame(connection, "select_own_texts", **parameters)
+    problems = latest_problems(connection, period)
+    texts = unit_texts(connection, period, deadline_days)
     changes = changes_since_previous(connection, version, values, status) if with_changes else None
     active = units["code"].isin(status["unit_code"])
     own_texts = texts[texts["ancestor_code"] == texts["unit_code"]]

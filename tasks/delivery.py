@@ -27,8 +27,9 @@ from tonghop.delivery import (
 )
 from tonghop.errors import TonghopError
 from tonghop.periods import Period
+from tonghop.registry_store import load_units
 from tonghop.reminders import FAILED
-from tonghop.storage import execute_many, load_sql, load_units, transaction
+from tonghop.storage import execute_many, load_sql, transaction
 
 
 class NothingPublished(TonghopError):

@@ -9,7 +9,8 @@ from prefect.cache_policies import NO_CACHE
 
 from tonghop.registry import RegistryProblem, Unit, read_registry
 from tonghop.registry_changes import RemovalNotice, removal_notices
-from tonghop.storage import accepted_unit_periods, load_units, replace_registry, transaction
+from tonghop.registry_store import accepted_unit_periods, load_units, replace_registry
+from tonghop.storage import transaction
 
 
 @task(name="read-registry", cache_policy=NO_CACHE)

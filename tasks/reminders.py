@@ -16,6 +16,7 @@ from sqlalchemy import text
 from tasks.mail import Outgoing, mail_server, send_messages
 from tonghop.aggregation import period_parameters
 from tonghop.periods import Period
+from tonghop.registry_store import load_units
 from tonghop.reminders import (
     FAILED,
     Reminder,
@@ -26,7 +27,7 @@ from tonghop.reminders import (
     split_sent,
     undeliverable_reason,
 )
-from tonghop.storage import execute_many, load_sql, load_units, select_frame, transaction
+from tonghop.storage import execute_many, load_sql, select_frame, transaction
 
 # flows/remind.py takes the mail server from here; it lives with the sending in tasks/mail.py.
 __all__ = [

@@ -12,13 +12,8 @@ import pytest
 from tonghop.aggregation import consolidated_values, period_parameters, sector_totals
 from tonghop.periods import Period
 from tonghop.registry import Unit
-from tonghop.storage import (
-    create_schema,
-    execute_many,
-    make_engine,
-    replace_registry,
-    select_frame,
-)
+from tonghop.registry_store import replace_registry
+from tonghop.storage import create_schema, execute_many, make_engine, select_frame
 from tonghop.versions import store_version
 
 PERIOD = Period(2025, 3)  # deadline 10/10/2025 with the default 10 days

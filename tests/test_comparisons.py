@@ -15,7 +15,8 @@ from tonghop.comparisons import SIBLING_COLUMNS, load_comparisons
 from tonghop.periods import Period
 from tonghop.reading import FormRead, FormRow
 from tonghop.registry import Unit
-from tonghop.storage import create_schema, execute_many, make_engine, replace_registry
+from tonghop.registry_store import replace_registry
+from tonghop.storage import create_schema, execute_many, make_engine
 from tonghop.validation import SubmissionInput, ValidationContext, validate_submissions
 
 PERIOD = Period(2026, 3)

@@ -16,7 +16,8 @@ from tests.test_end_to_end import PERIOD, REGISTRY, build_workspace
 from tests.test_republication import tonghop
 from tonghop.registry import Unit
 from tonghop.registry_changes import removal_notices
-from tonghop.storage import load_units, transaction
+from tonghop.registry_store import load_units
+from tonghop.storage import transaction
 
 ROOT = Path(__file__).resolve().parent.parent
 

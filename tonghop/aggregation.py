@@ -85,7 +85,7 @@ def consolidated_values(
     parameters = period_parameters(period, deadline_days)
     totals = select_frame(connection, "select_subtree_totals", **parameters)
     reporting = select_frame(connection, "select_subtree_reporting", **parameters)
-    own_texts = select_frame(connection, "select_own_texts", **parameters)
+    own_texts = unit_texts(connection, period, deadline_days)
 
     wide = totals.pivot(index="unit_code", columns="indicator_code", values="number")
     flags = [indicator.code for indicator in load_catalogue() if indicator.kind == "flag"]
@@ -115,6 +115,17 @@ def consolidated_values(
         for row in subtree_texts(own_texts).itertuples()
     ]
     return rows
+
+
+# The columns of `unit_texts`: each text of each active unit's counted submission, once under
+# every active ancestor that collects it (the unit itself included), in hierarchy order.
+TEXT_COLUMNS = ("ancestor_code", "unit_code", "unit_name", "indicator_code", "text")
+
+
+def unit_texts(connection: Connection, period: Period, deadline_days: int) -> pd.DataFrame:
+    """The period's texts with the ancestors that collect them (TEXT_COLUMNS)."""
+    texts = select_frame(connection, "select_own_texts", **period_parameters(period, deadline_days))
+    return texts.reindex(columns=list(TEXT_COLUMNS))
 
 
 def sector_totals(connection: Connection, period: Period, version: int) -> pd.DataFrame:

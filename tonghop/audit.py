@@ -11,7 +11,8 @@ from sqlalchemy import Connection, text
 
 from tonghop.periods import Period
 from tonghop.registry import Unit
-from tonghop.storage import load_sql, select_frame, unit_from_row
+from tonghop.registry_store import unit_from_row
+from tonghop.storage import load_sql, select_frame
 from tonghop.versions import latest_version, version_values
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tonghop.aggregation import period_parameters
 from tonghop.formatting import format_count, format_percent
 from tonghop.periods import Period
-from tonghop.storage import select_frame, transaction
+from tonghop.registry_store import units_frame
+from tonghop.storage import transaction
+from tonghop.submission_store import period_status
 from tonghop.versions import latest_version, version_values
 
 SITUATION_LABELS_VI = {"missing": "Chưa nộp", "rejected": "Bị trả lại", "late": "Nộp quá hạn"}
@@ -38,10 +39,8 @@ def progress_by_parent(
 ) -> list[ParentProgress]:
     """One line per parent unit, in hierarchy order, over its direct children's status."""
     with transaction(database_url) as connection:
-        units = select_frame(connection, "select_units").set_index("code")
-        status = select_frame(
-            connection, "select_status", **period_parameters(period, deadline_days)
-        )
+        units = units_frame(connection).set_index("code")
+        status = period_status(connection, period, deadline_days)
     status["parent_code"] = status["unit_code"].map(units["parent_code"])
     lines = []
     # status comes in hierarchy order, so parents appear in it too
@@ -78,7 +77,7 @@ def progress_by_parent(
 def province_headline(database_url: str, period: Period) -> str:
     """A sentence with the province's key figures, in the register of the reports."""
     with transaction(database_url) as connection:
-        units = select_frame(connection, "select_units")
+        units = units_frame(connection)
         version = latest_version(connection, period)
         if version is None:
             return f"Kỳ {period} chưa được tổng hợp."

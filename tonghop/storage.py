@@ -1,12 +1,15 @@
-"""The database: schema, the registry, submissions and the consolidation, through SQLAlchemy and
-the SQL files in `sql/` (SQLite inside the workspace by default, PostgreSQL in production)."""
+"""Running SQL: engines and transactions (with a database that cannot be reached, or whose disk
+is full, told as such), the schema and its upgrades, and the helpers every area's queries use to
+run the SQL files of `sql/` — loading them, bulk inserts (COPY on PostgreSQL), selects as
+frames. What each area asks of the database lives with that area (registry_store,
+submission_store, versions, aggregation, audit, …); SQLite inside the workspace by default,
+PostgreSQL in production."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import date, datetime
 from functools import cache
 from logging import getLogger
 from pathlib import Path
@@ -14,20 +17,30 @@ from typing import Any
 
 import pandas as pd
 import psycopg
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.exc import DBAPIError
 
 from tonghop.errors import DatabaseFull, DatabaseUnavailable, is_disk_full
-from tonghop.registry import Unit, closure_rows, hierarchy_positions, levels
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 _log = getLogger(__name__)
 
 
+# SQL files are Jinja templates, as dbt's models are, so that what several queries share (the
+# definition of an active unit, sql/is_active.sql) is written once; they take no variables.
+_TEMPLATES = Environment(
+    loader=FileSystemLoader(SQL_DIR),
+    undefined=StrictUndefined,
+    autoescape=False,
+    keep_trailing_newline=True,
+)
+
+
 @cache
 def load_sql(name: str) -> str:
-    """The text of `sql/<name>.sql`."""
-    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+    """The text of `sql/<name>.sql`, its macros expanded."""
+    return _TEMPLATES.get_template(f"{name}.sql").render()
 
 
 def statements(name: str) -> list[str]:
@@ -217,71 +230,3 @@ def select_frame(
     for column in parse_dates:
         frame[column] = pd.to_datetime(frame[column], format="ISO8601")
     return frame
-
-
-def load_units(connection: Connection) -> list[Unit]:
-    """The stored registry, in hierarchy order."""
-    result = connection.execute(text(load_sql("select_units")))
-    # Rows straight from the driver: a DataFrame would turn NULL into NaN, which is truthy.
-    return [unit_from_row(row) for row in result]
-
-
-def unit_from_row(row: Any) -> Unit:
-    """The unit of a row with the `unit` table's columns."""
-    return Unit(
-        code=row.code,
-        name=row.name,
-        parent_code=row.parent_code,
-        kind=row.kind,
-        sector=row.sector,
-        valid_from=_as_date(row.valid_from),
-        valid_to=_as_date(row.valid_to),
-        email=row.email,
-    )
-
-
-def accepted_unit_periods(connection: Connection) -> list[tuple[str, str, Unit | None]]:
-    """Every (unit code, quarter) with an accepted submission, with the unit as the stored
-    registry has it, or None when the registry no longer has it."""
-    result = connection.execute(text(load_sql("select_accepted_unit_periods")))
-    return [
-        (row.unit_code, row.period, None if row.code is None else unit_from_row(row))
-        for row in result
-    ]
-
-
-def _as_date(value: object) -> date | None:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return None
-    if isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value)[:10])
-
-
-def replace_registry(connection: Connection, units: Sequence[Unit]) -> None:
-    """Store a validated registry and its closure table in place of the old one."""
-    positions, depth_of = hierarchy_positions(units), levels(units)
-    for statement in statements("delete_registry"):
-        connection.execute(text(statement))
-    unit_rows = [
-        {
-            "code": unit.code,
-            "name": unit.name,
-            "parent_code": unit.parent_code,
-            "kind": unit.kind,
-            "sector": unit.sector,
-            "valid_from": unit.valid_from,
-            "valid_to": unit.valid_to,
-            "email": unit.email,
-            "position": positions[unit.code],
-            "level": depth_of[unit.code],
-        }
-        for unit in units
-    ]
-    execute_many(connection, "insert_unit", unit_rows)
-    closure = [
-        {"ancestor": ancestor, "descendant": descendant, "depth": depth}
-        for ancestor, descendant, depth in closure_rows(units)
-    ]
-    execute_many(connection, "insert_unit_closure", closure)
-    connection.execute(text(load_sql("insert_registry_import")), {"imported_at": datetime.now()})
