@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import cache
 from logging import getLogger
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -22,8 +21,9 @@ from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.exc import DBAPIError
 
 from tonghop.errors import DatabaseFull, DatabaseUnavailable, is_disk_full
+from tonghop.resources import resource_dir
 
-SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+SQL_DIR = resource_dir("sql")
 _log = getLogger(__name__)
 
 

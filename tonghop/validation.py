@@ -27,10 +27,11 @@ from tonghop.periods import Period
 from tonghop.problems import SEVERITY_LABELS_VI, Problem
 from tonghop.reading import FormRead
 from tonghop.registry import KIND_LABELS_VI, KINDS
+from tonghop.resources import resource_dir
 from tonghop.text import invisible_characters, visible
 
 RULES_PATH = Path(__file__).parent / "data" / "rules.toml"
-EXPECTATIONS_DIR = Path(__file__).resolve().parent.parent / "expectations"
+EXPECTATIONS_DIR = resource_dir("expectations")
 SUBMISSION_SUITE = "submission_rules"
 VALUE_SUITE = "value_rules"
 
