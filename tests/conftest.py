@@ -20,6 +20,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from tonghop.config import quiet_libraries
+from tonghop.storage import dispose_engines
 
 quiet_libraries()
 
@@ -51,6 +52,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     """An empty database: a SQLite file, or a PostgreSQL schema of its own dropped afterwards."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'test.db'}"
+        dispose_engines()
         return
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = create_engine(POSTGRES_URL)
@@ -60,6 +62,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     try:
         yield f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
     finally:
+        # The test's pooled connections go with its schema: a session of hundreds of tests
+        # would otherwise hold the server's every connection slot.
+        dispose_engines()
         with admin.begin() as connection:
             connection.execute(text(f"drop schema {schema} cascade"))
         admin.dispose()

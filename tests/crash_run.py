@@ -40,13 +40,14 @@ def arm(point: str) -> None:
     import tasks.collecting
     import tasks.consolidating
     import tonghop.publishing
+    import tonghop.submission_store
     import tonghop.versions
 
     if point == "after-archive":
         tasks.collecting.read_received = lambda *args, **kwargs: _die()
     elif point == "mid-load":
-        tasks.collecting.execute_many = _die_after(
-            tasks.collecting.execute_many,
+        tonghop.submission_store.execute_many = _die_after(
+            tonghop.submission_store.execute_many,
             lambda _c, name, *a, **k: name == "insert_submission_value",
         )
     elif point == "mid-consolidate":

@@ -35,9 +35,9 @@ def _kill_server(pid: int, port: int) -> None:
 def arm(pid: int, port: int) -> None:
     """Patch the product so that the server dies after the submissions' first insert, inside
     the transaction that stores them."""
-    import tasks.collecting
+    import tonghop.submission_store
 
-    original: Callable[..., Any] = tasks.collecting.execute_many
+    original: Callable[..., Any] = tonghop.submission_store.execute_many
     killed = []
 
     def dying(connection: Any, name: str, *args: Any, **kwargs: Any) -> Any:
@@ -47,7 +47,7 @@ def arm(pid: int, port: int) -> None:
             _kill_server(pid, port)
         return result
 
-    tasks.collecting.execute_many = dying
+    tonghop.submission_store.execute_many = dying
 
 
 def main() -> None:

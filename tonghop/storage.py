@@ -8,6 +8,7 @@ PostgreSQL in production."""
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import cache
@@ -91,19 +92,33 @@ def upgrade_schema(connection: Connection) -> None:
                 connection.execute(text(statement))
 
 
-@cache
-def _engine(url: str) -> Engine:
-    engine = make_engine(url)
-    create_schema(engine)
-    return engine
+# One engine per database URL in a process, made (with the schema put in place) on first use.
+_ENGINES: dict[str, Engine] = {}
+_ENGINES_GUARD = threading.Lock()
 
 
 def engine_for(url: str) -> Engine:
     """An engine with the schema in place, made once per process and URL."""
-    try:
-        return _engine(url)
-    except DBAPIError as error:
-        raise DatabaseUnavailable(url, error) from error
+    with _ENGINES_GUARD:
+        engine = _ENGINES.get(url)
+        if engine is None:
+            engine = make_engine(url)
+            try:
+                create_schema(engine)
+            except DBAPIError as error:
+                engine.dispose()
+                raise DatabaseUnavailable(url, error) from error
+            _ENGINES[url] = engine
+        return engine
+
+
+def dispose_engines() -> None:
+    """Close every pooled connection this process holds and forget the engines: a long-lived
+    process that has used many databases (a test session) need not keep a pool for each."""
+    with _ENGINES_GUARD:
+        for engine in _ENGINES.values():
+            engine.dispose()
+        _ENGINES.clear()
 
 
 def out_of_reach(error: BaseException) -> bool:
