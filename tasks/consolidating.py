@@ -11,8 +11,8 @@ from prefect.cache_policies import NO_CACHE
 from sqlalchemy import Connection
 
 from tonghop.aggregation import consolidated_values, period_parameters, sector_totals
+from tonghop.consolidation import TEXT_COLUMNS, Consolidation
 from tonghop.periods import Period
-from tonghop.publishing import Consolidation
 from tonghop.storage import select_frame, transaction
 from tonghop.versions import (
     Version,
@@ -110,7 +110,7 @@ def load_consolidation(
         sectors=sectors,
         status=status,
         problems=problems,
-        texts=own_texts[["unit_code", "indicator_code", "text"]].reset_index(drop=True),
+        texts=own_texts[list(TEXT_COLUMNS)].reset_index(drop=True),
         version=version.number,
         changes=changes,
     )

@@ -13,16 +13,12 @@ import pandas as pd
 import pytest
 
 from tonghop import catalogue
+from tonghop.consolidation import Consolidation
 from tonghop.formatting import format_count, format_date, format_datetime, format_percent
-from tonghop.layout import PublicationFolders, commit_stage, feedback_name
+from tonghop.layout import PublicationFolders, commit_stage, feedback_name, write_atomically
 from tonghop.periods import Period
-from tonghop.publishing import (
-    COUNT_FORMAT,
-    Consolidation,
-    PublishedFiles,
-    publish,
-    write_atomically,
-)
+from tonghop.publishing import PublishedFiles, publish
+from tonghop.sheets import COUNT_FORMAT
 
 PERIOD = Period(2025, 3)
 EVIL_MESSAGE = '=HYPERLINK("http://x","Tổng số hội nghị không khớp")'

@@ -12,16 +12,14 @@ from pathlib import Path
 from babel.numbers import format_decimal
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from tonghop.consolidation import Consolidation, ConsolidationView
 from tonghop.formatting import LOCALE, format_count, format_date, format_percent
-from tonghop.layout import check_code, version_marker
-from tonghop.periods import Period
-from tonghop.publishing import Consolidation, _View, write_atomically
+from tonghop.layout import report_paths, write_atomically
 from tonghop.registry import GRASSROOTS_KINDS, KIND_LABELS_VI, SECTOR_LABELS_VI, SECTORS
 
 DATA_DIR = Path(__file__).parent / "data"
 DOCX_TEMPLATE = DATA_DIR / "bao-cao-mau.docx"
 HTML_TEMPLATE = "bao-cao.html.j2"
-REPORT_STEM = "bao-cao"
 DEFAULT_PLACE = "………"
 MAX_NAMES = 10  # units named in one limitation before "và … đơn vị khác"
 MAX_QUOTES = 10  # units' texts quoted in one section; the workbook keeps them all
@@ -178,7 +176,11 @@ class _Report:
     """One unit's figures, subtree and statuses, with the sentences built from them."""
 
     def __init__(
-        self, view: _View, unit_code: str, previous: _View | None, threshold: float
+        self,
+        view: ConsolidationView,
+        unit_code: str,
+        previous: ConsolidationView | None,
+        threshold: float,
     ) -> None:
         self.view = view
         if unit_code not in self.view.by_code:
@@ -596,8 +598,10 @@ def report_context(
 
     Sections are lists of items `{"kind": heading | group | text | bullet, "text", "unit"}`.
     """
-    previous_view = _View(previous) if previous is not None else None
-    report = _Report(_View(consolidation), unit_code, previous_view, attendance_threshold)
+    previous_view = ConsolidationView(previous) if previous is not None else None
+    report = _Report(
+        ConsolidationView(consolidation), unit_code, previous_view, attendance_threshold
+    )
     return _context(report, issued_on, place)
 
 
@@ -667,28 +671,6 @@ def _context(report: _Report, issued_on: date | None, place: str) -> dict:
 # --------------------------------------------------------------------------- rendering
 
 
-def report_paths(consolidation: Consolidation, unit_code: str, out_dir: Path) -> tuple[Path, Path]:
-    """`bao-cao-<P>-<unit_code>.docx` and `.html` in `out_dir`; `-v2`, `-v3` … after the stem for
-    later versions, so that a draft an operator has started editing is never written over."""
-    check_code(unit_code)
-    stem = f"{REPORT_STEM}-{consolidation.period}-{unit_code}"
-    stem += version_marker(consolidation.version)
-    return Path(out_dir) / f"{stem}.docx", Path(out_dir) / f"{stem}.html"
-
-
-def find_reports(out_dir: Path, period: Period, version: int) -> dict[str, Path]:
-    """The Word reports of a version already drafted in `out_dir`, by unit code."""
-    name = re.compile(
-        rf"{REPORT_STEM}-{period}-(?P<unit>.+?){re.escape(version_marker(version))}\.docx"
-    )
-    return {
-        match["unit"]: path
-        for path in sorted(Path(out_dir).glob(f"{REPORT_STEM}-{period}-*.docx"))
-        # a version 1 name must not swallow a later version's `-vN`
-        if (match := name.fullmatch(path.name)) and not re.search(r"-v\d+$", match["unit"])
-    }
-
-
 def _charts_in_order(charts: dict[str, Path] | None) -> list[tuple[str, Path]]:
     if not charts:
         return []
@@ -743,8 +725,8 @@ def write_reports(
     chart name) are PNG files: embedded in the Word file and referenced by file name from the
     HTML, so they are copied beside it when they live elsewhere.
     """
-    view = _View(consolidation)
-    previous_view = _View(previous) if previous is not None else None
+    view = ConsolidationView(consolidation)
+    previous_view = ConsolidationView(previous) if previous is not None else None
     return {
         code: _write_report(
             _Report(view, code, previous_view, attendance_threshold),
@@ -770,7 +752,10 @@ def _write_report(
     from docxtpl import DocxTemplate, InlineImage
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    docx_path, html_path = report_paths(report.view.source, report.code, out_dir)
+    consolidation = report.view.source
+    docx_path, html_path = report_paths(
+        out_dir, consolidation.period, report.code, consolidation.version
+    )
     context = _context(report, issued_on, place)
     ordered = _charts_in_order(charts)
 
