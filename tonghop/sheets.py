@@ -91,6 +91,7 @@ def set_text(cell: Cell, value: object) -> None:
 
 
 def write_header(ws: Worksheet, row: int, headers: Iterable[str], start: int = 1) -> None:
+    """A table's header row: bold, shaded, centred and wrapped."""
     for column, text in enumerate(headers, start=start):
         cell = ws.cell(row=row, column=column)
         set_text(cell, text)

@@ -51,8 +51,7 @@ SHEET_CHANGES = "Những thay đổi"
 PRODUCT_TITLE_VI = (
     "TỔNG HỢP KẾT QUẢ NGHIÊN CỨU, HỌC TẬP, QUÁN TRIỆT VÀ TUYÊN TRUYỀN CÁC NGHỊ QUYẾT CỦA ĐẢNG"
 )
-
-
+# The band that opens each section of the indicators.
 _SECTION_FILL = PatternFill("solid", fgColor="F2F2F2")
 
 
