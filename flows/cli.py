@@ -329,9 +329,9 @@ def history(
 ) -> None:
     """Mọi phiên bản báo cáo một đơn vị đã gửi trong kỳ: thời điểm nhận, kết quả, lỗi."""
     from tonghop.audit import unit_history
+    from tonghop.consolidation import STATUS_LABELS_VI
     from tonghop.formatting import format_count, format_datetime
     from tonghop.problems import SEVERITY_LABELS_VI
-    from tonghop.publishing import STATUS_LABELS_VI
     from tonghop.storage import transaction
 
     context = _context(workspace, period)

@@ -24,9 +24,9 @@ from tonghop.delivery import (
     not_delivered_message,
     version_label,
 )
+from tonghop.layout import find_reports
 from tonghop.publishing import published_files
 from tonghop.reminders import MailNotConfigured
-from tonghop.report import find_reports
 
 __all__ = ["DeliverySummary", "ReportsNotDelivered", "deliver_reports"]
 

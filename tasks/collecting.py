@@ -30,6 +30,7 @@ from tonghop.data_docs import DataDocs, build_data_docs
 from tonghop.errors import DiskFull, is_disk_full
 from tonghop.formatting import format_count
 from tonghop.inbox import SkippedEntry, changed_entries, folder_units, scan_inbox
+from tonghop.layout import ARCHIVE_PARTIALS
 from tonghop.periods import Period
 from tonghop.reading import FormRead
 from tonghop.registry import Unit, active_units, codes_with_active_children
@@ -73,7 +74,7 @@ def archive_new_files(
         known = known_files(connection)
         remembered = remembered_inbox(connection)
     # Copies a killed run left half-written are never recorded; they go before anything else.
-    for partial in archive.glob("*/.*.partial"):
+    for partial in archive.glob(ARCHIVE_PARTIALS):
         partial.unlink(missing_ok=True)
     entries, skipped = scan_inbox(inbox, folder_units(unit_codes))
     for entry in skipped:

@@ -11,8 +11,8 @@ from prefect.cache_policies import NO_CACHE
 from sqlalchemy import Connection
 
 from tonghop.aggregation import consolidated_values, sector_totals, unit_texts
+from tonghop.consolidation import TEXT_COLUMNS, Consolidation
 from tonghop.periods import Period
-from tonghop.publishing import Consolidation
 from tonghop.registry_store import units_frame
 from tonghop.storage import transaction
 from tonghop.submission_store import latest_problems, period_status
@@ -107,7 +107,7 @@ def load_consolidation(
         sectors=sectors,
         status=status,
         problems=problems,
-        texts=own_texts[["unit_code", "indicator_code", "text"]].reset_index(drop=True),
+        texts=own_texts[list(TEXT_COLUMNS)].reset_index(drop=True),
         version=version.number,
         changes=changes,
     )

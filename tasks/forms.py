@@ -10,6 +10,7 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from tonghop.forms import write_form
+from tonghop.layout import blank_form_name, period_folder
 from tonghop.periods import Period
 from tonghop.registry import Unit, active_units, codes_with_active_children
 
@@ -25,11 +26,11 @@ def _write_one(job: tuple[Path, Unit, Period, bool]) -> Path:
 @task(name="write-blank-forms", retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
 def write_blank_forms(units: list[Unit], period: Period, outbox: Path, workers: int) -> int:
     """One blank form per unit active in the period, in `outbox/<P>/<unit>.xlsx`."""
-    folder = outbox / str(period)
+    folder = period_folder(outbox, period)
     folder.mkdir(parents=True, exist_ok=True)
     parents = codes_with_active_children(units, period.last_day)
     jobs = [
-        (folder / f"{unit.code}-{period}.xlsx", unit, period, unit.code in parents)
+        (folder / blank_form_name(unit.code, period), unit, period, unit.code in parents)
         for unit in active_units(units, period.last_day)
     ]
     workers = workers or os.cpu_count() or 1

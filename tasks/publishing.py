@@ -11,18 +11,19 @@ from prefect.cache_policies import NO_CACHE
 
 from tasks.retrying import worth_retrying
 from tonghop.catalogue import RATES, label_vi, load_catalogue
-from tonghop.charts import CHART_NAMES, chart_file_name
+from tonghop.charts import CHART_NAMES
+from tonghop.consolidation import STATUS_LABELS_VI, Consolidation
 from tonghop.formatting import format_count, format_percent
-from tonghop.layout import CHARTS_DIR, PublicationFolders, commit_stage, disk_full_explained
-from tonghop.periods import Period
-from tonghop.publishing import (
-    STATUS_LABELS_VI,
-    Consolidation,
-    PublishedFiles,
-    publish,
-    published_files,
+from tonghop.layout import (
+    CHARTS_DIR,
+    PublicationFolders,
+    chart_file_name,
+    commit_stage,
+    disk_full_explained,
+    find_reports,
 )
-from tonghop.report import find_reports
+from tonghop.periods import Period
+from tonghop.publishing import PublishedFiles, publish, published_files
 
 RATE_CODES = {rate.code for rate in RATES}
 

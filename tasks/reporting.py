@@ -11,9 +11,9 @@ from prefect.cache_policies import NO_CACHE
 from tasks.consolidating import previous_quarter
 from tasks.retrying import worth_retrying
 from tonghop.charts import render_unit_charts
-from tonghop.layout import CHARTS_DIR, PublicationFolders, disk_full_explained
-from tonghop.publishing import Consolidation
-from tonghop.report import report_paths, write_reports
+from tonghop.consolidation import Consolidation
+from tonghop.layout import CHARTS_DIR, PublicationFolders, disk_full_explained, report_paths
+from tonghop.report import write_reports
 
 # Who gets a narrative report: the levels that sign one and send it up.
 REPORTING_KINDS = ("province", "upper")
@@ -40,7 +40,10 @@ def draft_reports(
     report to write."""
     units = consolidation.units.sort_values("position", kind="stable")
     codes = [row.code for row in units.itertuples() if row.kind in REPORTING_KINDS]
-    paths = {code: report_paths(consolidation, code, folders.final) for code in codes}
+    paths = {
+        code: report_paths(folders.final, consolidation.period, code, consolidation.version)
+        for code in codes
+    }
     due = [code for code in codes if rewrite or not all(path.exists() for path in paths[code])]
     if due:
         previous = previous_quarter(database_url, consolidation.period, deadline_days)

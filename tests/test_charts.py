@@ -22,8 +22,8 @@ from tonghop.charts import (
     render_charts,
     render_unit_charts,
 )
+from tonghop.consolidation import Consolidation
 from tonghop.periods import Period
-from tonghop.publishing import Consolidation
 
 PERIOD = Period(2026, 3)
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

@@ -17,7 +17,8 @@ from flows.collect import collect
 from tasks.collecting import data_docs_markdown
 from tests.conftest import latest_artifact
 from tests.test_validation import GOOD, form
-from tonghop.data_docs import SHOWN_VALUES, build_data_docs, docs_root, site_index
+from tonghop.data_docs import SHOWN_VALUES, build_data_docs
+from tonghop.layout import Workspace
 from tonghop.validation import (
     SUBMISSION_SUITE,
     VALUE_SUITE,
@@ -71,7 +72,11 @@ def test_the_run_pages_name_each_rule_and_count_its_failures(tmp_path: Path) -> 
     run_time = datetime(2025, 10, 11, 8, 30, tzinfo=ZONE)
     docs = build_data_docs([validation], tmp_path, "2025Q3-lan-1", run_time)
 
-    assert docs is not None and docs.index == site_index(tmp_path) and docs.index.exists()
+    assert (
+        docs is not None
+        and docs.index == Workspace(tmp_path).data_docs_index
+        and docs.index.exists()
+    )
     pages = {page.suite: page for page in docs.pages}
     assert set(pages) == {VALUE_SUITE, SUBMISSION_SUITE}
     # V1 fails among the value rules; F3, F4 and R4 among the submission rules.
@@ -91,7 +96,7 @@ def test_the_run_pages_name_each_rule_and_count_its_failures(tmp_path: Path) -> 
 
     # The stored results keep counts and a sample of values, not every failing row, and of the
     # active-unit list its first codes and how many more there are.
-    stored = list((docs_root(tmp_path) / "uncommitted" / "validations").rglob("*.json"))
+    stored = list((Workspace(tmp_path).gx_project / "uncommitted" / "validations").rglob("*.json"))
     assert len(stored) == 2
     value_sets = []
     for path in stored:
@@ -126,7 +131,7 @@ def test_a_run_that_validated_nothing_builds_nothing(tmp_path: Path) -> None:
     assert empty.runs == []
     run_time = datetime(2025, 10, 11, tzinfo=ZONE)
     assert build_data_docs([empty], tmp_path, "2025Q3-trong", run_time) is None
-    assert not docs_root(tmp_path).exists()
+    assert not Workspace(tmp_path).gx_project.exists()
 
 
 def test_the_artifact_links_each_page_and_the_index(tmp_path: Path) -> None:
@@ -171,7 +176,7 @@ def test_docs_that_cannot_be_written_do_not_stop_the_run(imported: Path, databas
     from tests.test_flows import submission_count
 
     # A file where GX's project folder should be: every attempt to build the pages fails.
-    docs_root(imported).write_text("không phải thư mục", encoding="utf-8")
+    Workspace(imported).gx_project.write_text("không phải thư mục", encoding="utf-8")
     summary = collect("2025Q3", str(imported))
     assert summary.received > 0 and summary.data_docs is None
     assert submission_count(database_url) == summary.received

@@ -26,12 +26,12 @@ from tonghop.demo import (
     UNKNOWN_CODE,
     WARNING_FAULTS,
     DemoPlan,
-    _vn_number,
     demo_members,
     demo_units,
     plan_demo,
     write_demo_workspace,
 )
+from tonghop.demo.values import _vn_number
 from tonghop.periods import Period
 from tonghop.reading import FormRead, FormRow, normalise_number
 from tonghop.registry import (

@@ -13,16 +13,18 @@ import pandas as pd
 import pytest
 
 from tonghop import catalogue
-from tonghop.formatting import format_count, format_date, format_datetime, format_percent
-from tonghop.layout import PublicationFolders, commit_stage, feedback_name
-from tonghop.periods import Period
-from tonghop.publishing import (
-    COUNT_FORMAT,
+from tonghop.consolidation import (
+    PROBLEM_COLUMNS,
+    SECTOR_COLUMNS,
+    STATUS_COLUMNS,
+    TEXT_COLUMNS,
     Consolidation,
-    PublishedFiles,
-    publish,
-    write_atomically,
 )
+from tonghop.formatting import format_count, format_date, format_datetime, format_percent
+from tonghop.layout import PublicationFolders, commit_stage, feedback_name, write_atomically
+from tonghop.periods import Period
+from tonghop.publishing import PublishedFiles, publish
+from tonghop.sheets import COUNT_FORMAT
 
 PERIOD = Period(2025, 3)
 EVIL_MESSAGE = '=HYPERLINK("http://x","Tổng số hội nghị không khớp")'
@@ -121,36 +123,15 @@ def make_consolidation(**changes: object) -> Consolidation:
         # Shuffled on purpose: the output follows `position`, not the frame's order.
         units=units.iloc[::-1].reset_index(drop=True),
         values=values,
-        sectors=pd.DataFrame(SECTORS, columns=["sector", "indicator_code", "number"]),
-        status=pd.DataFrame(
-            STATUS,
-            columns=[
-                "unit_code",
-                "status",
-                "on_time",
-                "received_at",
-                "file_name",
-                "errors",
-                "warnings",
-            ],
-        ),
+        sectors=pd.DataFrame(SECTORS, columns=list(SECTOR_COLUMNS)),
+        status=pd.DataFrame(STATUS, columns=list(STATUS_COLUMNS)),
         problems=pd.DataFrame(
-            PROBLEMS,
-            columns=[
-                "unit_code",
-                "file_name",
-                "received_at",
-                "rule",
-                "severity",
-                "indicator_code",
-                "row_number",
-                "message",
-            ],
+            # every problem here is about the unit's first file of the period
+            [(unit_code, 1, *problem) for unit_code, *problem in PROBLEMS],
+            columns=list(PROBLEM_COLUMNS),
         ),
-        texts=pd.DataFrame(TEXTS, columns=["unit_code", "indicator_code", "text"]),
+        texts=pd.DataFrame(TEXTS, columns=list(TEXT_COLUMNS)),
     )
-    # every problem here is about the unit's first file of the period
-    consolidation.problems.insert(1, "submission_number", 1)
     return replace(consolidation, **changes)
 
 

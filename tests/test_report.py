@@ -15,9 +15,9 @@ import pytest
 from PIL import Image
 
 from tests.test_publishing import publish_now
+from tonghop.consolidation import PROBLEM_COLUMNS, SECTOR_COLUMNS, Consolidation
 from tonghop.formatting import format_count, format_percent
 from tonghop.periods import Period
-from tonghop.publishing import Consolidation
 from tonghop.report import (
     MAX_NAMES,
     _names_vi,
@@ -123,25 +123,14 @@ def make_consolidation(figures: dict[str, float] | None = None, texts=TEXTS) -> 
     status = pd.DataFrame(STATUS, columns=["unit_code", "status", "on_time"]).assign(
         received_at=None, file_name=None, errors=0, warnings=0
     )
-    problems = pd.DataFrame(
-        columns=[
-            "unit_code",
-            "file_name",
-            "received_at",
-            "rule",
-            "severity",
-            "indicator_code",
-            "row_number",
-            "message",
-        ]
-    )
+    problems = pd.DataFrame(columns=list(PROBLEM_COLUMNS))
     return Consolidation(
         period=PERIOD,
         generated_at=datetime(2025, 10, 9, 6, 30),
         deadline=date(2025, 10, 10),
         units=units,
         values=values,
-        sectors=pd.DataFrame(columns=["sector", "indicator_code", "number"]),
+        sectors=pd.DataFrame(columns=list(SECTOR_COLUMNS)),
         status=status,
         problems=problems,
         texts=pd.DataFrame(texts, columns=["unit_code", "indicator_code", "text"]),

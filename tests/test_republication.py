@@ -18,8 +18,8 @@ from sqlalchemy import text
 from flows.quarterly_report import quarterly_report
 from tests.test_end_to_end import PERIOD, REPORTS, received, write_contract_form
 from tests.test_faults import environment
-from tonghop.publishing import SHEET_CHANGES
 from tonghop.storage import transaction
+from tonghop.workbook import SHEET_CHANGES
 
 ROOT = Path(__file__).resolve().parent.parent
 

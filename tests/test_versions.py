@@ -16,7 +16,6 @@ import pytest
 from tests.test_publishing import make_consolidation, publish_now
 from tonghop.layout import published_name
 from tonghop.periods import Period
-from tonghop.publishing import SHEET_CHANGES
 from tonghop.storage import make_engine, transaction
 from tonghop.versions import (
     Changes,
@@ -29,6 +28,7 @@ from tonghop.versions import (
     value_changes,
     version_values,
 )
+from tonghop.workbook import SHEET_CHANGES
 
 PERIOD = Period(2025, 3)
 STATUS_COLUMNS = ["unit_code", "status", "on_time", "submission_id", "received_at", "file_name"]

@@ -11,6 +11,7 @@ import pandas as pd
 from sqlalchemy import Connection
 
 from tonghop.catalogue import RATES, Rate, load_catalogue
+from tonghop.consolidation import SECTOR_COLUMNS
 from tonghop.periods import Period
 from tonghop.storage import select_frame
 
@@ -139,7 +140,7 @@ def sector_totals(connection: Connection, period: Period, version: int) -> pd.Da
         last_day=period.last_day,
     )
     if totals.empty:
-        return pd.DataFrame(columns=["sector", "indicator_code", "number"])
+        return pd.DataFrame(columns=list(SECTOR_COLUMNS))
     totals["sector"] = totals["sector"].fillna("other")
     wide = totals.pivot_table(
         index="sector", columns="indicator_code", values="number", aggfunc="sum"

@@ -27,10 +27,9 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FixedLocator, FuncFormatter
 
 from tonghop.catalogue import label_vi
+from tonghop.consolidation import Consolidation, ConsolidationView
 from tonghop.formatting import format_count, format_percent, is_blank
-from tonghop.layout import check_code, version_marker
-from tonghop.periods import Period
-from tonghop.publishing import Consolidation, write_atomically
+from tonghop.layout import chart_file_name, check_code, write_atomically
 from tonghop.registry import GRASSROOTS_KINDS
 
 CHART_NAMES = ("attendance", "reporting", "sessions")
@@ -116,7 +115,7 @@ def render_unit_charts(
         check_code(code)
     _check_threshold(threshold)
     out_dir = Path(out_dir)
-    data = _Data(consolidation)
+    view = ConsolidationView(consolidation)
     written: dict[str, dict[str, Path]] = {}
     with _style():
         for code in codes:
@@ -125,7 +124,7 @@ def render_unit_charts(
                 path = out_dir / chart_file_name(
                     name, consolidation.period, code, consolidation.version
                 )
-                figure = _BUILDERS[name](data, code, threshold)
+                figure = _BUILDERS[name](view, code, threshold)
                 if figure is None:
                     continue
                 write_atomically(path, lambda temp, figure=figure: _save_png(figure, temp))
@@ -141,59 +140,32 @@ def chart_figure(
         raise ValueError(f"unknown chart {name!r}; expected one of {CHART_NAMES}")
     _check_threshold(threshold)
     with _style():
-        return _BUILDERS[name](_Data(consolidation), unit_code, threshold)
-
-
-def chart_file_name(name: str, period: Period, unit_code: str, version: int = 1) -> str:
-    """`bieu-do-attendance-2026Q3-TU.png` (`…-TU-v2.png` for version 2: each version's report
-    keeps its own charts), refusing a code that is not a plain file-name stem."""
-    check_code(unit_code)
-    return f"bieu-do-{name}-{period}-{unit_code}{version_marker(version)}.png"
+        return _BUILDERS[name](ConsolidationView(consolidation), unit_code, threshold)
 
 
 # --------------------------------------------------------------------------- the data
 
 
-class _Data:
-    """The consolidation indexed for the charts: units in hierarchy order, figures by key."""
+def _unit(view: ConsolidationView, code: str) -> dict:
+    unit = view.by_code.get(code)
+    if unit is None:
+        raise ValueError(f"unit {code!r} is not in the consolidation of {view.period}")
+    return unit
 
-    def __init__(self, consolidation: Consolidation) -> None:
-        self.period = consolidation.period
-        units = consolidation.units
-        if "position" in units.columns:
-            units = units.sort_values("position", kind="stable")
-        self.units: list[dict] = units.to_dict("records")
-        self.by_code = {unit["code"]: unit for unit in self.units}
-        values = consolidation.values
-        values = values[values["number"].notna()]
-        self.numbers: dict[tuple[str, str], float] = {
-            (unit, code): float(number)
-            for unit, code, number in zip(
-                values["unit_code"], values["indicator_code"], values["number"], strict=True
-            )
-        }
 
-    def unit(self, code: str) -> dict:
-        unit = self.by_code.get(code)
-        if unit is None:
-            raise ValueError(f"unit {code!r} is not in the consolidation of {self.period}")
-        return unit
+def _unit_name(view: ConsolidationView, code: str) -> str:
+    name = _unit(view, code).get("name")
+    return code if is_blank(name) else str(name)
 
-    def name(self, code: str) -> str:
-        name = self.unit(code).get("name")
-        return code if is_blank(name) else str(name)
 
-    def number(self, unit_code: str, code: str) -> float | None:
-        number = self.numbers.get((unit_code, code))
-        return None if number is None or math.isnan(number) else number
-
-    def children(self, code: str) -> list[dict]:
-        self.unit(code)
-        return [
-            unit
-            for unit in self.units
-            if unit.get("parent_code") == code and unit.get("kind") in CHILD_KINDS
-        ]
+def _children(view: ConsolidationView, code: str) -> list[dict]:
+    """The units a chart of `code` compares, in hierarchy order."""
+    _unit(view, code)
+    return [
+        unit
+        for unit in view.units
+        if unit.get("parent_code") == code and unit.get("kind") in CHILD_KINDS
+    ]
 
 
 def _children_noun(children: Sequence[dict]) -> str:
@@ -240,9 +212,9 @@ def _select(
 # --------------------------------------------------------------------------- the charts
 
 
-def _attendance(data: _Data, unit_code: str, threshold: float | None) -> Figure | None:
-    children = data.children(unit_code)
-    values = [(data.number(child["code"], "attendance_rate"),) for child in children]
+def _attendance(view: ConsolidationView, unit_code: str, threshold: float | None) -> Figure | None:
+    children = _children(view, unit_code)
+    values = [(view.number(child["code"], "attendance_rate"),) for child in children]
     if all(value is None for (value,) in values):
         return None
     noun = _children_noun(children)
@@ -252,7 +224,7 @@ def _attendance(data: _Data, unit_code: str, threshold: float | None) -> Figure 
         threshold is not None and rate is not None and rate < threshold - 1e-9 for rate in rates
     ]
     figure, axes = _new_figure(len(rates))
-    _title(figure, f"{label_vi('attendance_rate')}{chosen.heading}", data, unit_code)
+    _title(figure, f"{label_vi('attendance_rate')}{chosen.heading}", view, unit_code)
     positions = list(range(len(rates)))
     bars = axes.barh(
         positions,
@@ -284,13 +256,13 @@ def _attendance(data: _Data, unit_code: str, threshold: float | None) -> Figure 
     return figure
 
 
-def _reporting(data: _Data, unit_code: str, threshold: float | None) -> Figure | None:
+def _reporting(view: ConsolidationView, unit_code: str, threshold: float | None) -> Figure | None:
     del threshold  # the threshold is about attendance; the signature is shared
-    children = data.children(unit_code)
+    children = _children(view, unit_code)
     values = [
         (
-            data.number(child["code"], "reporting_completeness"),
-            data.number(child["code"], "reporting_timeliness"),
+            view.number(child["code"], "reporting_completeness"),
+            view.number(child["code"], "reporting_timeliness"),
         )
         for child in children
     ]
@@ -301,7 +273,7 @@ def _reporting(data: _Data, unit_code: str, threshold: float | None) -> Figure |
     title = f"Tỷ lệ đơn vị đã báo cáo và báo cáo đúng hạn{chosen.heading}"
     series = (("Đã báo cáo", _REPORTED), ("Đúng hạn", _ON_TIME))
     figure, axes = _new_figure(len(chosen.rows), per_row=len(series))
-    _title(figure, title, data, unit_code)
+    _title(figure, title, view, unit_code)
     height = 0.38
     for index, (label, look) in enumerate(series):
         rates = [pair[index] for _, pair in chosen.rows]
@@ -332,16 +304,16 @@ def _reporting(data: _Data, unit_code: str, threshold: float | None) -> Figure |
     return figure
 
 
-def _sessions(data: _Data, unit_code: str, threshold: float | None) -> Figure | None:
+def _sessions(view: ConsolidationView, unit_code: str, threshold: float | None) -> Figure | None:
     del threshold
-    data.unit(unit_code)
-    counts = [data.number(unit_code, code) for code, _ in SESSION_FORMS]
+    _unit(view, unit_code)
+    counts = [view.number(unit_code, code) for code, _ in SESSION_FORMS]
     total = sum(count for count in counts if count is not None)
     if total <= 0:
         return None
     shares = [None if count is None else count / total for count in counts]
     figure, axes = _new_figure(len(SESSION_FORMS))
-    _title(figure, "Hội nghị học tập, quán triệt theo hình thức tổ chức", data, unit_code)
+    _title(figure, "Hội nghị học tập, quán triệt theo hình thức tổ chức", view, unit_code)
     positions = list(range(len(SESSION_FORMS)))
     bars = axes.barh(
         positions,
@@ -396,9 +368,9 @@ def _new_figure(rows: int, *, per_row: int = 1) -> tuple[Figure, Axes]:
     return figure, axes
 
 
-def _title(figure: Figure, what: str, data: _Data, unit_code: str) -> None:
+def _title(figure: Figure, what: str, view: ConsolidationView, unit_code: str) -> None:
     # `what` may hold its own line breaks: the selection of bars goes on a line of its own.
-    parts = [*what.split("\n"), f"{data.name(unit_code)} – {data.period.label_vi}"]
+    parts = [*what.split("\n"), f"{_unit_name(view, unit_code)} – {view.period.label_vi}"]
     lines = [line for part in parts for line in textwrap.wrap(part, 80)]
     figure.suptitle("\n".join(lines), fontsize=9.5, fontweight="bold", x=0.01, ha="left")
 
@@ -495,4 +467,4 @@ def _check_threshold(threshold: float | None) -> None:
         raise ValueError(f"threshold is a fraction in (0, 1], e.g. 0.9; got {threshold!r}")
 
 
-__all__ = ["CHART_NAMES", "chart_figure", "chart_file_name", "render_charts"]
+__all__ = ["CHART_NAMES", "chart_figure", "render_charts", "render_unit_charts"]

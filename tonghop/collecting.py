@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from tonghop.catalogue import by_code
 from tonghop.inbox import FILE, REFUSALS_VI, InboxEntry, RefusedEntry, open_entry
+from tonghop.layout import archive_copy, archive_partial
 from tonghop.periods import Period, PeriodError
 from tonghop.problems import ERROR, WARNING, Problem
 from tonghop.reading import FormRead, failed_read, read_form
@@ -96,13 +97,10 @@ def archive_entry(
 def _copy_to_archive(
     handle: int, entry: InboxEntry, archive: Path, unit_code: str, known: Container
 ) -> tuple[str, int, Path]:
-    """Stream the open file into `archive/<unit>/<sha256><suffix>`, hashing on the way, so that a
-    huge file never sits in memory; the copy is fsynced before it takes its name."""
-    suffix = Path(entry.shown).suffix.lower()
-    suffix = suffix if re.fullmatch(r"\.[a-z0-9]{1,8}", suffix) else ""
-    folder = archive / unit_code
-    folder.mkdir(parents=True, exist_ok=True)
-    partial = folder / f".{uuid.uuid4().hex}.partial"
+    """Stream the open file into its archive copy (`layout.archive_copy`), hashing on the way, so
+    that a huge file never sits in memory; the copy is fsynced before it takes its name."""
+    partial = archive_partial(archive, unit_code)
+    partial.parent.mkdir(parents=True, exist_ok=True)
     digest, size = hashlib.sha256(), 0
     try:
         with os.fdopen(handle, "rb", closefd=False) as source, partial.open("wb") as copy:
@@ -118,7 +116,7 @@ def _copy_to_archive(
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
-    target = folder / f"{checksum}{suffix}"
+    target = archive_copy(archive, unit_code, checksum, entry.shown)
     if is_known:
         partial.unlink()
     else:

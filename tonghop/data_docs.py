@@ -1,6 +1,6 @@
 """Great Expectations Data Docs of the runs' validations: each run's suite results kept in a file
-Data Context inside the workspace (`<workspace>/gx/`), a page per suite and period, the suites
-themselves, and GX's index of every run so far."""
+Data Context inside the workspace (`Workspace.gx_project`), a page per suite and period, the
+suites themselves, and GX's index of every run so far (`Workspace.data_docs_index`)."""
 
 from __future__ import annotations
 
@@ -11,11 +11,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from tonghop.layout import DATA_DOCS_SITE, Workspace
 from tonghop.validation import BatchValidation, quiet, read_suite
 
-SITE_NAME = "local_site"
-# GX lays out its project under this folder of the workspace.
-GX_FOLDER = "gx"
 # Long parameter lists (every active unit code: tens of thousands) are cut to this many values
 # on the page: the page is for people, the run keeps the full list.
 SHOWN_VALUES = 20
@@ -51,11 +49,6 @@ class DataDocs:
     pages: tuple[DocsPage, ...]
 
 
-def docs_root(workspace: Path) -> Path:
-    """The folder GX's project (stores and site) lives in."""
-    return workspace / GX_FOLDER
-
-
 def build_data_docs(
     validations: Sequence[BatchValidation], workspace: Path, run_name: str, run_time: datetime
 ) -> DataDocs | None:
@@ -82,10 +75,10 @@ def build_data_docs(
         context.validation_results_store.set(key, _for_page(run.result, period, run_id))
         keys.append(key)
     suites = _store_suites(context)
-    context.build_data_docs(site_names=[SITE_NAME], resource_identifiers=[*keys, *suites])
+    context.build_data_docs(site_names=[DATA_DOCS_SITE], resource_identifiers=[*keys, *suites])
     pages = []
     for (period, run), key in zip(runs, keys, strict=True):
-        (found,) = context.get_docs_sites_urls(resource_identifier=key, site_name=SITE_NAME)
+        (found,) = context.get_docs_sites_urls(resource_identifier=key, site_name=DATA_DOCS_SITE)
         statistics = run.result.statistics
         pages.append(
             DocsPage(
@@ -97,16 +90,12 @@ def build_data_docs(
                 url=found["site_url"],
             )
         )
-    return DataDocs(index=site_index(workspace), pages=tuple(pages))
-
-
-def site_index(workspace: Path) -> Path:
-    """The index page of the site: every run's results and the suites."""
-    return docs_root(workspace) / "uncommitted" / "data_docs" / SITE_NAME / "index.html"
+    return DataDocs(index=Workspace(workspace).data_docs_index, pages=tuple(pages))
 
 
 def _docs_context(workspace: Path) -> Any:
-    """The workspace's file Data Context, made on first use, quiet and without progress bars."""
+    """The workspace's file Data Context, made on first use, quiet and without progress bars
+    (GX makes its project folder, `Workspace.gx_project`, inside the root it is given)."""
     import great_expectations as gx
 
     workspace.mkdir(parents=True, exist_ok=True)

@@ -1,11 +1,14 @@
-"""Where a period's published files go (SPEC §7) and how a version's files appear all at once.
+"""Every path the product writes (SPEC §7), named in one place: the workspace's folders and
+database (`Workspace`), a period's blank forms, the archive copies of received files, the Data
+Docs site, and a period's published files — workbook, CSVs, feedback, narrative reports, charts.
 
 A version is written whole into a hidden staging folder beside the period's files, then each
 file is moved into place (a rename, which needs no room on the disk) and only then is the
 version recorded as published. A run that fails or dies while writing leaves nothing of the
 version where people look; the next run clears the staging folder and writes the version again.
 Published files are never removed or overwritten: every name carries its version (`-v2`), and a
-feedback workbook is named after the received file it answers.
+feedback workbook is named after the received file it answers. Each single file appears at once
+too (`write_atomically`).
 """
 
 from __future__ import annotations
@@ -13,7 +16,9 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from collections.abc import Iterator
+import tempfile
+import uuid
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,11 +26,106 @@ from pathlib import Path
 from tonghop.errors import DiskFull, is_disk_full
 from tonghop.periods import Period
 
+INBOX_DIR = "inbox"
+ARCHIVE_DIR = "archive"
+OUTBOX_DIR = "outbox"
+PUBLISHED_DIR = "published"
+# Great Expectations names its project folder inside the project root it is given (the
+# workspace), and its Data Docs site after the site's name in the project's configuration.
+GX_DIR = "gx"
+DATA_DOCS_SITE = "local_site"
+DATABASE_FILE = "tonghop.db"  # SQLite, when no database URL is configured
+
 FEEDBACK_DIR = "phan-hoi"
 CHARTS_DIR = "bieu-do"
+WORKBOOK_STEM = "tong-hop"
+CONSOLIDATED_CSV_STEM = "consolidated"
+STATUS_CSV_STEM = "status"
+REPORT_STEM = "bao-cao"
+CHART_STEM = "bieu-do"
+# A copy being written into the archive, still without its checksum name: `archive/<unit>/.*`.
+ARCHIVE_PARTIALS = "*/.*.partial"
 _STAGE_PREFIX = ".dang-ghi-phien-ban-"
 # A unit code is only ever used as a file-name stem; refuse anything that could leave the folder.
 _SAFE_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
+# The sent file's suffix an archive copy keeps, when it is a plain one (`.xlsx`).
+_PLAIN_SUFFIX = re.compile(r"\.[a-z0-9]{1,8}")
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """One workspace's folders and files, under `home`: units drop files in the inbox, the
+    archive keeps a copy of every file received, the outbox the blank forms, `published` what
+    each period publishes."""
+
+    home: Path
+
+    @property
+    def inbox(self) -> Path:
+        return self.home / INBOX_DIR
+
+    @property
+    def archive(self) -> Path:
+        return self.home / ARCHIVE_DIR
+
+    @property
+    def outbox(self) -> Path:
+        return self.home / OUTBOX_DIR
+
+    @property
+    def published(self) -> Path:
+        return self.home / PUBLISHED_DIR
+
+    @property
+    def gx_project(self) -> Path:
+        """The Great Expectations project: its stores and the Data Docs site."""
+        return self.home / GX_DIR
+
+    @property
+    def data_docs_index(self) -> Path:
+        """The Data Docs site's index page: every run's results and the suites."""
+        return self.gx_project / "uncommitted" / "data_docs" / DATA_DOCS_SITE / "index.html"
+
+    @property
+    def database_file(self) -> Path:
+        return self.home / DATABASE_FILE
+
+    def forms_folder(self, period: Period) -> Path:
+        """`outbox/<P>/`: the period's blank forms."""
+        return period_folder(self.outbox, period)
+
+    def published_folder(self, period: Period) -> Path:
+        """`published/<P>/`: every version the period published."""
+        return period_folder(self.published, period)
+
+    def ensure(self) -> None:
+        """Create the workspace's folders that are missing."""
+        for folder in (self.home, self.inbox, self.archive, self.outbox, self.published):
+            folder.mkdir(parents=True, exist_ok=True)
+
+
+def period_folder(parent: Path, period: Period | str) -> Path:
+    """A period's own folder in the outbox or in `published/`: `<parent>/2026Q3`."""
+    return Path(parent) / str(period)
+
+
+def blank_form_name(unit_code: str, period: Period) -> str:
+    """The blank form a unit fills in: `CQ001-2026Q3.xlsx`."""
+    return f"{unit_code}-{period}.xlsx"
+
+
+def archive_copy(archive: Path, unit_code: str, checksum: str, sent_name: str) -> Path:
+    """Where a received file is kept: `archive/<unit>/<sha256><suffix>`, the suffix of the name
+    it was sent under when that is a plain one, so identical bytes are kept once per unit."""
+    suffix = Path(sent_name).suffix.lower()
+    suffix = suffix if _PLAIN_SUFFIX.fullmatch(suffix) else ""
+    return Path(archive) / unit_code / f"{checksum}{suffix}"
+
+
+def archive_partial(archive: Path, unit_code: str) -> Path:
+    """A new name for a copy being written into the unit's archive folder (see
+    ARCHIVE_PARTIALS): its checksum, hence its name, is known only at the end."""
+    return Path(archive) / unit_code / f".{uuid.uuid4().hex}.partial"
 
 
 def version_marker(version: int) -> str:
@@ -36,6 +136,21 @@ def version_marker(version: int) -> str:
 def published_name(stem: str, period: Period | str, version: int, suffix: str) -> str:
     """`tong-hop-2026Q3.xlsx` for the first version, `tong-hop-2026Q3-v2.xlsx` after it."""
     return f"{stem}-{period}{version_marker(version)}{suffix}"
+
+
+def workbook_path(folder: Path, period: Period, version: int) -> Path:
+    """The workbook people read: `tong-hop-<P>[-vN].xlsx`."""
+    return Path(folder) / published_name(WORKBOOK_STEM, period, version, ".xlsx")
+
+
+def consolidated_csv_path(folder: Path, period: Period, version: int) -> Path:
+    """Every unit's figures, for machines: `consolidated-<P>[-vN].csv`."""
+    return Path(folder) / published_name(CONSOLIDATED_CSV_STEM, period, version, ".csv")
+
+
+def status_csv_path(folder: Path, period: Period, version: int) -> Path:
+    """Every expected unit's status, for machines: `status-<P>[-vN].csv`."""
+    return Path(folder) / published_name(STATUS_CSV_STEM, period, version, ".csv")
 
 
 def check_code(unit_code: object) -> str:
@@ -51,6 +166,39 @@ def feedback_name(unit_code: str, period: Period, submission_number: int = 1) ->
     check_code(unit_code)
     suffix = "" if submission_number <= 1 else f"-lan{submission_number}"
     return f"{unit_code}-{period}{suffix}.xlsx"
+
+
+def feedback_path(folder: Path, unit_code: str, period: Period, submission_number: int = 1) -> Path:
+    """`phan-hoi/<feedback_name>` in the period's folder."""
+    return Path(folder) / FEEDBACK_DIR / feedback_name(unit_code, period, submission_number)
+
+
+def report_paths(folder: Path, period: Period, unit_code: str, version: int) -> tuple[Path, Path]:
+    """`bao-cao-<P>-<unit_code>.docx` and `.html` in `folder`; `-v2`, `-v3` … after the stem
+    for later versions, so that a draft an operator has started editing is never written over."""
+    check_code(unit_code)
+    stem = f"{REPORT_STEM}-{period}-{unit_code}{version_marker(version)}"
+    return Path(folder) / f"{stem}.docx", Path(folder) / f"{stem}.html"
+
+
+def find_reports(folder: Path, period: Period, version: int) -> dict[str, Path]:
+    """The Word reports of a version already drafted in `folder`, by unit code."""
+    name = re.compile(
+        rf"{REPORT_STEM}-{period}-(?P<unit>.+?){re.escape(version_marker(version))}\.docx"
+    )
+    return {
+        match["unit"]: path
+        for path in sorted(Path(folder).glob(f"{REPORT_STEM}-{period}-*.docx"))
+        # a version 1 name must not swallow a later version's `-vN`
+        if (match := name.fullmatch(path.name)) and not re.search(r"-v\d+$", match["unit"])
+    }
+
+
+def chart_file_name(name: str, period: Period, unit_code: str, version: int = 1) -> str:
+    """`bieu-do-attendance-2026Q3-TU.png` (`…-TU-v2.png` for version 2: each version's report
+    keeps its own charts, in CHARTS_DIR), refusing a code that is not a plain file-name stem."""
+    check_code(unit_code)
+    return f"{CHART_STEM}-{name}-{period}-{unit_code}{version_marker(version)}.png"
 
 
 @dataclass(frozen=True)
@@ -106,6 +254,25 @@ def _sync_directory(folder: Path) -> None:
         os.fsync(handle)
     finally:
         os.close(handle)
+
+
+def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
+    """Let `write` fill a temporary file beside `path`, then move it into place in one step."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(handle)
+    temp = Path(temp_name)
+    try:
+        write(temp)
+        with temp.open("rb+") as written:
+            os.fsync(written.fileno())
+        # mkstemp creates the file private; published files are meant to be read by others.
+        os.chmod(temp, path.stat().st_mode & 0o777 if path.exists() else 0o644)
+        os.replace(temp, path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
 
 
 def staged_bytes(folders: PublicationFolders) -> int:

@@ -12,16 +12,14 @@ from pathlib import Path
 from babel.numbers import format_decimal
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from tonghop.consolidation import Consolidation, ConsolidationView
 from tonghop.formatting import LOCALE, format_count, format_date, format_percent
-from tonghop.layout import check_code, version_marker
-from tonghop.periods import Period
-from tonghop.publishing import Consolidation, _View, write_atomically
+from tonghop.layout import report_paths, write_atomically
 from tonghop.registry import GRASSROOTS_KINDS, KIND_LABELS_VI, SECTOR_LABELS_VI, SECTORS
 
 DATA_DIR = Path(__file__).parent / "data"
 DOCX_TEMPLATE = DATA_DIR / "bao-cao-mau.docx"
 HTML_TEMPLATE = "bao-cao.html.j2"
-REPORT_STEM = "bao-cao"
 DEFAULT_PLACE = "………"
 MAX_NAMES = 10  # units named in one limitation before "và … đơn vị khác"
 MAX_QUOTES = 10  # units' texts quoted in one section; the workbook keeps them all
@@ -178,7 +176,11 @@ class _Report:
     """One unit's figures, subtree and statuses, with the sentences built from them."""
 
     def __init__(
-        self, view: _View, unit_code: str, previous: _View | None, threshold: float
+        self,
+        view: ConsolidationView,
+        unit_code: str,
+        previous: ConsolidationView | None,
+        threshold: float,
     ) -> None:
         self.view = view
         if unit_code not in self.view.by_code:
@@ -203,20 +205,25 @@ class _Report:
             stack.extend(reversed(self.children.get(current, [])))
         return sorted(found, key=self.view.position.__getitem__)
 
-    def n(self, code: str) -> float | None:
+    def figure(self, code: str) -> float | None:
+        """The unit's figure `code` this quarter; None when blank."""
         return self.view.number(self.code, code)
 
     def before(self, code: str) -> float | None:
+        """The unit's figure `code` in the previous quarter; None when blank or not published."""
         return self.previous.number(self.code, code) if self.previous is not None else None
 
     def change(self, code: str, *, rate: bool = False) -> str:
-        return change_vi(self.n(code), self.before(code), rate=rate)
+        """How the figure `code` moved since the previous quarter, in words (see `change_vi`)."""
+        return change_vi(self.figure(code), self.before(code), rate=rate)
 
-    def c(self, code: str) -> str:
-        return count_vi(self.n(code))
+    def as_count(self, code: str) -> str:
+        """The figure `code` written as a count in a report: `14.103`, `04`."""
+        return count_vi(self.figure(code))
 
-    def p(self, code: str) -> str:
-        return format_percent(self.n(code))
+    def as_percent(self, code: str) -> str:
+        """The figure `code` (a rate) written as a percent: `97,3%`."""
+        return format_percent(self.figure(code))
 
     @property
     def name(self) -> str:
@@ -256,8 +263,8 @@ class _Report:
             parts.append(f"{count_vi(kinds['cell'])} chi bộ trực thuộc")
         if kinds["partial_committee"]:
             parts.append(f"{count_vi(kinds['partial_committee'])} đảng bộ bộ phận")
-        if self.n("members") is not None:
-            parts.append(f"{self.c('members')} đảng viên")
+        if self.figure("members") is not None:
+            parts.append(f"{self.as_count('members')} đảng viên")
         if parts:
             items.append(_para(_sentence(f"Hiện nay, {self.subject} có {_join_vi(parts)}")))
 
@@ -276,7 +283,7 @@ class _Report:
         return items
 
     def _reporting_sentence(self) -> str:
-        expected, accepted = self.n("expected_units"), self.n("accepted_units")
+        expected, accepted = self.figure("expected_units"), self.figure("accepted_units")
         if expected is None or accepted is None:
             return ""
         text = (
@@ -284,11 +291,11 @@ class _Report:
             f"{format_count(accepted)}/{format_count(expected)} đơn vị đã gửi báo cáo "
             "được tiếp nhận"
         )
-        if self.n("reporting_completeness") is not None:
-            text += f" (đạt {self.p('reporting_completeness')})"
-        if self.n("on_time_units") is not None:
+        if self.figure("reporting_completeness") is not None:
+            text += f" (đạt {self.as_percent('reporting_completeness')})"
+        if self.figure("on_time_units") is not None:
             text += (
-                f", trong đó {self.c('on_time_units')} đơn vị báo cáo đúng hạn "
+                f", trong đó {self.as_count('on_time_units')} đơn vị báo cáo đúng hạn "
                 f"(hạn ngày {format_date(self.view.source.deadline)})"
             )
         return _sentence(text)
@@ -320,86 +327,94 @@ class _Report:
 
     def _study(self) -> list[str]:
         out = []
-        if self.n("sessions_total") is not None:
+        if self.figure("sessions_total") is not None:
             ways = []
-            if self.n("sessions_in_person") is not None:
-                ways.append(f"{self.c('sessions_in_person')} hội nghị trực tiếp")
-            if self.n("sessions_online") is not None:
-                online = f"{self.c('sessions_online')} hội nghị trực tuyến"
-                if self.n("connection_points") is not None:
-                    online += f" với {self.c('connection_points')} điểm cầu"
+            if self.figure("sessions_in_person") is not None:
+                ways.append(f"{self.as_count('sessions_in_person')} hội nghị trực tiếp")
+            if self.figure("sessions_online") is not None:
+                online = f"{self.as_count('sessions_online')} hội nghị trực tuyến"
+                if self.figure("connection_points") is not None:
+                    online += f" với {self.as_count('connection_points')} điểm cầu"
                 ways.append(online)
-            if self.n("sessions_hybrid") is not None:
-                ways.append(f"{self.c('sessions_hybrid')} hội nghị trực tiếp kết hợp trực tuyến")
+            if self.figure("sessions_hybrid") is not None:
+                ways.append(
+                    f"{self.as_count('sessions_hybrid')} hội nghị trực tiếp kết hợp trực tuyến"
+                )
             text = (
-                f"Trong quý, {self.subject} tổ chức {self.c('sessions_total')} hội nghị "
+                f"Trong quý, {self.subject} tổ chức {self.as_count('sessions_total')} hội nghị "
                 "nghiên cứu, học tập, quán triệt"
-                if self.n("sessions_total")
+                if self.figure("sessions_total")
                 else f"Trong quý, {self.subject} chưa tổ chức hội nghị nghiên cứu, học tập, "
                 "quán triệt nào"
             )
             if ways:
                 text += ", trong đó " + _join_vi(ways)
-            if self.n("attendance") is not None:
-                text += f", thu hút {self.c('attendance')} lượt cán bộ, đảng viên tham gia"
+            if self.figure("attendance") is not None:
+                text += f", thu hút {self.as_count('attendance')} lượt cán bộ, đảng viên tham gia"
             if change := self.change("sessions_total"):
                 text += f"; số hội nghị {change}"
             out.append(_sentence(text))
-        elif self.n("attendance") is not None:
+        elif self.figure("attendance") is not None:
             out.append(
-                _sentence(f"Có {self.c('attendance')} lượt cán bộ, đảng viên tham gia học tập")
+                _sentence(
+                    f"Có {self.as_count('attendance')} lượt cán bộ, đảng viên tham gia học tập"
+                )
             )
-        if self.n("grassroots_online_share") is not None:
+        if self.figure("grassroots_online_share") is not None:
             text = (
-                f"Có {self.p('grassroots_online_share')} tổ chức cơ sở đảng đã tổ chức học tập, "
-                "quán triệt bằng hình thức trực tuyến hoặc trực tiếp kết hợp trực tuyến"
+                f"Có {self.as_percent('grassroots_online_share')} tổ chức cơ sở đảng đã tổ chức "
+                "học tập, quán triệt bằng hình thức trực tuyến hoặc trực tiếp kết hợp trực tuyến"
             )
-            if self.n("grassroots_online") is not None and self.n("grassroots_reporting"):
-                online = format_count(self.n("grassroots_online"))
-                reporting = format_count(self.n("grassroots_reporting"))
+            if self.figure("grassroots_online") is not None and self.figure("grassroots_reporting"):
+                online = format_count(self.figure("grassroots_online"))
+                reporting = format_count(self.figure("grassroots_reporting"))
                 text += f" ({online}/{reporting} tổ chức cơ sở đảng có báo cáo)"
             out.append(_sentence(text))
-        if self.n("members_attended") is not None:
-            text = f"Số đảng viên tham gia học tập là {self.c('members_attended')} đồng chí"
-            if self.n("attendance_rate") is not None:
-                text += f", đạt {self.p('attendance_rate')} số đảng viên phải tham gia học tập"
+        if self.figure("members_attended") is not None:
+            text = f"Số đảng viên tham gia học tập là {self.as_count('members_attended')} đồng chí"
+            if self.figure("attendance_rate") is not None:
+                text += (
+                    f", đạt {self.as_percent('attendance_rate')} số đảng viên phải tham gia học tập"
+                )
                 if change := self.change("attendance_rate", rate=True):
                     text += f" ({change})"
             out.append(_sentence(text))
-        elif self.n("attendance_rate") is not None:
-            text = f"Tỷ lệ đảng viên tham gia học tập đạt {self.p('attendance_rate')}"
+        elif self.figure("attendance_rate") is not None:
+            text = f"Tỷ lệ đảng viên tham gia học tập đạt {self.as_percent('attendance_rate')}"
             if change := self.change("attendance_rate", rate=True):
                 text += f" ({change})"
             out.append(_sentence(text))
-        if self.n("members_absent") is not None:
-            text = f"Có {self.c('members_absent')} đảng viên vắng"
-            if self.n("members_makeup") is not None:
-                text += f", trong đó {self.c('members_makeup')} đồng chí đã học tập bổ sung"
-                if self.n("makeup_rate") is not None:
-                    text += f" (đạt {self.p('makeup_rate')})"
+        if self.figure("members_absent") is not None:
+            text = f"Có {self.as_count('members_absent')} đảng viên vắng"
+            if self.figure("members_makeup") is not None:
+                text += f", trong đó {self.as_count('members_makeup')} đồng chí đã học tập bổ sung"
+                if self.figure("makeup_rate") is not None:
+                    text += f" (đạt {self.as_percent('makeup_rate')})"
             out.append(_sentence(text))
-        if self.n("essays") is not None:
-            text = f"Cán bộ, đảng viên viết {self.c('essays')} bài thu hoạch"
-            if self.n("essays_excellent") is not None:
-                text += f", trong đó {self.c('essays_excellent')} bài xếp loại xuất sắc"
-                if self.n("excellent_essay_rate") is not None:
-                    text += f", chiếm {self.p('excellent_essay_rate')}"
+        if self.figure("essays") is not None:
+            text = f"Cán bộ, đảng viên viết {self.as_count('essays')} bài thu hoạch"
+            if self.figure("essays_excellent") is not None:
+                text += f", trong đó {self.as_count('essays_excellent')} bài xếp loại xuất sắc"
+                if self.figure("excellent_essay_rate") is not None:
+                    text += f", chiếm {self.as_percent('excellent_essay_rate')}"
             out.append(_sentence(text))
-        if self.n("action_programs") is not None:
+        if self.figure("action_programs") is not None:
             text = (
-                f"Các cấp ủy đã ban hành {self.c('action_programs')} chương trình hành động, "
-                "kế hoạch thực hiện"
+                f"Các cấp ủy đã ban hành {self.as_count('action_programs')} chương trình hành "
+                "động, kế hoạch thực hiện"
             )
             if change := self.change("action_programs"):
                 text += f", {change}"
             out.append(_sentence(text))
-        if self.n("secretary_presented") is not None:
+        if self.figure("secretary_presented") is not None:
             text = (
-                f"Có {self.c('secretary_presented')} đơn vị có đồng chí bí thư cấp ủy trực tiếp "
-                "quán triệt"
+                f"Có {self.as_count('secretary_presented')} đơn vị có đồng chí bí thư cấp ủy "
+                "trực tiếp quán triệt"
             )
-            if self.n("secretary_presented_share") is not None:
-                text += f", chiếm {self.p('secretary_presented_share')} số đơn vị có báo cáo"
+            if self.figure("secretary_presented_share") is not None:
+                text += (
+                    f", chiếm {self.as_percent('secretary_presented_share')} số đơn vị có báo cáo"
+                )
             out.append(_sentence(text))
         return out
 
@@ -420,14 +435,14 @@ class _Report:
             ),
             ("skills_classes", "skills_trainees", "bồi dưỡng nghiệp vụ công tác Đảng", "học viên"),
         ):
-            if self.n(classes_code) is None and self.n(trainees_code) is None:
+            if self.figure(classes_code) is None and self.figure(trainees_code) is None:
                 continue
-            if self.n(classes_code) is not None:
-                text = f"{self.c(classes_code)} lớp {what}"
-                if self.n(trainees_code) is not None:
-                    text += f" cho {self.c(trainees_code)} {who}"
+            if self.figure(classes_code) is not None:
+                text = f"{self.as_count(classes_code)} lớp {what}"
+                if self.figure(trainees_code) is not None:
+                    text += f" cho {self.as_count(trainees_code)} {who}"
             else:
-                text = f"{what} cho {self.c(trainees_code)} {who}"
+                text = f"{what} cho {self.as_count(trainees_code)} {who}"
             classes.append(text)
         if not classes:
             return []
@@ -435,22 +450,23 @@ class _Report:
 
     def _propaganda(self) -> list[str]:
         parts = []
-        if self.n("news_items") is not None:
-            text = f"đăng tải {self.c('news_items')} tin, bài tuyên truyền"
+        if self.figure("news_items") is not None:
+            text = f"đăng tải {self.as_count('news_items')} tin, bài tuyên truyền"
             if change := self.change("news_items"):
                 text += f" ({change})"
             parts.append(text)
-        if self.n("briefings") is not None:
+        if self.figure("briefings") is not None:
             text = (
-                f"tổ chức {self.c('briefings')} hội nghị thông tin thời sự, cập nhật kiến thức mới"
+                f"tổ chức {self.as_count('briefings')} hội nghị thông tin thời sự, cập nhật "
+                "kiến thức mới"
             )
-            if self.n("briefing_attendance") is not None:
-                text += f" cho {self.c('briefing_attendance')} lượt người tham dự"
+            if self.figure("briefing_attendance") is not None:
+                text += f" cho {self.as_count('briefing_attendance')} lượt người tham dự"
             parts.append(text)
-        if self.n("contests") is not None:
-            text = f"tổ chức {self.c('contests')} cuộc thi, hội thi tìm hiểu"
-            if self.n("contest_entries") is not None:
-                text += f" với {self.c('contest_entries')} lượt người dự thi"
+        if self.figure("contests") is not None:
+            text = f"tổ chức {self.as_count('contests')} cuộc thi, hội thi tìm hiểu"
+            if self.figure("contest_entries") is not None:
+                text += f" với {self.as_count('contest_entries')} lượt người dự thi"
             parts.append(text)
         if not parts:
             return []
@@ -458,15 +474,16 @@ class _Report:
 
     def _inspection(self) -> list[str]:
         parts = []
-        if self.n("orgs_inspected") is not None:
+        if self.figure("orgs_inspected") is not None:
             parts.append(
-                f"kiểm tra việc học tập, quán triệt tại {self.c('orgs_inspected')} tổ chức đảng"
+                "kiểm tra việc học tập, quán triệt tại "
+                f"{self.as_count('orgs_inspected')} tổ chức đảng"
             )
         supervised = []
-        if self.n("orgs_supervised") is not None:
-            supervised.append(f"{self.c('orgs_supervised')} tổ chức đảng")
-        if self.n("members_supervised") is not None:
-            supervised.append(f"{self.c('members_supervised')} đảng viên")
+        if self.figure("orgs_supervised") is not None:
+            supervised.append(f"{self.as_count('orgs_supervised')} tổ chức đảng")
+        if self.figure("members_supervised") is not None:
+            supervised.append(f"{self.as_count('members_supervised')} đảng viên")
         if supervised:
             parts.append("giám sát " + _join_vi(supervised))
         if not parts:
@@ -476,18 +493,18 @@ class _Report:
     def _commendation(self) -> list[str]:
         out = []
         commended = []
-        if self.n("collectives_commended") is not None:
-            commended.append(f"{self.c('collectives_commended')} tập thể")
-        if self.n("individuals_commended") is not None:
-            commended.append(f"{self.c('individuals_commended')} cá nhân")
+        if self.figure("collectives_commended") is not None:
+            commended.append(f"{self.as_count('collectives_commended')} tập thể")
+        if self.figure("individuals_commended") is not None:
+            commended.append(f"{self.as_count('individuals_commended')} cá nhân")
         if commended:
             out.append(
                 _sentence(f"Có {_join_vi(commended)} được biểu dương, khen thưởng trong học tập")
             )
-        if self.n("members_reprimanded") is not None:
+        if self.figure("members_reprimanded") is not None:
             out.append(
                 _sentence(
-                    f"Có {self.c('members_reprimanded')} đảng viên bị phê bình, nhắc nhở vì "
+                    f"Có {self.as_count('members_reprimanded')} đảng viên bị phê bình, nhắc nhở vì "
                     "không nghiêm túc học tập"
                 )
             )
@@ -596,8 +613,10 @@ def report_context(
 
     Sections are lists of items `{"kind": heading | group | text | bullet, "text", "unit"}`.
     """
-    previous_view = _View(previous) if previous is not None else None
-    report = _Report(_View(consolidation), unit_code, previous_view, attendance_threshold)
+    previous_view = ConsolidationView(previous) if previous is not None else None
+    report = _Report(
+        ConsolidationView(consolidation), unit_code, previous_view, attendance_threshold
+    )
     return _context(report, issued_on, place)
 
 
@@ -667,28 +686,6 @@ def _context(report: _Report, issued_on: date | None, place: str) -> dict:
 # --------------------------------------------------------------------------- rendering
 
 
-def report_paths(consolidation: Consolidation, unit_code: str, out_dir: Path) -> tuple[Path, Path]:
-    """`bao-cao-<P>-<unit_code>.docx` and `.html` in `out_dir`; `-v2`, `-v3` … after the stem for
-    later versions, so that a draft an operator has started editing is never written over."""
-    check_code(unit_code)
-    stem = f"{REPORT_STEM}-{consolidation.period}-{unit_code}"
-    stem += version_marker(consolidation.version)
-    return Path(out_dir) / f"{stem}.docx", Path(out_dir) / f"{stem}.html"
-
-
-def find_reports(out_dir: Path, period: Period, version: int) -> dict[str, Path]:
-    """The Word reports of a version already drafted in `out_dir`, by unit code."""
-    name = re.compile(
-        rf"{REPORT_STEM}-{period}-(?P<unit>.+?){re.escape(version_marker(version))}\.docx"
-    )
-    return {
-        match["unit"]: path
-        for path in sorted(Path(out_dir).glob(f"{REPORT_STEM}-{period}-*.docx"))
-        # a version 1 name must not swallow a later version's `-vN`
-        if (match := name.fullmatch(path.name)) and not re.search(r"-v\d+$", match["unit"])
-    }
-
-
 def _charts_in_order(charts: dict[str, Path] | None) -> list[tuple[str, Path]]:
     if not charts:
         return []
@@ -743,8 +740,8 @@ def write_reports(
     chart name) are PNG files: embedded in the Word file and referenced by file name from the
     HTML, so they are copied beside it when they live elsewhere.
     """
-    view = _View(consolidation)
-    previous_view = _View(previous) if previous is not None else None
+    view = ConsolidationView(consolidation)
+    previous_view = ConsolidationView(previous) if previous is not None else None
     return {
         code: _write_report(
             _Report(view, code, previous_view, attendance_threshold),
@@ -770,7 +767,10 @@ def _write_report(
     from docxtpl import DocxTemplate, InlineImage
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    docx_path, html_path = report_paths(report.view.source, report.code, out_dir)
+    consolidation = report.view.source
+    docx_path, html_path = report_paths(
+        out_dir, consolidation.period, report.code, consolidation.version
+    )
     context = _context(report, issued_on, place)
     ordered = _charts_in_order(charts)
 

@@ -15,20 +15,13 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, text
 
+from tonghop.consolidation import STATUS_COLUMNS
 from tonghop.periods import Period
 from tonghop.storage import execute_many, load_sql, select_frame, statements
 
 INTEGER_STATUS_COLUMNS = frozenset({"on_time", "errors", "warnings"})
-STATUS_COLUMNS = (
-    "unit_code",
-    "status",
-    "on_time",
-    "submission_id",
-    "received_at",
-    "file_name",
-    "errors",
-    "warnings",
-)
+# What a version stores of each unit's status: what the outputs show, and the file counted.
+STORED_STATUS_COLUMNS = (*STATUS_COLUMNS, "submission_id")
 
 
 @dataclass(frozen=True)
@@ -150,7 +143,7 @@ def store_version(
             **key,
             **{
                 column: _plain(row[column], integer=column in INTEGER_STATUS_COLUMNS)
-                for column in STATUS_COLUMNS
+                for column in STORED_STATUS_COLUMNS
             },
         }
         for row in status.to_dict("records")

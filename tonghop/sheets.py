@@ -1,0 +1,143 @@
+"""What the workbook and the feedback workbooks share: the named cell styles and formats, and
+writing a table's cells, header and page setup the same way in both."""
+
+from __future__ import annotations
+
+import math
+import textwrap
+from collections.abc import Iterable
+from datetime import datetime
+
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
+from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from tonghop.formatting import format_percent, is_blank
+
+# Literal dots as thousands separators: Excel's own separator follows the reader's locale,
+# and a count must read 14.103 on an English-language Excel too.
+COUNT_FORMAT = '[>=1000000]#"."###"."###;[>=1000]#"."###;0'
+# Escaped slashes for the same reason: an unescaped `/` is the locale's date separator.
+DATETIME_FORMAT = r"dd\/mm\/yyyy hh:mm"
+MAX_CELL_TEXT = 32_767  # Excel's limit for one cell
+LINE_HEIGHT = 15  # points per line of 11-point text
+PRINT_WIDTH_PER_PAGE = 240  # column-width units legible on one landscape A4 page
+
+_THIN = Side(style="thin", color="A6A6A6")
+_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+_HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+BOLD = Font(bold=True)
+TITLE_FONT = Font(bold=True, size=13)
+WRAP = Alignment(wrap_text=True, vertical="top")
+RIGHT = Alignment(horizontal="right", vertical="top")
+_HEADER_ALIGN = Alignment(wrap_text=True, horizontal="center", vertical="center")
+
+
+# Each kind of table cell is a named style: assigning one costs a fraction of setting border,
+# alignment and number format cell by cell, which dominated writing a province's workbook.
+_STYLE_PREFIX = "Tổng hợp - "
+MAX_INDENT = 8  # levels deeper than this are indented no further
+
+
+def new_workbook() -> Workbook:
+    """An empty workbook carrying the named styles of the table cells."""
+    workbook = Workbook()
+    top = Alignment(vertical="top")
+    cell_styles = {
+        "text": NamedStyle(border=_BORDER, alignment=top),
+        "wrap": NamedStyle(border=_BORDER, alignment=WRAP),
+        "count": NamedStyle(border=_BORDER, alignment=RIGHT, number_format=COUNT_FORMAT),
+        "rate": NamedStyle(border=_BORDER, alignment=RIGHT),
+        "datetime": NamedStyle(border=_BORDER, alignment=top, number_format=DATETIME_FORMAT),
+    }
+    for indent in range(MAX_INDENT + 1):
+        cell_styles[f"wrap-{indent}"] = NamedStyle(
+            border=_BORDER, alignment=Alignment(wrap_text=True, vertical="top", indent=indent)
+        )
+    for kind, style in cell_styles.items():
+        style.name = _STYLE_PREFIX + kind
+        workbook.add_named_style(style)
+    return workbook
+
+
+def put_cell(ws: Worksheet, row: int, column: int, value: object, kind: str = "text") -> Cell:
+    """Write one table cell; `kind` is text | wrap | wrap-<indent> | count | rate | datetime."""
+    cell = ws.cell(row=row, column=column)
+    cell.style = _STYLE_PREFIX + kind
+    if kind == "count":
+        if not is_blank(value):
+            number = float(value)  # type: ignore[arg-type]
+            cell.value = int(number) if number.is_integer() else number
+    elif kind == "rate":
+        set_text(cell, format_percent(value))
+    elif kind == "datetime":
+        cell.value = value if isinstance(value, datetime) else None
+    else:
+        set_text(cell, value)
+    return cell
+
+
+def set_text(cell: Cell, value: object) -> None:
+    """Store text as a plain string cell, so that nothing a unit typed can become a formula."""
+    if is_blank(value):
+        cell.value = None
+        return
+    text = ILLEGAL_CHARACTERS_RE.sub("", str(value))[:MAX_CELL_TEXT]
+    cell.value = text
+    # openpyxl marks text starting with `=` as a formula; force it back to a string.
+    cell.data_type = "s"
+
+
+def write_header(ws: Worksheet, row: int, headers: Iterable[str], start: int = 1) -> None:
+    """A table's header row: bold, shaded, centred and wrapped."""
+    for column, text in enumerate(headers, start=start):
+        cell = ws.cell(row=row, column=column)
+        set_text(cell, text)
+        cell.font = BOLD
+        cell.fill = _HEADER_FILL
+        cell.border = _BORDER
+        cell.alignment = _HEADER_ALIGN
+
+
+def finish_sheet(
+    ws: Worksheet, header_row: int, widths: list[float], freeze_column: int = 1
+) -> None:
+    """Column widths, row heights, frozen header (and name columns), landscape A4 printing."""
+    for column, width in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(column)].width = width
+    _fit_row_heights(ws, header_row, widths)
+    ws.freeze_panes = ws.cell(row=header_row + 1, column=freeze_column)
+    ws.print_title_rows = f"{header_row}:{header_row}"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    # One page wide when that stays legible; a very wide table spreads over a few pages
+    # across, each repeating the frozen name columns.
+    pages_wide = max(1, math.ceil(sum(widths) / PRINT_WIDTH_PER_PAGE))
+    ws.page_setup.fitToWidth = pages_wide
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    if pages_wide > 1 and freeze_column > 1:
+        ws.print_title_cols = f"A:{get_column_letter(freeze_column - 1)}"
+    ws.page_margins.left = ws.page_margins.right = 0.4
+
+
+def _fit_row_heights(ws: Worksheet, first_row: int, widths: list[float]) -> None:
+    """Give wrapped rows the height their text needs: neither Excel nor LibreOffice reliably
+    grows a row written by openpyxl when the file opens."""
+    for row in ws.iter_rows(min_row=first_row, max_col=len(widths)):
+        lines = 1
+        for cell, width in zip(row, widths, strict=False):
+            if isinstance(cell.value, str) and cell.alignment.wrap_text:
+                lines = max(lines, wrapped_lines(cell.value, width, bold=bool(cell.font.bold)))
+        if lines > 1:
+            ws.row_dimensions[row[0].row].height = min(409, LINE_HEIGHT * lines)
+
+
+def wrapped_lines(text: str, width: float, *, bold: bool = False) -> int:
+    """How many lines `text` takes in a column `width` characters wide, roughly."""
+    per_line = max(1, int(width * (1.0 if bold else 1.15)) - 1)
+    if len(text) <= per_line and "\n" not in text:
+        return 1  # most cells: no need to wrap them word by word
+    return sum(max(1, len(textwrap.wrap(part, per_line))) for part in text.split("\n"))
