@@ -45,7 +45,6 @@ PeriodOption = Annotated[
     str | None,
     typer.Option("--period", help="Kỳ báo cáo, ví dụ 2025Q3 (mặc định: quý vừa kết thúc)."),
 ]
-DEMO_MARKER = ".tonghop-demo"
 
 
 @app.callback()
@@ -89,7 +88,7 @@ def registry_import(
 
     context = _context(workspace)
     with console.status("Đang kiểm tra và nhập danh sách đơn vị…"):
-        result = import_registry(str(file), str(context.workspace))
+        result = import_registry(str(file), str(context.workspace.root))
     if result.problems:
         console.print(f"[bold red]Danh sách đơn vị bị từ chối[/] — {len(result.problems)} lỗi:")
         for problem in result.problems:
@@ -128,8 +127,8 @@ def forms(period: PeriodOption = None, workspace: WorkspaceOption = None) -> Non
 
     context = _context(workspace, period, upcoming=True)
     with console.status("Đang tạo mẫu biểu…"):
-        count = issue_forms(str(context.period), str(context.workspace))
-    folder = context.settings.outbox / str(context.period)
+        count = issue_forms(str(context.period), str(context.workspace.root))
+    folder = context.workspace.forms_folder(context.period)
     console.print(f"[green]Đã tạo {count} mẫu biểu[/] trong «{folder}».")
 
 
@@ -141,7 +140,7 @@ def run(period: PeriodOption = None, workspace: WorkspaceOption = None) -> None:
     context = _context(workspace, period)
     try:
         with console.status("Đang thu thập và tổng hợp…"):
-            report = quarterly_report(str(context.period), str(context.workspace))
+            report = quarterly_report(str(context.period), str(context.workspace.root))
     except PublishedNotDelivered as error:
         # What was published is printed as usual; the failures follow and the exit code is 1.
         _print_run(error.report)
@@ -446,7 +445,7 @@ def remind(period: PeriodOption = None, workspace: WorkspaceOption = None) -> No
     context = _context(workspace, period)
     try:
         with console.status("Đang gửi thư đôn đốc…"):
-            summary = remind_flow(str(context.period), str(context.workspace))
+            summary = remind_flow(str(context.period), str(context.workspace.root))
     except RemindersNotSent as error:
         _print_reminders(error.summary)
         _fail(escape(str(error)))
@@ -505,23 +504,21 @@ def rules_build() -> None:
 @app.command("demo")
 def demo(workspace: WorkspaceOption = None) -> None:
     """Chạy thử trên dữ liệu mẫu giống Đảng bộ Khối ở báo cáo 001 và in kết quả."""
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
 
     from flows.import_registry import import_registry
     from flows.issue_forms import issue_forms
     from flows.quarterly_report import quarterly_report
     from tonghop.demo import write_demo_workspace
-    from tonghop.periods import Period
+    from tonghop.layout import DEMO_MARKER, DEMO_REGISTRY
 
-    settings = _context(workspace).settings
-    home = settings.workspace
+    context = _context(workspace)
+    settings, home = context.settings, context.workspace.root
     if home.exists() and any(home.iterdir()) and not (home / DEMO_MARKER).exists():
         _fail(f"Thư mục «{home}» đã có dữ liệu không phải của bản chạy thử; chọn --workspace khác.")
     shutil.rmtree(home, ignore_errors=True)
     home.mkdir(parents=True)
     (home / DEMO_MARKER).write_text("Thư mục do `tonghop demo` tạo; chạy lại sẽ xoá và tạo mới.\n")
-    period = Period.just_ended(datetime.now(ZoneInfo(settings.timezone)).date())
+    period = context.period  # the quarter that just ended
     with console.status(f"Đang tạo dữ liệu mẫu cho {period.label_vi}…"):
         plan = write_demo_workspace(
             home, period, settings.deadline_days, timezone=settings.timezone
@@ -532,7 +529,7 @@ def demo(workspace: WorkspaceOption = None) -> None:
         f"{sum(1 for s in plan.submissions if s.fault)} tệp cố ý sai)."
     )
     with console.status("Đang nhập danh sách đơn vị…"):
-        imported = import_registry(str(home / "registry.csv"), str(home))
+        imported = import_registry(str(home / DEMO_REGISTRY), str(home))
     if imported.problems:
         _fail(
             "danh sách đơn vị mẫu không hợp lệ: "
@@ -545,7 +542,7 @@ def demo(workspace: WorkspaceOption = None) -> None:
     _print_run(report)
     from tonghop.progress import province_headline
 
-    console.print(province_headline(settings.resolved_database_url, period))
+    console.print(province_headline(context.database_url, period))
 
 
 def cli() -> None:

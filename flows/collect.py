@@ -46,11 +46,12 @@ def collect_batch(context: RunContext) -> CollectSummary:
     docs = None
     # The registry says which inbox folders are units' (without regard to case).
     units = with_database_retries(load_registry, settings)(url)
+    workspace = context.workspace
     received, seen, skipped = with_database_retries(archive_new_files, settings)(
         url,
-        settings.workspace,
-        settings.inbox,
-        settings.archive,
+        workspace.root,
+        workspace.inbox,
+        workspace.archive,
         settings.timezone,
         quote([unit.code for unit in units]),
     )
@@ -61,7 +62,7 @@ def collect_batch(context: RunContext) -> CollectSummary:
             reads = runner.map(
                 read_submissions,
                 {
-                    "workspace": unmapped(settings.workspace),
+                    "workspace": unmapped(workspace.root),
                     "received": chunked(received, chunks),
                     "workers": unmapped(workers),
                 },
@@ -82,7 +83,7 @@ def collect_batch(context: RunContext) -> CollectSummary:
     if received:
         # After storing: the submissions count whether or not their pages can be written.
         docs = publish_data_docs(
-            settings.workspace, period, quote(validations), settings.timezone, return_state=True
+            workspace.root, period, quote(validations), settings.timezone, return_state=True
         )
     decided = [outcome.submission["outcome"] for outcome in outcomes]
     other = {str(outcome.submission["period"]) for outcome in outcomes} - {str(period)}

@@ -33,7 +33,7 @@ def consolidate_and_publish(context: RunContext) -> PublishedFiles:
     version, fresh = with_database_retries(consolidate_period, settings)(
         url, period, settings.deadline_days, settings.timezone
     )
-    out_dir = settings.published / str(period)
+    out_dir = context.workspace.published_folder(period)
     # What a run that failed or died while writing left is never shown: it goes first.
     clear_stages(out_dir)
     if not fresh:

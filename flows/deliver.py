@@ -41,7 +41,7 @@ def deliver_version(context: RunContext, version: int | None = None) -> Delivery
     not_configured: str | None = None
     if version is None:
         version = with_database_retries(latest_published_version, settings)(url, period)
-    out_dir = settings.published / str(period)
+    out_dir = context.workspace.published_folder(period)
     workbook = published_files(out_dir, period, version).workbook
     reports = find_reports(out_dir, period, version)
     plan = with_database_retries(plan_deliveries, settings)(url, period, version, reports, workbook)

@@ -18,5 +18,5 @@ def issue_forms(period: str | None = None, workspace: str | None = None) -> int:
         settings = context.settings
         units = with_database_retries(load_registry, settings)(context.database_url)
         return write_blank_forms(
-            quote(units), context.period, settings.outbox, settings.read_workers
+            quote(units), context.period, context.workspace.outbox, settings.read_workers
         )

@@ -35,7 +35,7 @@ def started_run(
     """The context of a run that starts here, its workspace in place; with `exclusive` (every
     run that writes), the database is reached and the run lock held for the whole body."""
     context = resolve_run(workspace, period, upcoming=upcoming)
-    context.settings.ensure_workspace()
+    context.workspace.ensure()
     if not exclusive:
         yield context
         return

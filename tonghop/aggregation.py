@@ -120,13 +120,13 @@ def consolidated_values(
 
 # The columns of `unit_texts`: each text of each active unit's counted submission, once under
 # every active ancestor that collects it (the unit itself included), in hierarchy order.
-TEXT_COLUMNS = ("ancestor_code", "unit_code", "unit_name", "indicator_code", "text")
+SUBTREE_TEXT_COLUMNS = ("ancestor_code", "unit_code", "unit_name", "indicator_code", "text")
 
 
 def unit_texts(connection: Connection, period: Period, deadline_days: int) -> pd.DataFrame:
-    """The period's texts with the ancestors that collect them (TEXT_COLUMNS)."""
+    """The period's texts with the ancestors that collect them (SUBTREE_TEXT_COLUMNS)."""
     texts = select_frame(connection, "select_own_texts", **period_parameters(period, deadline_days))
-    return texts.reindex(columns=list(TEXT_COLUMNS))
+    return texts.reindex(columns=list(SUBTREE_TEXT_COLUMNS))
 
 
 def sector_totals(connection: Connection, period: Period, version: int) -> pd.DataFrame:

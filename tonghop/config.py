@@ -11,6 +11,7 @@ from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tonghop.database_urls import with_session_limits
+from tonghop.layout import Workspace
 
 # No network here and nothing to report home: set before prefect or great_expectations import.
 QUIET_LIBRARY_DEFAULTS = {
@@ -79,20 +80,9 @@ class Settings(BaseSettings):
     database_statement_timeout_seconds: float = 600
 
     @property
-    def inbox(self) -> Path:
-        return self.workspace / "inbox"
-
-    @property
-    def archive(self) -> Path:
-        return self.workspace / "archive"
-
-    @property
-    def outbox(self) -> Path:
-        return self.workspace / "outbox"
-
-    @property
-    def published(self) -> Path:
-        return self.workspace / "published"
+    def layout(self) -> Workspace:
+        """Where everything of the workspace is (tonghop/layout.py)."""
+        return Workspace(self.workspace)
 
     @property
     def resolved_database_url(self) -> str:
@@ -104,8 +94,4 @@ class Settings(BaseSettings):
                 self.database_connect_timeout_seconds,
                 self.database_statement_timeout_seconds,
             )
-        return f"sqlite:///{(self.workspace / 'tonghop.db').resolve()}"
-
-    def ensure_workspace(self) -> None:
-        for folder in (self.workspace, self.inbox, self.archive, self.outbox, self.published):
-            folder.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{self.layout.database_file.resolve()}"

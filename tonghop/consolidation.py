@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cached_property
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 
@@ -20,8 +19,6 @@ from tonghop.periods import Period
 if TYPE_CHECKING:
     # Only named in an annotation: versions stores what this module declares.
     from tonghop.versions import Changes
-
-LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 # The columns each frame of a consolidation has. A frame may carry more (the status of a stored
 # version also names the submission counted); these are the ones the outputs read, so a frame
@@ -203,13 +200,15 @@ class ConsolidationView:
 
 
 def plain_value(value: object) -> object:
-    """pandas' missing markers (NaN, NA, NaT) → None; Timestamps → naive local datetimes."""
+    """pandas' missing markers (NaN, NA, NaT) → None; Timestamps → datetimes, shown as stored:
+    every time the product stores is naive, in the operators' time zone (TONGHOP_TIMEZONE)."""
     if value is None or (not isinstance(value, str) and is_blank(value)):
         return None
     if isinstance(value, pd.Timestamp):
         value = value.to_pydatetime()
     if isinstance(value, datetime) and value.tzinfo is not None:
-        value = value.astimezone(LOCAL_TZ).replace(tzinfo=None)
+        # Converting it here would need a time zone the settings alone decide: a defect.
+        raise ValueError(f"a time with a time zone reached an output: {value!r}")
     if hasattr(value, "item") and not isinstance(value, str):  # numpy scalars → Python
         value = value.item()
     return value

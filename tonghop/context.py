@@ -10,6 +10,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from tonghop.config import Settings
+from tonghop.layout import Workspace
 from tonghop.periods import Period
 
 
@@ -25,8 +26,9 @@ class RunContext:
         return self.settings.resolved_database_url
 
     @property
-    def workspace(self) -> Path:
-        return self.settings.workspace
+    def workspace(self) -> Workspace:
+        """Where everything of the run's workspace is."""
+        return self.settings.layout
 
     @property
     def timezone(self) -> ZoneInfo:

@@ -35,6 +35,10 @@ PUBLISHED_DIR = "published"
 GX_DIR = "gx"
 DATA_DOCS_SITE = "local_site"
 DATABASE_FILE = "tonghop.db"  # SQLite, when no database URL is configured
+# What `tonghop demo` writes in its workspace: the demo registry, and the marker that lets a
+# later demo run replace the folder (never a workspace without it).
+DEMO_REGISTRY = "registry.csv"
+DEMO_MARKER = ".tonghop-demo"
 
 FEEDBACK_DIR = "phan-hoi"
 CHARTS_DIR = "bieu-do"
@@ -54,32 +58,32 @@ _PLAIN_SUFFIX = re.compile(r"\.[a-z0-9]{1,8}")
 
 @dataclass(frozen=True)
 class Workspace:
-    """One workspace's folders and files, under `home`: units drop files in the inbox, the
+    """One workspace's folders and files, under `root`: units drop files in the inbox, the
     archive keeps a copy of every file received, the outbox the blank forms, `published` what
     each period publishes."""
 
-    home: Path
+    root: Path
 
     @property
     def inbox(self) -> Path:
-        return self.home / INBOX_DIR
+        return self.root / INBOX_DIR
 
     @property
     def archive(self) -> Path:
-        return self.home / ARCHIVE_DIR
+        return self.root / ARCHIVE_DIR
 
     @property
     def outbox(self) -> Path:
-        return self.home / OUTBOX_DIR
+        return self.root / OUTBOX_DIR
 
     @property
     def published(self) -> Path:
-        return self.home / PUBLISHED_DIR
+        return self.root / PUBLISHED_DIR
 
     @property
     def gx_project(self) -> Path:
         """The Great Expectations project: its stores and the Data Docs site."""
-        return self.home / GX_DIR
+        return self.root / GX_DIR
 
     @property
     def data_docs_index(self) -> Path:
@@ -88,7 +92,7 @@ class Workspace:
 
     @property
     def database_file(self) -> Path:
-        return self.home / DATABASE_FILE
+        return self.root / DATABASE_FILE
 
     def forms_folder(self, period: Period) -> Path:
         """`outbox/<P>/`: the period's blank forms."""
@@ -100,7 +104,7 @@ class Workspace:
 
     def ensure(self) -> None:
         """Create the workspace's folders that are missing."""
-        for folder in (self.home, self.inbox, self.archive, self.outbox, self.published):
+        for folder in (self.root, self.inbox, self.archive, self.outbox, self.published):
             folder.mkdir(parents=True, exist_ok=True)
 
 

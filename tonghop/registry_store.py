@@ -1,5 +1,5 @@
 """The stored registry: its units in hierarchy order (as `Unit`s, or as a frame with the columns
-UNIT_COLUMNS), replacing it with its closure table, and the units with accepted reports that a
+REGISTRY_COLUMNS), replacing it with its closure table, and the units with accepted reports that a
 replacement would stop counting."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from tonghop.storage import execute_many, load_sql, select_frame, statements
 
 # The columns of `units_frame`: the registry's, and where each unit stands in the hierarchy
 # (`position` in pre-order, `level` 0 for the province).
-UNIT_COLUMNS = (
+REGISTRY_COLUMNS = (
     "code",
     "name",
     "parent_code",
@@ -31,8 +31,8 @@ UNIT_COLUMNS = (
 
 
 def units_frame(connection: Connection) -> pd.DataFrame:
-    """The stored registry as a frame (UNIT_COLUMNS), in hierarchy order."""
-    return select_frame(connection, "select_units").reindex(columns=list(UNIT_COLUMNS))
+    """The stored registry as a frame (REGISTRY_COLUMNS), in hierarchy order."""
+    return select_frame(connection, "select_units").reindex(columns=list(REGISTRY_COLUMNS))
 
 
 def load_units(connection: Connection) -> list[Unit]:

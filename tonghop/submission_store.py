@@ -1,7 +1,7 @@
 """The stored submissions: what was received before (checksums, and how each inbox entry looked
 when it was read), the periods collected so far, a validated batch stored in the order its
-versions arrived, each expected unit's reporting status in a period (STATUS_COLUMNS), and the
-problems of each unit's latest file (PROBLEM_COLUMNS)."""
+versions arrived, each expected unit's reporting status in a period (STORED_STATUS_COLUMNS), and the
+problems of each unit's latest file (the consolidation model's PROBLEM_COLUMNS)."""
 
 from __future__ import annotations
 
@@ -13,24 +13,10 @@ from sqlalchemy import Connection, text
 
 from tonghop.aggregation import period_parameters
 from tonghop.collecting import InboxFile, Outcome
+from tonghop.consolidation import PROBLEM_COLUMNS
 from tonghop.periods import Period
 from tonghop.storage import execute_many, load_sql, select_frame
-from tonghop.versions import STATUS_COLUMNS
-
-# The columns of `latest_problems`: each problem of each unit's latest received file, with which
-# of the unit's files of the period that is (`submission_number`: 1 for its first).
-PROBLEM_COLUMNS = (
-    "unit_code",
-    "submission_number",
-    "file_name",
-    "received_at",
-    "rule",
-    "severity",
-    "indicator_code",
-    "row_number",
-    "message",
-)
-__all__ = ["PROBLEM_COLUMNS", "STATUS_COLUMNS"]
+from tonghop.versions import STORED_STATUS_COLUMNS
 
 
 def known_files(connection: Connection) -> set[tuple[str, str]]:
@@ -89,14 +75,14 @@ def store_batch(
 
 def period_status(connection: Connection, period: Period, deadline_days: int) -> pd.DataFrame:
     """Every expected unit's status in the period (SPEC §7), in hierarchy order: the version
-    that counts, or the latest received when none was accepted (STATUS_COLUMNS)."""
+    that counts, or the latest received when none was accepted (STORED_STATUS_COLUMNS)."""
     status = select_frame(
         connection,
         "select_status",
         parse_dates=["received_at"],
         **period_parameters(period, deadline_days),
     )
-    return status.reindex(columns=list(STATUS_COLUMNS))
+    return status.reindex(columns=list(STORED_STATUS_COLUMNS))
 
 
 def latest_problems(connection: Connection, period: Period) -> pd.DataFrame:

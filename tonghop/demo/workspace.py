@@ -12,6 +12,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from tonghop.demo.plan import DemoPlan, DemoSubmission, plan_demo
+from tonghop.layout import DEMO_REGISTRY
 from tonghop.periods import Period
 from tonghop.registry import Unit, codes_with_active_children, write_registry_csv
 
@@ -78,7 +79,7 @@ def write_demo_workspace(
     File times are set to each submission's receipt time in `timezone`."""
     plan = plan_demo(period, deadline_days, seed, units)
     root.mkdir(parents=True, exist_ok=True)
-    write_registry_csv(root / "registry.csv", plan.units)
+    write_registry_csv(root / DEMO_REGISTRY, plan.units)
 
     by_code = {unit.code: unit for unit in plan.units}
     with_children = codes_with_active_children(plan.units, period.last_day)
