@@ -8,12 +8,13 @@ from pathlib import Path
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from tasks.consolidating import previous_quarter
 from tasks.retrying import worth_retrying
 from tonghop.charts import render_unit_charts
+from tonghop.consolidating import previous_quarter
 from tonghop.consolidation import Consolidation
 from tonghop.layout import CHARTS_DIR, PublicationFolders, disk_full_explained, report_paths
 from tonghop.report import write_reports
+from tonghop.storage import transaction
 
 # Who gets a narrative report: the levels that sign one and send it up.
 REPORTING_KINDS = ("province", "upper")
@@ -46,7 +47,8 @@ def draft_reports(
     }
     due = [code for code in codes if rewrite or not all(path.exists() for path in paths[code])]
     if due:
-        previous = previous_quarter(database_url, consolidation.period, deadline_days)
+        with transaction(database_url) as connection:
+            previous = previous_quarter(connection, consolidation.period, deadline_days)
         with disk_full_explained(folders, consolidation.period, consolidation.version):
             charts = render_unit_charts(
                 consolidation, due, folders.stage / CHARTS_DIR, threshold=attendance_threshold

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-import tasks.consolidating
+import tonghop.consolidating
 import tonghop.publishing
 from flows.import_registry import import_registry
 from flows.quarterly_report import quarterly_report
@@ -19,7 +19,7 @@ from tests.test_end_to_end import PERIOD, REPORTS, received, write_contract_form
 def computed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """One entry each time a run computes the consolidation or writes a published file."""
     calls: list[str] = []
-    aggregate = tasks.consolidating.consolidated_values
+    aggregate = tonghop.consolidating.consolidated_values
     write = tonghop.publishing.write_atomically
 
     def counting_aggregate(*args: object, **kwargs: object) -> object:
@@ -30,7 +30,7 @@ def computed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         calls.append(Path(path).name)
         write(path, *args)
 
-    monkeypatch.setattr(tasks.consolidating, "consolidated_values", counting_aggregate)
+    monkeypatch.setattr(tonghop.consolidating, "consolidated_values", counting_aggregate)
     monkeypatch.setattr(tonghop.publishing, "write_atomically", counting_write)
     return calls
 
