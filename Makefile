@@ -18,10 +18,14 @@ $(BIN)/tonghop: pyproject.toml constraints.txt
 demo: $(BIN)/tonghop
 	$(BIN)/tonghop demo
 
+# Tests run in parallel, one worker per core by default, each test file on one worker (module
+# fixtures are built once); e.g. `make test TEST_WORKERS=1` for one process.
+TEST_WORKERS ?= auto
+
 test: $(BIN)/tonghop
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 
 # Measures the pipeline against the reading floor and a naive baseline at N = 2,000 and 20,000
 # forms on SQLite and appends the figures to bench/results.md; options in bench/run.py, e.g.

@@ -1,12 +1,15 @@
-"""Shared fixtures: one Prefect test server for the session, a fresh database for each test on
-SQLite and, when TONGHOP_TEST_DATABASE_URL is set, on PostgreSQL too, and a real SMTP server on
-127.0.0.1 that refuses or fails on demand for the tests of e-mail."""
+"""Shared fixtures: one Prefect test server for the session (one for all workers when the suite
+runs in parallel with pytest-xdist), a fresh database for each test on SQLite and, when
+TONGHOP_TEST_DATABASE_URL is set, on PostgreSQL too, and a real SMTP server on 127.0.0.1 that
+refuses or fails on demand for the tests of e-mail."""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import socket
+import tempfile
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -38,9 +41,45 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = kept
 
 
+# Set by the controller of a parallel run for its workers: the API of the one shared server.
+SHARED_PREFECT_API = "TONGHOP_TEST_PREFECT_API_URL"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """In a parallel run, the controller starts one Prefect server for every worker before the
+    workers start (they inherit its address), instead of one server per worker."""
+    if hasattr(config, "workerinput") or not config.getoption("numprocesses", None):
+        return
+    from prefect.server.api.server import SubprocessASGIServer
+    from prefect.settings import PREFECT_SERVER_DATABASE_CONNECTION_URL, temporary_settings
+
+    folder = Path(tempfile.mkdtemp(prefix="tonghop-prefect-"))
+    database = f"sqlite+aiosqlite:///{folder / 'prefect.db'}"
+    with temporary_settings({PREFECT_SERVER_DATABASE_CONNECTION_URL: database}):
+        server = SubprocessASGIServer(port=free_port())
+        server.start(timeout=120)
+    os.environ["PREFECT_API_URL"] = os.environ[SHARED_PREFECT_API] = server.api_url
+    config.stash[_SHARED_SERVER] = (server, folder)
+
+
+_SHARED_SERVER = pytest.StashKey[tuple[object, Path]]()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shared = config.stash.get(_SHARED_SERVER, None)
+    if shared is not None:
+        server, folder = shared
+        server.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def prefect_server() -> Iterator[None]:
-    """A temporary Prefect server and database for every flow test of the session."""
+    """The Prefect server every flow test of the session runs against: the one the controller
+    of a parallel run started, else a temporary server of this session's own."""
+    if os.environ.get(SHARED_PREFECT_API):
+        yield
+        return
     from prefect.testing.utilities import prefect_test_harness
 
     with prefect_test_harness(server_startup_timeout=120):
