@@ -132,15 +132,26 @@ def forms(period: PeriodOption = None, workspace: WorkspaceOption = None) -> Non
     console.print(f"[green]Đã tạo {count} mẫu biểu[/] trong «{folder}».")
 
 
+ResendOption = Annotated[
+    bool,
+    typer.Option(
+        "--gui-lai-thu-chua-xac-nhan",
+        help="Gửi lại cả những thư một lần chạy bị gián đoạn đã gửi mà chưa xác nhận được.",
+    ),
+]
+
+
 @app.command("run")
-def run(period: PeriodOption = None, workspace: WorkspaceOption = None) -> None:
+def run(
+    period: PeriodOption = None, workspace: WorkspaceOption = None, resend: ResendOption = False
+) -> None:
     """Thu thập, kiểm tra, lưu, tổng hợp và công bố một kỳ báo cáo."""
     from flows.quarterly_report import PublishedNotDelivered, quarterly_report
 
     context = _context(workspace, period)
     try:
         with console.status("Đang thu thập và tổng hợp…"):
-            report = quarterly_report(str(context.period), str(context.workspace.root))
+            report = quarterly_report(str(context.period), str(context.workspace.root), resend)
     except PublishedNotDelivered as error:
         # What was published is printed as usual; the failures follow and the exit code is 1.
         _print_run(error.report)
@@ -166,7 +177,7 @@ def _print_run(report: object) -> None:
         console.print(f"Kết quả kiểm tra (Great Expectations Data Docs): {collected.data_docs}")
     for published in (report.published, *report.corrections):
         _print_publication(published)
-    _print_deliveries(report.deliveries)
+    _print_mail(report.deliveries)
 
 
 def _print_publication(published: object) -> None:
@@ -190,49 +201,42 @@ def _print_publication(published: object) -> None:
         )
 
 
-# Past this many e-mails of one publication, `run` prints counts (and the failures' reasons in
-# its error message) rather than one line each.
-MAX_DELIVERY_LINES = 10
+# Past this many letters of one kind, a command prints counts (and the failures' reasons in its
+# error message) rather than one line each.
+MAX_MAIL_LINES = 10
 
 
-def _print_deliveries(deliveries: Sequence[object]) -> None:
-    """One line per e-mailed report, or counts when there are many; the missing mail server
-    once."""
-    from tonghop.delivery import version_label
-    from tonghop.periods import Period
+def _print_mail(summaries: Sequence[object]) -> None:
+    """One line per letter sent or not, or counts when there are many; the missing mail server
+    once; what an interrupted run left unconfirmed."""
+    from tonghop.outbox import unconfirmed_message
 
-    not_configured = [summary.not_configured for summary in deliveries if summary.not_configured]
+    not_configured = [summary.not_configured for summary in summaries if summary.not_configured]
     if not_configured:
         console.print(f"[yellow]{escape(not_configured[0])}[/]")
-    for summary in deliveries:
-        label = version_label(Period.parse(summary.period), summary.version)
-        if len(summary.results) > MAX_DELIVERY_LINES:
+    for summary in summaries:
+        heading = f"{summary.kind.title} {summary.label}"
+        if len(summary.outcomes) > MAX_MAIL_LINES:
             failed = len(summary.failed)
             console.print(
-                f"Báo cáo {label}: đã gửi đến {len(summary.sent)} đơn vị"
-                + (
-                    f", [bold red]chưa gửi được {failed} đơn vị[/] (lý do ở dưới)."
-                    if failed
-                    else "."
-                )
+                f"{heading}: đã gửi {len(summary.sent)} thư"
+                + (f", [bold red]chưa gửi được {failed} thư[/] (lý do ở dưới)." if failed else ".")
             )
         else:
-            for result in summary.results:
-                to = f"{result.unit_name} " + (
-                    f"<{result.recipient}>" if result.recipient else f"(mã {result.unit_code})"
-                )
-                if result.sent:
-                    console.print(f"[green]Đã gửi[/] báo cáo {label} đến {escape(to)}.")
+            for outcome in summary.outcomes:
+                sent = f"{outcome.letter.about} đến {outcome.letter.to}"
+                if outcome.sent:
+                    console.print(f"[green]Đã gửi[/] {escape(sent)}.")
                 else:
                     console.print(
-                        f"[bold red]Chưa gửi được[/] báo cáo {label} đến {escape(to)}: "
-                        f"{escape(result.error or '')}"
+                        f"[bold red]Chưa gửi được[/] {escape(sent)}: {escape(outcome.error or '')}"
                     )
         if summary.already_sent:
             console.print(
-                f"Báo cáo {label}: {summary.already_sent} đơn vị đã nhận ở lần chạy trước, "
-                "không gửi lại."
+                f"{heading}: {summary.already_sent} thư đã gửi ở lần chạy trước, không gửi lại."
             )
+        if summary.unconfirmed:
+            console.print(f"[yellow]{escape(unconfirmed_message(summary))}[/]")
 
 
 UnitOption = Annotated[str, typer.Option("--unit", help="Mã đơn vị, ví dụ CB01.")]
@@ -436,36 +440,23 @@ def _shown_value(frame: object, code: str, *, rate: bool) -> str:
 
 
 @app.command("remind")
-def remind(period: PeriodOption = None, workspace: WorkspaceOption = None) -> None:
+def remind(
+    period: PeriodOption = None, workspace: WorkspaceOption = None, resend: ResendOption = False
+) -> None:
     """Gửi thư đôn đốc đến cấp ủy cấp trên về các đơn vị trực thuộc chưa nộp hoặc bị trả lại
     báo cáo; thư đã gửi ở lần chạy trước không gửi lại."""
     from flows.remind import remind as remind_flow
-    from tonghop.reminders import RemindersNotSent
+    from tonghop.outbox import MailNotSent
 
     context = _context(workspace, period)
     try:
         with console.status("Đang gửi thư đôn đốc…"):
-            summary = remind_flow(str(context.period), str(context.workspace.root))
-    except RemindersNotSent as error:
-        _print_reminders(error.summary)
+            summary = remind_flow(str(context.period), str(context.workspace.root), resend)
+    except MailNotSent as error:
+        _print_mail([error.summary])
         _fail(escape(str(error)))
-    _print_reminders(summary)
-
-
-def _print_reminders(summary: object) -> None:
-    for result in summary.results:
-        to = f"{result.recipient_name} <{result.recipient}>" if result.recipient else "(không có)"
-        about = f"{result.unit_count} đơn vị trực thuộc {result.parent_name}"
-        if result.sent:
-            console.print(f"[green]Đã gửi[/] thư đến {escape(to)}: {escape(about)}.")
-        else:
-            console.print(
-                f"[bold red]Chưa gửi được[/] thư đến {escape(to)} ({escape(about)}): "
-                f"{escape(result.error or '')}"
-            )
-    if summary.already_sent:
-        console.print(f"{summary.already_sent} thư đã gửi ở lần chạy trước, không gửi lại.")
-    if not summary.results and not summary.already_sent:
+    _print_mail([summary])
+    if not summary.outcomes and not summary.already_sent and not summary.unconfirmed:
         console.print(f"Kỳ {summary.period}: không có đơn vị nào cần đôn đốc.")
 
 

@@ -12,8 +12,8 @@ from flows.consolidate import consolidate_step
 from flows.deliver import deliver_step
 from flows.run import started_run
 from tonghop.context import RunContext
-from tonghop.delivery import DeliverySummary, ReportsNotDelivered, not_delivered_message
 from tonghop.errors import TonghopError
+from tonghop.outbox import MailNotSent, OutboxSummary, not_sent_message
 from tonghop.periods import Period
 from tonghop.publishing import PublishedFiles
 
@@ -27,10 +27,10 @@ class QuarterlyReport:
     collected: CollectSummary
     published: PublishedFiles
     corrections: tuple[PublishedFiles, ...] = ()
-    deliveries: tuple[DeliverySummary, ...] = ()
+    deliveries: tuple[OutboxSummary, ...] = ()
 
     @property
-    def undelivered(self) -> list[DeliverySummary]:
+    def undelivered(self) -> list[OutboxSummary]:
         return [summary for summary in self.deliveries if summary.failed]
 
 
@@ -47,42 +47,43 @@ class PublishedNotDelivered(TonghopError):
         return (type(self), (self.args[0], self.report))
 
 
-def _deliver(context: RunContext, published: PublishedFiles) -> DeliverySummary:
+def _deliver(
+    context: RunContext, published: PublishedFiles, resend_unconfirmed: bool
+) -> OutboxSummary:
     """Send one publication; a failed delivery is kept, not raised, so that the corrections
     after it are still published and sent."""
     try:
-        return deliver_step(context, published.version)
-    except ReportsNotDelivered as error:
+        return deliver_step(context, published.version, resend_unconfirmed)
+    except MailNotSent as error:
         return error.summary
 
 
 @flow(name="quarterly_report", log_prints=True)
-def quarterly_report(period: str | None = None, workspace: str | None = None) -> QuarterlyReport:
+def quarterly_report(
+    period: str | None = None, workspace: str | None = None, resend_unconfirmed: bool = False
+) -> QuarterlyReport:
     """Collect the period's new submissions, then consolidate, publish and send it, and any
     earlier period that received a correction; raise PublishedNotDelivered at the end when
-    some report was not sent."""
+    some report was not sent. With `resend_unconfirmed`, reports an interrupted run may have
+    sent are sent again."""
     # Resolved and locked once, and held across every step, so that no other run slips in
     # between them; each step is handed the context.
     with started_run(workspace, period) as context:
         collected = collect_step(context)
         published = consolidate_step(context)
-        deliveries = [_deliver(context, published)]
+        deliveries = [_deliver(context, published, resend_unconfirmed)]
         corrections = []
         for other in collected.other_periods:
             earlier = context.for_period(Period.parse(other))
             corrections.append(consolidate_step(earlier))
-            deliveries.append(_deliver(earlier, corrections[-1]))
+            deliveries.append(_deliver(earlier, corrections[-1], resend_unconfirmed))
     report = QuarterlyReport(collected, published, tuple(corrections), tuple(deliveries))
     if report.undelivered:
         # The publication stands; the run still fails, so that the operator sees why in the UI
         # and a rerun (which sends only what failed) is not forgotten.
         raise PublishedNotDelivered(
             "Đã công bố kết quả tổng hợp và dự thảo báo cáo, nhưng có thư chưa gửi được đến đơn "
-            "vị.\n" + "\n".join(_failures(summary) for summary in report.undelivered),
+            "vị.\n" + "\n".join(not_sent_message(summary) for summary in report.undelivered),
             report,
         )
     return report
-
-
-def _failures(summary: DeliverySummary) -> str:
-    return not_delivered_message(Period.parse(summary.period), summary.version, summary.failed)

@@ -188,35 +188,26 @@ from submission
 where outcome in ('accepted', 'accepted_with_warnings')
 group by unit_code, period;
 
--- Every reminder e-mail tried, one row per run that tried it: a rerun skips the fingerprints
--- already sent for the period; sent_at is when its last attempt ended, whatever the outcome.
-create table if not exists reminder (
+-- Every automatic e-mail, of every kind (reminder, report, …), one row per run that tried it:
+-- its intent is recorded (state 'sending') before it is sent and its outcome ('sent' or
+-- 'failed', with attempts and the reason) after. A rerun skips the fingerprints already sent
+-- and shows those still 'sending' as unconfirmed instead of sending them again. version is null
+-- for letters not about a published version; times are naive, in the operators' time zone.
+create table if not exists outbox_message (
+    id varchar(100) primary key,
+    kind varchar(16) not null,
     period varchar(8) not null,
-    parent_code varchar(64) not null,
+    version integer,
+    about_code varchar(64) not null,
     recipient text,
     fingerprint char(64) not null,
+    state varchar(8) not null,
     attempts integer not null,
-    outcome varchar(8) not null,
     error text,
-    sent_at timestamp not null
+    queued_at timestamp not null,
+    ended_at timestamp
 );
 
-create index if not exists reminder_by_period on reminder (period, outcome, fingerprint);
-
--- Every e-mail of a published version's report to a unit, one row per run that tried it: a
--- rerun skips the fingerprints (period, version, unit, address) already sent.
-create table if not exists report_delivery (
-    period varchar(8) not null,
-    version integer not null,
-    unit_code varchar(64) not null,
-    recipient text,
-    fingerprint char(64) not null,
-    attempts integer not null,
-    outcome varchar(8) not null,
-    error text,
-    sent_at timestamp not null
-);
-
-create index if not exists report_delivery_by_version on report_delivery (
-    period, version, outcome, fingerprint
+create index if not exists outbox_message_by_scope on outbox_message (
+    kind, period, version, fingerprint
 )

@@ -126,14 +126,16 @@ def imported(
 
 @dataclass
 class MailHandler:
-    """An SMTP server's behaviour: records what it accepts, refuses `refused` recipients and
-    answers 451 to the first `fail_data` messages."""
+    """An SMTP server's behaviour: records what it accepts, refuses `refused` recipients,
+    answers 451 to the first `fail_data` messages and, while `stall` is set, keeps what it
+    receives without ever answering (a sender killed then cannot know the message went)."""
 
     messages: list[tuple[list[str], EmailMessage]] = field(default_factory=list)
     refused: set[str] = field(default_factory=set)
     fail_data: int = 0
     rcpt_attempts: Counter = field(default_factory=Counter)
     data_attempts: int = 0
+    stall: bool = False
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options) -> str:
         self.rcpt_attempts[address] += 1
@@ -149,6 +151,8 @@ class MailHandler:
             return "451 4.3.0 Temporary failure, try again later"
         parsed = message_from_bytes(envelope.content, policy=default_policy)
         self.messages.append((list(envelope.rcpt_tos), parsed))
+        while self.stall:
+            await asyncio.sleep(0.1)
         return "250 Message accepted for delivery"
 
     def received(self) -> dict[str, list[EmailMessage]]:

@@ -25,16 +25,17 @@ from flows.import_registry import import_registry
 from flows.quarterly_report import PublishedNotDelivered, QuarterlyReport, quarterly_report
 from tests.conftest import MailHandler, latest_artifact, mail_env
 from tests.test_end_to_end import PERIOD, REGISTRY, REPORTS, received, write_contract_form
-from tonghop.delivery import (
-    DeliveryResult,
-    DeliverySummary,
-    ReportsNotDelivered,
-    attachment,
-    build_deliveries,
-    delivery_message,
-    fingerprint,
-    split_sent,
-    undeliverable_reason,
+from tonghop.delivery import REPORT, build_deliveries, fingerprint
+from tonghop.mime import attachment, compose
+from tonghop.outbox import (
+    SENT,
+    Letter,
+    MailNotSent,
+    OutboxSummary,
+    Outcome,
+    Recipient,
+    plan,
+    scope_label,
 )
 from tonghop.periods import Period
 from tonghop.registry import Unit
@@ -75,13 +76,14 @@ def test_one_delivery_per_drafted_report_to_the_units_own_address(files) -> None
     deliveries = build_deliveries(Q3, 1, _units(), reports, workbook)
 
     # Hierarchy order; no address is looked for up the line, unlike reminders.
-    assert [(d.unit_code, d.recipient) for d in deliveries] == [
+    assert [(d.about_code, d.recipient.email) for d in deliveries] == [
         ("P", "vp@example.vn"),
         ("U1", "hu1@example.vn"),
         ("U2", None),
     ]
     district = deliveries[1]
-    assert district.report == reports["U1"] and district.workbook == workbook
+    assert district.attachments == (reports["U1"], workbook)
+    assert district.about == "báo cáo Quý III năm 2025 (phiên bản 1)"
     assert district.subject == (
         "Dự thảo báo cáo Quý III năm 2025 của Huyện ủy Một và bảng tổng hợp số liệu (phiên bản 1)"
     )
@@ -117,7 +119,7 @@ def test_a_later_version_says_what_it_replaces(files) -> None:
 def test_the_message_carries_the_letter_the_report_and_the_workbook(files) -> None:
     reports, workbook = files
     district = build_deliveries(Q3, 1, _units(), reports, workbook)[1]
-    raw = delivery_message(district, "bantuyengiao@example.vn").as_bytes()
+    raw = compose(district, "bantuyengiao@example.vn").as_bytes()
     assert raw.isascii()  # travels through any server, 8BITMIME or not
 
     parsed = message_from_bytes(raw, policy=default_policy)
@@ -151,10 +153,11 @@ def test_a_file_name_outside_ascii_travels_as_rfc_2231(tmp_path: Path) -> None:
 def test_a_unit_without_address_cannot_be_sent_and_says_why(files) -> None:
     reports, workbook = files
     unaddressed = build_deliveries(Q3, 1, _units(), reports, workbook)[2]
-    assert unaddressed.recipient is None
+    assert unaddressed.recipient.email is None and not unaddressed.deliverable
+    assert unaddressed.to == "Huyện ủy Hai (mã U2)"
     with pytest.raises(ValueError):
-        delivery_message(unaddressed, "bantuyengiao@example.vn")
-    assert undeliverable_reason(unaddressed) == (
+        compose(unaddressed, "bantuyengiao@example.vn")
+    assert unaddressed.undeliverable == (
         "Huyện ủy Hai (mã U2) chưa có địa chỉ thư điện tử trong danh sách đơn vị; bổ sung địa "
         "chỉ vào danh sách đơn vị rồi chạy lại để gửi."
     )
@@ -169,31 +172,34 @@ def test_the_fingerprint_is_the_version_and_the_address() -> None:
     assert same != fingerprint("2025Q4", 1, "U1", "hu1@example.vn")
 
 
-def test_split_sent_keeps_what_was_not_delivered(files) -> None:
+def test_the_plan_keeps_what_was_not_delivered(files) -> None:
     reports, workbook = files
     province, district, unaddressed = build_deliveries(Q3, 1, _units(), reports, workbook)
-    plan = split_sent([province, district, unaddressed], {district.fingerprint})
-    assert plan.pending == [province, unaddressed] and plan.already_sent == [district]
+    planned = plan([province, district, unaddressed], {district.fingerprint: SENT})
+    assert planned.to_send == [province, unaddressed] and planned.already_sent == [district]
 
 
-def _result(code: str, name: str, outcome: str, error: str | None = None) -> DeliveryResult:
-    return DeliveryResult(
-        "2025Q3",
-        1,
-        code,
-        name,
-        f"{code.lower()}@example.vn",
-        "f" * 64,
-        1,
-        outcome,
-        error,
-        datetime(2025, 10, 12, 7, 0),
+def _result(
+    code: str, name: str, state: str, error: str | None = None, period: str = "2025Q3", version=1
+) -> Outcome:
+    letter = Letter(
+        kind=REPORT,
+        period=period,
+        version=version,
+        about_code=code,
+        about=f"báo cáo {scope_label(Period.parse(period), version)}",
+        recipient=Recipient(code, name, f"{code.lower()}@example.vn"),
+        subject="",
+        body="",
+        fingerprint="f" * 64,
     )
+    return Outcome(letter, state, 1, error, datetime(2025, 10, 12, 7, 0))
 
 
 def test_the_errors_keep_their_summary_through_pickling() -> None:
-    summary = DeliverySummary("2025Q3", 1, (_result("U1", "Huyện ủy Một", "failed", "550"),))
-    error = pickle.loads(pickle.dumps(ReportsNotDelivered("chưa gửi được", summary)))
+    failed = _result("U1", "Huyện ủy Một", "failed", "550")
+    summary = OutboxSummary(REPORT, "2025Q3", 1, (failed,))
+    error = pickle.loads(pickle.dumps(MailNotSent("chưa gửi được", summary)))
     assert str(error) == "chưa gửi được" and error.summary == summary
     report = QuarterlyReport(collected=None, published=None, deliveries=(summary,))
     again = pickle.loads(pickle.dumps(PublishedNotDelivered("chưa gửi được", report)))
@@ -205,31 +211,36 @@ def test_the_run_summary_counts_when_many_units_were_sent(monkeypatch) -> None:
 
     output = io.StringIO()
     monkeypatch.setattr(cli, "console", Console(file=output, width=200, no_color=True))
-    many = tuple(_result(f"U{n}", f"Huyện ủy Số {n}", "sent") for n in range(11))
-    few = (
-        _result("P", "Tỉnh ủy Thử nghiệm", "sent"),
-        _result("U1", "Huyện ủy Một", "failed", "máy chủ thư từ chối người nhận"),
+    many = tuple(_result(f"U{n}", f"Huyện ủy Số {n}", "sent", version=2) for n in range(11))
+    few = tuple(
+        _result(code, name, state, error, period="2025Q2", version=3)
+        for code, name, state, error in (
+            ("P", "Tỉnh ủy Thử nghiệm", "sent", None),
+            ("U1", "Huyện ủy Một", "failed", "máy chủ thư từ chối người nhận"),
+        )
     )
-    cli._print_deliveries(
+    late = _result("U1", "Huyện ủy Một", "failed", "550", version=2)
+    cli._print_mail(
         [
-            DeliverySummary("2025Q3", 2, many + few[1:]),
-            DeliverySummary("2025Q2", 3, few, already_sent=4),
+            OutboxSummary(REPORT, "2025Q3", 2, (*many, late)),
+            OutboxSummary(REPORT, "2025Q2", 3, few, already_sent=4),
         ]
     )
     lines = output.getvalue().splitlines()
     assert lines == [
-        "Báo cáo Quý III năm 2025 (phiên bản 2): đã gửi đến 11 đơn vị, chưa gửi được 1 đơn vị "
-        "(lý do ở dưới).",
+        "Thư gửi dự thảo báo cáo và bảng tổng hợp Quý III năm 2025 (phiên bản 2): đã gửi 11 "
+        "thư, chưa gửi được 1 thư (lý do ở dưới).",
         "Đã gửi báo cáo Quý II năm 2025 (phiên bản 3) đến Tỉnh ủy Thử nghiệm <p@example.vn>.",
         "Chưa gửi được báo cáo Quý II năm 2025 (phiên bản 3) đến Huyện ủy Một <u1@example.vn>: "
         "máy chủ thư từ chối người nhận",
-        "Báo cáo Quý II năm 2025 (phiên bản 3): 4 đơn vị đã nhận ở lần chạy trước, không gửi lại.",
+        "Thư gửi dự thảo báo cáo và bảng tổng hợp Quý II năm 2025 (phiên bản 3): 4 thư đã gửi ở "
+        "lần chạy trước, không gửi lại.",
     ]
 
     output.truncate(0)
     output.seek(0)
-    cli._print_deliveries(
-        [DeliverySummary("2025Q3", 1, not_configured="Chưa cấu hình máy chủ thư")]
+    cli._print_mail(
+        [OutboxSummary(REPORT, "2025Q3", 1, not_configured="Chưa cấu hình máy chủ thư")]
     )
     assert output.getvalue() == "Chưa cấu hình máy chủ thư\n"
 
@@ -250,8 +261,8 @@ def _logged(database_url: str) -> list[tuple]:
     with engine_for(database_url).connect() as connection:
         rows = connection.execute(
             text(
-                "select unit_code, recipient, version, attempts, outcome, error "
-                "from report_delivery order by sent_at, unit_code"
+                "select about_code, recipient, version, attempts, state, error "
+                "from outbox_message where kind = 'report' order by queued_at, about_code"
             )
         )
         return [tuple(row) for row in rows]
@@ -280,7 +291,7 @@ def test_each_unit_receives_its_report_and_the_workbook_once(mailed, smtp, datab
     published = report.published
     (delivered,) = report.deliveries
     assert (delivered.period, delivered.version, delivered.not_configured) == (PERIOD, 1, None)
-    assert [(r.unit_code, r.recipient, r.attempts) for r in delivered.sent] == [
+    assert [(r.about_code, r.recipient, r.attempts) for r in delivered.sent] == [
         ("P", "vanphong@example.vn", 1),
         ("U1", "hu1@example.vn", 1),
     ]
@@ -310,16 +321,19 @@ def test_each_unit_receives_its_report_and_the_workbook_once(mailed, smtp, datab
         ("U1", "hu1@example.vn", 1, 1, "sent", None),
     ]
     artifact = latest_artifact(f"gui-bao-cao-{PERIOD.lower()}")
-    assert "Huyện ủy Một (U1) | hu1@example.vn | Đã gửi | 1 |" in artifact
+    assert (
+        "| Báo cáo Quý III năm 2025 (phiên bản 1) | Huyện ủy Một <hu1@example.vn> | Đã gửi | 1 |"
+        in artifact
+    )
 
     # Nothing new: neither the scheduled run nor the flow on its own sends anything again.
     handler.messages.clear()
     again = quarterly_report(PERIOD, str(mailed))
-    assert again.deliveries[0].results == () and again.deliveries[0].already_sent == 2
+    assert again.deliveries[0].outcomes == () and again.deliveries[0].already_sent == 2
     alone = deliver_reports(PERIOD, str(mailed))
-    assert (alone.version, alone.results, alone.already_sent) == (1, (), 2)
+    assert (alone.version, alone.outcomes, alone.already_sent) == (1, (), 2)
     assert handler.messages == [] and len(_logged(database_url)) == 2
-    assert "2 đơn vị đã nhận phiên bản này ở lần chạy trước" in latest_artifact(
+    assert "2 thư đã gửi ở lần chạy trước, không gửi lại." in latest_artifact(
         f"gui-bao-cao-{PERIOD.lower()}"
     )
 
@@ -343,7 +357,10 @@ def test_a_refused_recipient_is_retried_recorded_and_fails_the_run(
         "1 thư gửi dự thảo báo cáo và bảng tổng hợp Quý III năm 2025 (phiên bản 1) chưa gửi "
         "được (đã ghi lại; chạy lại sẽ chỉ gửi các thư này):" in message
     )
-    assert "- Gửi Huyện ủy Một <hu1@example.vn>: máy chủ thư từ chối người nhận (550" in message
+    assert (
+        "- Báo cáo Quý III năm 2025 (phiên bản 1), gửi đến Huyện ủy Một <hu1@example.vn>: máy "
+        "chủ thư từ chối người nhận (550" in message
+    )
     assert "(đã gửi thử 3 lần)" in message
     assert "Huyện ủy Một <hu1@example.vn>" in (state.message or "")
     # The publication stands.
@@ -358,7 +375,7 @@ def test_a_refused_recipient_is_retried_recorded_and_fails_the_run(
     handler.refused = set()
     handler.messages.clear()
     again = quarterly_report(PERIOD, str(mailed))
-    assert [r.unit_code for r in again.deliveries[0].sent] == ["U1"]
+    assert [r.about_code for r in again.deliveries[0].sent] == ["U1"]
     assert again.deliveries[0].already_sent == 1
     assert list(handler.received()) == ["hu1@example.vn"]
 
@@ -369,7 +386,7 @@ def test_a_temporary_failure_is_retried_and_delivered(mailed, smtp, database_url
 
     report = quarterly_report(PERIOD, str(mailed))
 
-    assert [(r.unit_code, r.attempts, r.sent) for r in report.deliveries[0].results] == [
+    assert [(r.about_code, r.attempts, r.sent) for r in report.deliveries[0].outcomes] == [
         ("P", 3, True),
         ("U1", 1, True),
     ]
@@ -386,9 +403,10 @@ def test_without_a_mail_server_nothing_is_sent_and_the_run_succeeds(
     report = quarterly_report(PERIOD, str(mailed))
 
     (delivered,) = report.deliveries
-    assert delivered.results == () and delivered.not_configured == (
-        "Chưa cấu hình máy chủ thư: chưa gửi báo cáo Quý III năm 2025 (phiên bản 1) đến 2 đơn vị "
-        "(đặt TONGHOP_SMTP_HOST hoặc TONGHOP_EMAIL_BLOCK rồi chạy lại để gửi)."
+    assert delivered.outcomes == () and delivered.not_configured == (
+        "Chưa cấu hình máy chủ thư: chưa gửi 2 thư gửi dự thảo báo cáo và bảng tổng hợp Quý III "
+        "năm 2025 (phiên bản 1) (đặt TONGHOP_SMTP_HOST hoặc TONGHOP_EMAIL_BLOCK rồi chạy lại để "
+        "gửi)."
     )
     assert report.published.workbook.exists()
     assert handler.rcpt_attempts == {} and _logged(database_url) == []
@@ -432,8 +450,8 @@ def test_a_missing_or_changed_address(mailed, smtp, database_url) -> None:
     assert state.is_failed()
     message = str(state.result(raise_on_failure=False))
     assert (
-        "- Gửi Huyện ủy Một (mã U1): Huyện ủy Một (mã U1) chưa có địa chỉ thư điện tử trong "
-        "danh sách đơn vị" in message
+        "- Báo cáo Quý III năm 2025 (phiên bản 1), gửi đến Huyện ủy Một (mã U1): Huyện ủy Một "
+        "(mã U1) chưa có địa chỉ thư điện tử trong danh sách đơn vị" in message
     )
     assert list(handler.received()) == ["vanphong@example.vn"]
     assert ("U1", None, 1, 0, "failed") in [row[:5] for row in _logged(database_url)]
@@ -489,15 +507,15 @@ def test_the_command_line_prints_each_delivery_and_fails_on_a_failure(
     again = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
     assert again.returncode == 0, again.stdout + again.stderr
     assert "đến Huyện ủy Một <hu1@example.vn>." in again.stdout
-    assert "1 đơn vị đã nhận ở lần chạy trước, không gửi lại." in again.stdout
+    assert "1 thư đã gửi ở lần chạy trước, không gửi lại." in again.stdout
 
     quiet = {key: value for key, value in env.items() if key != "TONGHOP_SMTP_HOST"}
     _correct_late(mailed)
     unsent = subprocess.run(command, capture_output=True, text=True, env=quiet, timeout=600)
     assert unsent.returncode == 0, unsent.stdout + unsent.stderr
     assert (
-        "Chưa cấu hình máy chủ thư: chưa gửi báo cáo Quý III năm 2025 (phiên bản 2) đến 2 đơn vị"
-        in unsent.stdout
+        "Chưa cấu hình máy chủ thư: chưa gửi 2 thư gửi dự thảo báo cáo và bảng tổng hợp Quý III "
+        "năm 2025 (phiên bản 2)" in unsent.stdout
     )
 
 
@@ -514,8 +532,8 @@ def test_a_published_file_gone_from_disk_is_a_failure_with_its_name(
 
     assert state.is_failed()
     error = state.result(raise_on_failure=False)
-    assert isinstance(error, ReportsNotDelivered)
-    assert [(r.unit_code, r.attempts, r.outcome) for r in error.summary.results] == [
+    assert isinstance(error, MailNotSent)
+    assert [(r.about_code, r.attempts, r.state) for r in error.summary.outcomes] == [
         ("P", 0, "failed"),
         ("U1", 0, "failed"),
     ]

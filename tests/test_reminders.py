@@ -5,8 +5,10 @@ is retried, recorded and fails the run, and that a rerun sends only what did not
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
 from collections import Counter
 from datetime import date, datetime
 from email import message_from_bytes
@@ -24,16 +26,11 @@ from flows.import_registry import import_registry
 from flows.remind import remind
 from tests.conftest import MailHandler, free_port, latest_artifact, mail_env
 from tonghop.forms import write_form
+from tonghop.mime import compose
+from tonghop.outbox import SENDING, SENT, MailNotSent, plan
 from tonghop.periods import Period
 from tonghop.registry import Unit, read_registry
-from tonghop.reminders import (
-    PendingUnit,
-    RemindersNotSent,
-    build_reminders,
-    fingerprint,
-    reminder_message,
-    split_sent,
-)
+from tonghop.reminders import PendingUnit, build_reminders, fingerprint, pending_by_parent
 from tonghop.storage import engine_for
 
 PERIOD = Period(2025, 3)
@@ -120,11 +117,12 @@ def test_only_missing_and_rejected_units_are_reminded(status, reminded: bool) ->
     frame = _status(P="missing", U1="accepted", G1="accepted", C1="accepted", C2="accepted")
     frame = pd.concat([frame, _status(G2=status)], ignore_index=True)
     reminders = build_reminders(PERIOD, _units(), frame, 10, BEFORE_DEADLINE)
-    about = {reminder.parent.code: reminder for reminder in reminders}
     # The province has no parent to remind it; only U1, for G2, can be reminded.
-    assert set(about) == ({"U1"} if reminded else set())
-    if reminded:
-        assert [unit.code for unit in about["U1"].units] == ["G2"]
+    assert [reminder.about_code for reminder in reminders] == (["U1"] if reminded else [])
+    pending = pending_by_parent(_units(), frame)
+    assert {code: [unit.code for unit in units] for code, units in pending.items()} == (
+        {"U1": ["G2"]} if reminded else {}
+    )
 
 
 def test_a_reminder_lists_the_units_in_formal_vietnamese() -> None:
@@ -140,7 +138,9 @@ def test_a_reminder_lists_the_units_in_formal_vietnamese() -> None:
     health = Unit("G3", "Chi bộ Trạm Y tế", "U1", "grassroots_cell", "agency", None, None, None)
     units = [*_units(), health]
     (reminder,) = build_reminders(PERIOD, units, frame, 10, BEFORE_DEADLINE)
-    assert reminder.recipient.email == "hu1@example.vn" and not reminder.escalated
+    assert reminder.recipient.email == "hu1@example.vn"
+    assert reminder.recipient.code == reminder.about_code == "U1"  # not escalated
+    assert reminder.about == "thư đôn đốc về 2 đơn vị trực thuộc Huyện ủy Một"
     assert reminder.subject == (
         "Đôn đốc báo cáo Quý III năm 2025: 2 đơn vị trực thuộc Huyện ủy Một chưa hoàn thành báo cáo"
     )
@@ -171,12 +171,13 @@ def test_a_parent_without_email_escalates_to_the_nearest_ancestor_with_one() -> 
     frame = _status(P="accepted", U1="accepted", G1="accepted", C1="missing", C2="rejected")
     frame = pd.concat([frame, _status(G2="accepted")], ignore_index=True)
     (reminder,) = build_reminders(PERIOD, _units(), frame, 10, BEFORE_DEADLINE)
-    assert reminder.parent.code == "G1" and reminder.escalated
+    # Escalated: about G1, sent to U1.
+    assert reminder.about_code == "G1"
     assert (reminder.recipient.code, reminder.recipient.email) == ("U1", "hu1@example.vn")
     assert reminder.body.startswith("Kính gửi: Ban Thường vụ Huyện ủy Một\n")
     assert "2 đơn vị trực thuộc Đảng bộ Xã Một sau đây" in reminder.body
     assert "Do Đảng bộ Xã Một chưa có địa chỉ thư điện tử trong danh sách đơn vị" in reminder.body
-    assert [unit.code for unit in reminder.units] == ["C1", "C2"]
+    assert [unit.code for unit in pending_by_parent(_units(), frame)["G1"]] == ["C1", "C2"]
 
 
 def test_with_no_address_up_the_line_the_reminder_is_kept_undeliverable() -> None:
@@ -186,9 +187,14 @@ def test_with_no_address_up_the_line_the_reminder_is_kept_undeliverable() -> Non
     frame = _status(P="accepted", U1="accepted", G1="accepted", C1="missing", C2="accepted")
     frame = pd.concat([frame, _status(G2="accepted")], ignore_index=True)
     (reminder,) = build_reminders(PERIOD, units, frame, 10, BEFORE_DEADLINE)
-    assert reminder.recipient is None and reminder.parent.code == "G1"
+    assert reminder.recipient is None and reminder.about_code == "G1"
+    assert not reminder.deliverable and reminder.to == "(không có địa chỉ)"
+    assert reminder.undeliverable == (
+        "Đảng bộ Xã Một và các cấp ủy cấp trên của đơn vị này đều chưa có địa chỉ thư điện tử "
+        "trong danh sách đơn vị."
+    )
     with pytest.raises(ValueError):
-        reminder_message(reminder, "tonghop@example.vn")
+        compose(reminder, "tonghop@example.vn")
 
 
 def test_the_fingerprint_names_the_list_not_its_order() -> None:
@@ -202,19 +208,22 @@ def test_the_fingerprint_names_the_list_not_its_order() -> None:
     assert same != fingerprint("2025Q4", "G1", "a@example.vn", [missing, rejected])
 
 
-def test_split_sent_keeps_what_was_not_delivered() -> None:
+def test_the_plan_keeps_what_was_not_delivered_and_holds_back_the_unconfirmed() -> None:
     frame = _status(P="accepted", U1="accepted", G1="accepted", C1="missing", C2="accepted")
     frame = pd.concat([frame, _status(G2="missing")], ignore_index=True)
     first, second = build_reminders(PERIOD, _units(), frame, 10, BEFORE_DEADLINE)
-    plan = split_sent([first, second], {first.fingerprint})
-    assert plan.pending == [second] and plan.already_sent == [first]
+    planned = plan([first, second], {first.fingerprint: SENT})
+    assert planned.to_send == [second] and planned.already_sent == [first]
+    held = plan([first, second], {second.fingerprint: SENDING})
+    assert held.to_send == [first] and held.unconfirmed == [second]
+    assert plan([first, second], {second.fingerprint: SENDING}, True).to_send == [first, second]
 
 
 def test_the_message_is_utf8_and_reads_back() -> None:
     frame = _status(P="accepted", U1="accepted", G1="accepted", C1="accepted", C2="accepted")
     frame = pd.concat([frame, _status(G2="missing")], ignore_index=True)
     (reminder,) = build_reminders(PERIOD, _units(), frame, 10, BEFORE_DEADLINE)
-    message = reminder_message(reminder, "bantuyengiao@example.vn")
+    message = compose(reminder, "bantuyengiao@example.vn")
     parsed = message_from_bytes(message.as_bytes(), policy=default_policy)
     assert parsed["Subject"] == reminder.subject
     assert parsed["To"].addresses[0].display_name == "Huyện ủy Một"
@@ -270,8 +279,8 @@ def _logged(database_url: str) -> list[tuple[str, str | None, int, str, str | No
     with engine_for(database_url).connect() as connection:
         rows = connection.execute(
             text(
-                "select parent_code, recipient, attempts, outcome, error from reminder "
-                "order by sent_at, parent_code"
+                "select about_code, recipient, attempts, state, error from outbox_message "
+                "where kind = 'reminder' order by queued_at, about_code"
             )
         )
         return [tuple(row) for row in rows]
@@ -286,8 +295,8 @@ def test_each_parent_gets_the_list_of_its_units(workspace, smtp, database_url) -
     handler, _ = smtp
     summary = remind(str(PERIOD), str(workspace))
 
-    assert [(r.parent_code, r.recipient) for r in summary.results] == list(EXPECTED)
-    assert all(result.sent and result.attempts == 1 for result in summary.results)
+    assert [(r.about_code, r.recipient) for r in summary.outcomes] == list(EXPECTED)
+    assert all(outcome.sent and outcome.attempts == 1 for outcome in summary.outcomes)
     received = handler.received()
     assert {to: len(messages) for to, messages in received.items()} == {
         "vanphong@example.vn": 1,
@@ -338,7 +347,7 @@ def test_a_refused_recipient_is_retried_recorded_and_fails_the_run(
     assert handler.rcpt_attempts["hu2@example.vn"] == 3
     assert "hu2@example.vn" not in handler.received() and len(handler.messages) == 3
     error = state.result(raise_on_failure=False)
-    assert isinstance(error, RemindersNotSent)
+    assert isinstance(error, MailNotSent)
     message = str(error)
     assert "1 thư đôn đốc báo cáo Quý III năm 2025 chưa gửi được" in message
     assert "Huyện ủy Hai <hu2@example.vn>" in message and "550" in message
@@ -354,14 +363,14 @@ def test_a_refused_recipient_is_retried_recorded_and_fails_the_run(
     handler.refused = set()
     handler.messages.clear()
     summary = remind(str(PERIOD), str(workspace))
-    assert [result.recipient for result in summary.results] == ["hu2@example.vn"]
+    assert [outcome.recipient for outcome in summary.outcomes] == ["hu2@example.vn"]
     assert summary.already_sent == 3
     assert list(handler.received()) == ["hu2@example.vn"]
 
     # Nothing left: a third run sends nothing and says so.
     handler.messages.clear()
     summary = remind(str(PERIOD), str(workspace))
-    assert summary.results == () and summary.already_sent == 4
+    assert summary.outcomes == () and summary.already_sent == 4
     assert handler.messages == []
     assert "4 thư đã gửi ở lần chạy trước" in latest_artifact("nhac-nho-2025q3")
 
@@ -372,8 +381,8 @@ def test_a_temporary_failure_is_retried_on_the_same_message(workspace, smtp, dat
 
     summary = remind(str(PERIOD), str(workspace))
 
-    assert [result.attempts for result in summary.results] == [3, 1, 1, 1]
-    assert all(result.sent for result in summary.results)
+    assert [outcome.attempts for outcome in summary.outcomes] == [3, 1, 1, 1]
+    assert all(outcome.sent for outcome in summary.outcomes)
     assert handler.data_attempts == 6 and len(handler.messages) == 4
     assert sorted(row[2] for row in _logged(database_url)) == [1, 1, 1, 3]
 
@@ -390,7 +399,7 @@ def test_a_changed_list_is_a_new_reminder(workspace, smtp, database_url) -> None
     assert collect(str(PERIOD), str(workspace)).rejected == 1
 
     summary = remind(str(PERIOD), str(workspace))
-    assert [result.recipient for result in summary.results] == ["hu2@example.vn"]
+    assert [outcome.recipient for outcome in summary.outcomes] == ["hu2@example.vn"]
     assert summary.already_sent == 3
     (message,) = handler.received()["hu2@example.vn"]
     assert "1. Chi bộ Trạm Y tế (mã G4): báo cáo bị trả lại" in _body(message)
@@ -412,7 +421,9 @@ def test_a_reminder_with_no_address_up_the_line_fails_the_run(
     assert state.is_failed()
     message = str(state.result(raise_on_failure=False))
     assert "2 thư đôn đốc báo cáo Quý III năm 2025 chưa gửi được" in message
-    assert "Thư về các đơn vị trực thuộc Huyện ủy Hai, gửi đến (không có)" in message
+    assert (
+        "- Thư đôn đốc về 1 đơn vị trực thuộc Huyện ủy Hai, gửi đến (không có địa chỉ): " in message
+    )
     assert "Huyện ủy Hai và các cấp ủy cấp trên của đơn vị này đều chưa có địa chỉ" in message
     assert set(handler.received()) == {"hu1@example.vn"}
     failed = sorted(row[:4] for row in _logged(database_url) if row[3] == "failed")
@@ -450,16 +461,27 @@ def test_the_command_line_reports_each_recipient(workspace, smtp, database_url) 
     failed = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
     output = failed.stdout + failed.stderr
     assert failed.returncode == 1, output
-    assert "Đã gửi thư đến Huyện ủy Một <hu1@example.vn>" in failed.stdout
-    assert "Chưa gửi được thư đến Huyện ủy Hai <hu2@example.vn>" in failed.stdout
+    assert (
+        "Đã gửi thư đôn đốc về 1 đơn vị trực thuộc Huyện ủy Một đến Huyện ủy Một "
+        "<hu1@example.vn>." in failed.stdout
+    )
+    assert (
+        "Chưa gửi được thư đôn đốc về 1 đơn vị trực thuộc Huyện ủy Hai đến Huyện ủy Hai "
+        "<hu2@example.vn>: máy chủ thư từ chối người nhận" in failed.stdout
+    )
     assert "Lỗi: 1 thư đôn đốc báo cáo Quý III năm 2025 chưa gửi được" in failed.stdout
     assert "Traceback" not in output, output
 
     handler.refused = set()
     again = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
     assert again.returncode == 0, again.stdout + again.stderr
-    assert "Đã gửi thư đến Huyện ủy Hai <hu2@example.vn>" in again.stdout
-    assert "3 thư đã gửi ở lần chạy trước, không gửi lại." in again.stdout
+    assert "Đã gửi thư đôn đốc về 1 đơn vị trực thuộc Huyện ủy Hai đến Huyện ủy Hai" in (
+        again.stdout
+    )
+    assert (
+        "Thư đôn đốc báo cáo Quý III năm 2025: 3 thư đã gửi ở lần chạy trước, không gửi lại."
+        in again.stdout
+    )
 
 
 def test_an_unreachable_server_fails_every_reminder_with_its_reason(
@@ -471,11 +493,11 @@ def test_an_unreachable_server_fails_every_reminder_with_its_reason(
 
     assert state.is_failed()
     summary = state.result(raise_on_failure=False).summary
-    first, *rest = summary.results
+    first, *rest = summary.outcomes
     assert first.attempts == 3 and "không kết nối được máy chủ thư 127.0.0.1" in first.error
     # The rest are not each tried three times against a server that is not there.
-    assert [result.attempts for result in rest] == [0, 0, 0]
-    assert all(result.error.startswith("chưa gửi vì không kết nối") for result in rest)
+    assert [outcome.attempts for outcome in rest] == [0, 0, 0]
+    assert all(outcome.error.startswith("chưa gửi vì không kết nối") for outcome in rest)
     assert sorted(row[3] for row in _logged(database_url)) == ["failed"] * 4
 
 
@@ -498,3 +520,73 @@ def test_a_saved_email_block_wins_over_the_smtp_settings(workspace, smtp, monkey
     assert "Không tải được khối cấu hình máy chủ thư «khong-co-khoi-nay»" in str(
         state.result(raise_on_failure=False)
     )
+
+
+def test_a_run_killed_while_sending_leaves_the_letter_unconfirmed_never_resent_blindly(
+    workspace, smtp, database_url
+) -> None:
+    from prefect.settings import PREFECT_API_URL
+
+    handler, port = smtp
+    env = (
+        os.environ
+        | mail_env(port)
+        | {
+            "PREFECT_API_URL": PREFECT_API_URL.value(),
+            "TONGHOP_DATABASE_URL": database_url,
+            "COLUMNS": "250",
+        }
+    )
+    command = [sys.executable, "-m", "flows.cli", "remind", "--period", str(PERIOD)]
+    command += ["--workspace", str(workspace)]
+
+    # The server takes the first letter and never answers; the run is killed meanwhile.
+    handler.stall = True
+    killed = subprocess.Popen(command, env=env, start_new_session=True, **_QUIET)
+    try:
+        deadline = time.monotonic() + 300
+        while not handler.messages and time.monotonic() < deadline:
+            assert killed.poll() is None, "the run ended before it sent anything"
+            time.sleep(0.2)
+        assert len(handler.messages) == 1
+    finally:
+        os.killpg(killed.pid, signal.SIGKILL)
+        killed.wait()
+        handler.stall = False
+    (first_to,), first = handler.messages[0]
+    assert first_to == "vanphong@example.vn"
+    assert _logged(database_url) == [("P", "vanphong@example.vn", 0, "sending", None)]
+
+    # The next run sends the three never tried, and only shows the one it cannot vouch for.
+    handler.messages.clear()
+    again = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert sorted(to for to, _ in handler.messages) == [
+        ["hu1@example.vn"],
+        ["hu1@example.vn"],
+        ["hu2@example.vn"],
+    ]
+    assert (
+        "1 thư đôn đốc báo cáo Quý III năm 2025 đã được gửi ở một lần chạy bị gián đoạn nhưng "
+        "chưa xác nhận được là đã đi" in " ".join(again.stdout.split())
+    )
+    assert "Tỉnh ủy Thử nghiệm <vanphong@example.vn>" in again.stdout
+    assert "unconfirmed" not in again.stdout and "Traceback" not in again.stderr
+    assert "chưa xác nhận" in latest_artifact("nhac-nho-2025q3")
+
+    # Asked to, it sends that one again; then it is confirmed like any other.
+    handler.messages.clear()
+    resent = subprocess.run(
+        [*command, "--gui-lai-thu-chua-xac-nhan"], capture_output=True, text=True, env=env
+    )
+    assert resent.returncode == 0, resent.stdout + resent.stderr
+    assert [to for to, _ in handler.messages] == [["vanphong@example.vn"]]
+    assert _body(handler.messages[0][1]) == _body(first)
+    states = sorted(row[3] for row in _logged(database_url))
+    assert states == ["sending", "sent", "sent", "sent", "sent"]
+    handler.messages.clear()
+    assert remind(str(PERIOD), str(workspace)).already_sent == 4
+    assert handler.messages == []
+
+
+_QUIET = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}

@@ -1,45 +1,33 @@
-"""Reminders during the collection window: for every parent unit whose direct children have not
-sent an acceptable report, one e-mail in the register of party documents listing them, to the
-parent or, when the registry has no address for it, to its nearest ancestor that has one."""
+"""Reminders during the collection window, a kind of outbox letter: for every parent unit whose
+direct children have not sent an acceptable report, one e-mail in the register of party
+documents listing them, to the parent or, when the registry has no address for it, to its
+nearest ancestor that has one."""
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from email.charset import QP, Charset
-from email.header import Header
-from email.message import Message
-from email.mime.text import MIMEText
-from email.utils import formataddr, formatdate, make_msgid
 
 import pandas as pd
 
-from tonghop.errors import TonghopError
 from tonghop.formatting import format_count, format_date, format_datetime, is_blank
+from tonghop.outbox import (
+    SIGNATURE_SYSTEM,
+    Letter,
+    MailKind,
+    Recipient,
+    fingerprint_of,
+    present,
+    sender_of,
+)
 from tonghop.periods import Period
 from tonghop.registry import Unit
 
+REMINDER = MailKind(name="reminder", title="Thư đôn đốc báo cáo", artifact_key="nhac-nho")
 # Statuses (SPEC §7) that leave a unit without a counted report.
 PENDING_STATUSES = ("missing", "rejected")
-SENT, FAILED = "sent", "failed"
-SIGNATURE_SYSTEM = "Hệ thống Tổng hợp (thư tự động)"
 _STANDING_COMMITTEE_KINDS = ("province", "upper")
-
-
-class MailNotConfigured(TonghopError):
-    """No SMTP server to send through."""
-
-
-@dataclass(frozen=True)
-class Addressee:
-    """A unit as a reminder names it."""
-
-    code: str
-    name: str
-    kind: str
-    email: str | None
 
 
 @dataclass(frozen=True)
@@ -54,113 +42,17 @@ class PendingUnit:
     errors: int = 0
 
 
-@dataclass(frozen=True)
-class Reminder:
-    """One e-mail about one parent's pending children; `recipient` is None when neither the
-    parent nor any ancestor has an address, and the reminder cannot be delivered."""
-
-    period: str
-    parent: Addressee
-    recipient: Addressee | None
-    units: tuple[PendingUnit, ...]
-    subject: str
-    body: str
-    fingerprint: str
-
-    @property
-    def escalated(self) -> bool:
-        """Sent to an ancestor because the parent itself has no address."""
-        return self.recipient is not None and self.recipient.code != self.parent.code
-
-
-@dataclass(frozen=True)
-class SendResult:
-    """How one reminder ended: sent, or failed after `attempts` tries with the last `error`."""
-
-    period: str
-    parent_code: str
-    parent_name: str
-    recipient_name: str | None
-    recipient: str | None
-    fingerprint: str
-    unit_count: int
-    attempts: int
-    outcome: str
-    error: str | None
-    sent_at: datetime
-
-    @property
-    def sent(self) -> bool:
-        return self.outcome == SENT
-
-    def as_row(self) -> dict[str, object]:
-        """The row of `sql/insert_reminder.sql`."""
-        return {
-            "period": self.period,
-            "parent_code": self.parent_code,
-            "recipient": self.recipient,
-            "fingerprint": self.fingerprint,
-            "attempts": self.attempts,
-            "outcome": self.outcome,
-            "error": self.error,
-            "sent_at": self.sent_at,
-        }
-
-
-@dataclass(frozen=True)
-class ReminderPlan:
-    """The period's reminders still to send, and those a previous run already sent."""
-
-    pending: list[Reminder]
-    already_sent: list[Reminder]
-
-
-@dataclass(frozen=True)
-class RemindSummary:
-    """What one `remind` run did."""
-
-    period: str
-    results: tuple[SendResult, ...]
-    already_sent: int
-
-    @property
-    def sent(self) -> list[SendResult]:
-        return [result for result in self.results if result.sent]
-
-    @property
-    def failed(self) -> list[SendResult]:
-        return [result for result in self.results if not result.sent]
-
-
-class RemindersNotSent(TonghopError):
-    """Some reminders did not reach their recipient; raised after every result is recorded."""
-
-    def __init__(self, message: str, summary: RemindSummary) -> None:
-        super().__init__(message)
-        self.summary = summary
-
-    def __reduce__(self) -> tuple[object, ...]:
-        # Prefect may pickle a flow's exception; keep the summary through it.
-        return (type(self), (self.args[0], self.summary))
-
-
 def fingerprint(
     period: str, parent_code: str, recipient: str | None, units: Iterable[PendingUnit]
 ) -> str:
     """What identifies a reminder: the same list to the same address is never sent twice, while a
     changed list (a unit now rejected, or another unit missing) is a new reminder."""
-    lines = [period, parent_code, recipient or ""]
-    lines += sorted(f"{unit.code}\t{unit.status}" for unit in units)
-    return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
+    listed = sorted(f"{unit.code}\t{unit.status}" for unit in units)
+    return fingerprint_of(period, parent_code, recipient or "", *listed)
 
 
-def _present(value: object) -> str | None:
-    """A registry text, None when blank."""
-    return None if is_blank(value) else str(value)
-
-
-def _addressee(unit: Unit) -> Addressee:
-    return Addressee(unit.code, unit.name, unit.kind, _present(unit.email))
+def _recipient(unit: Unit) -> Recipient:
+    return Recipient(unit.code, unit.name, present(unit.email))
 
 
 def _nearest_with_email(unit: Unit, by_code: dict[str, Unit]) -> Unit | None:
@@ -168,10 +60,10 @@ def _nearest_with_email(unit: Unit, by_code: dict[str, Unit]) -> Unit | None:
     seen: set[str] = set()
     current: Unit | None = unit
     while current is not None and current.code not in seen:
-        if _present(current.email):
+        if present(current.email):
             return current
         seen.add(current.code)
-        parent_code = _present(current.parent_code)
+        parent_code = present(current.parent_code)
         current = by_code.get(parent_code) if parent_code else None
     return None
 
@@ -189,9 +81,27 @@ def _pending_unit(row: pd.Series, unit: Unit) -> PendingUnit:
     )
 
 
-def _salutation(recipient: Addressee) -> str:
-    body = "Ban Thường vụ" if recipient.kind in _STANDING_COMMITTEE_KINDS else "Cấp ủy"
-    return f"{body} {recipient.name}"
+def pending_by_parent(units: Sequence[Unit], status: pd.DataFrame) -> dict[str, list[PendingUnit]]:
+    """The `missing` or `rejected` units in `status` (the rows of `sql/select_status.sql`) by
+    their parent's code, parents in hierarchy order."""
+    by_code = {unit.code: unit for unit in units}
+    children: dict[str, list[PendingUnit]] = {}
+    for _, row in status.iterrows():
+        unit = by_code.get(row["unit_code"])
+        parent_code = present(unit.parent_code) if unit else None
+        if unit is None or parent_code is None or row["status"] not in PENDING_STATUSES:
+            continue
+        children.setdefault(parent_code, []).append(_pending_unit(row, unit))
+    order = {unit.code: position for position, unit in enumerate(units)}
+    return {
+        code: children[code]
+        for code in sorted(children, key=lambda code: order.get(code, len(order)))
+    }
+
+
+def _salutation(unit: Unit) -> str:
+    body = "Ban Thường vụ" if unit.kind in _STANDING_COMMITTEE_KINDS else "Cấp ủy"
+    return f"{body} {unit.name}"
 
 
 def _unit_line(number: int, unit: PendingUnit) -> str:
@@ -211,17 +121,17 @@ def _unit_line(number: int, unit: PendingUnit) -> str:
     )
 
 
-def _subject(period: Period, parent: Addressee, count: int) -> str:
+def _subject(period: Period, parent_name: str, count: int) -> str:
     return (
-        f"Đôn đốc báo cáo {period.label_vi}: {count} đơn vị trực thuộc {parent.name} "
+        f"Đôn đốc báo cáo {period.label_vi}: {count} đơn vị trực thuộc {parent_name} "
         "chưa hoàn thành báo cáo"
     )
 
 
 def _body(
     period: Period,
-    parent: Addressee,
-    recipient: Addressee | None,
+    parent: Unit,
+    recipient: Unit | None,
     units: Sequence[PendingUnit],
     deadline: date,
     today: date,
@@ -264,115 +174,32 @@ def build_reminders(
     status: pd.DataFrame,
     deadline_days: int,
     today: date,
-) -> list[Reminder]:
+) -> list[Letter]:
     """One reminder per parent, in hierarchy order, whose direct children include a `missing` or
     `rejected` unit in `status` (the rows of `sql/select_status.sql`)."""
     by_code = {unit.code: unit for unit in units}
     sender = sender_of(units)
     deadline = period.deadline(deadline_days)
-    children: dict[str, list[PendingUnit]] = {}
-    for _, row in status.iterrows():
-        unit = by_code.get(row["unit_code"])
-        parent_code = _present(unit.parent_code) if unit else None
-        if unit is None or parent_code is None or row["status"] not in PENDING_STATUSES:
-            continue
-        children.setdefault(parent_code, []).append(_pending_unit(row, unit))
-    order = {unit.code: position for position, unit in enumerate(units)}
     reminders = []
-    for parent_code in sorted(children, key=lambda code: order.get(code, len(order))):
+    for parent_code, children in pending_by_parent(units, status).items():
         parent_unit = by_code[parent_code]
-        parent = _addressee(parent_unit)
         found = _nearest_with_email(parent_unit, by_code)
-        recipient = _addressee(found) if found else None
-        pending = tuple(children[parent_code])
+        recipient = _recipient(found) if found else None
+        email = recipient.email if recipient else None
         reminders.append(
-            Reminder(
+            Letter(
+                kind=REMINDER,
                 period=str(period),
-                parent=parent,
+                about_code=parent_code,
+                about=f"thư đôn đốc về {len(children)} đơn vị trực thuộc {parent_unit.name}",
                 recipient=recipient,
-                units=pending,
-                subject=_subject(period, parent, len(pending)),
-                body=_body(period, parent, recipient, pending, deadline, today, sender),
-                fingerprint=fingerprint(
-                    str(period), parent_code, recipient.email if recipient else None, pending
+                subject=_subject(period, parent_unit.name, len(children)),
+                body=_body(period, parent_unit, found, children, deadline, today, sender),
+                fingerprint=fingerprint(str(period), parent_code, email, children),
+                undeliverable=(
+                    f"{parent_unit.name} và các cấp ủy cấp trên của đơn vị này đều chưa có địa chỉ "
+                    "thư điện tử trong danh sách đơn vị."
                 ),
             )
         )
     return reminders
-
-
-def split_sent(reminders: Sequence[Reminder], sent_fingerprints: Iterable[str]) -> ReminderPlan:
-    """Leave out what a previous run already delivered, so a rerun sends only what failed."""
-    sent = set(sent_fingerprints)
-    return ReminderPlan(
-        pending=[item for item in reminders if item.fingerprint not in sent],
-        already_sent=[item for item in reminders if item.fingerprint in sent],
-    )
-
-
-def reminder_message(reminder: Reminder, mail_from: str) -> MIMEText:
-    """The e-mail of a deliverable reminder, UTF-8 subject and body."""
-    if reminder.recipient is None or not reminder.recipient.email:
-        raise ValueError(f"reminder about {reminder.parent.code} has no recipient")
-    message = utf8_text(reminder.body)
-    address(message, reminder.subject, mail_from, reminder.recipient.name, reminder.recipient.email)
-    return message
-
-
-def utf8_text(body: str) -> MIMEText:
-    """A plain-text part in UTF-8, quoted-printable: it passes servers that do not announce
-    8BITMIME and stays readable."""
-    charset = Charset("utf-8")
-    charset.body_encoding = QP
-    return MIMEText(body, "plain", charset)
-
-
-def address(message: Message, subject: str, mail_from: str, name: str, email: str) -> None:
-    """Set the headers every automatic e-mail of Tổng hợp carries.
-
-    Built with the compat32 classes on purpose: Python 3.11's EmailMessage folds a long
-    Vietnamese subject into encoded words with the spaces between them outside the words, and
-    every reader then drops those spaces (RFC 2047 §6.2); `Header` keeps them inside."""
-    message["Subject"] = Header(subject, "utf-8")
-    message["From"] = mail_from
-    message["To"] = formataddr((name, email))
-    message["Date"] = formatdate(localtime=True)
-    # Without a domain make_msgid asks the resolver for this host's name, which may hang.
-    message["Message-ID"] = make_msgid(domain=mail_from.rpartition("@")[2] or "localhost")
-    # RFC 3834: mail servers and people's rules know not to auto-reply to it.
-    message["Auto-Submitted"] = "auto-generated"
-
-
-def sender_of(units: Sequence[Unit]) -> str:
-    """Who signs the automatic e-mails: the province's propaganda department."""
-    root = root_of(units)
-    return f"Ban Tuyên giáo {root.name}" if root else "Ban Tuyên giáo"
-
-
-def root_of(units: Sequence[Unit]) -> Unit | None:
-    """The registry's top unit, the one without a parent."""
-    return next((unit for unit in units if _present(unit.parent_code) is None), None)
-
-
-def undeliverable_reason(reminder: Reminder) -> str:
-    """Why a reminder without a recipient could not be sent."""
-    return (
-        f"{reminder.parent.name} và các cấp ủy cấp trên của đơn vị này đều chưa có địa chỉ thư "
-        "điện tử trong danh sách đơn vị."
-    )
-
-
-def not_sent_message(period: Period, failed: Sequence[SendResult]) -> str:
-    """The Vietnamese message a run ends with when some reminders did not reach anyone."""
-    lines = [
-        f"{len(failed)} thư đôn đốc báo cáo {period.label_vi} chưa gửi được "
-        "(đã ghi lại; chạy lại sẽ chỉ gửi các thư này):"
-    ]
-    for result in failed:
-        to = f"{result.recipient_name} <{result.recipient}>" if result.recipient else "(không có)"
-        tried = f" (đã gửi thử {result.attempts} lần)" if result.attempts else ""
-        lines.append(
-            f"- Thư về các đơn vị trực thuộc {result.parent_name}, gửi đến {to}: "
-            f"{result.error}{tried}"
-        )
-    return "\n".join(lines)

@@ -73,12 +73,23 @@ ADDED_COLUMNS = (
 )
 
 
+# Tables replaced since the first schema, each with the file that moves its rows into the tables
+# of create_schema.sql and drops it.
+REPLACED_TABLES = (("reminder", "move_mail_to_outbox"),)
+
+
 def create_schema(engine: Engine) -> None:
-    """Bring an older database's tables up to date, then create every table and view missing."""
+    """Bring an older database's tables up to date, create every table and view missing, then
+    move the rows of replaced tables into their successors."""
     with engine.begin() as connection:
         upgrade_schema(connection)
         for statement in statements("create_schema"):
             connection.execute(text(statement))
+        inspector = inspect(connection)
+        for table, upgrade in REPLACED_TABLES:
+            if inspector.has_table(table):
+                for statement in statements(upgrade):
+                    connection.execute(text(statement))
 
 
 def upgrade_schema(connection: Connection) -> None:

@@ -234,6 +234,13 @@ def unit_changes(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
     ).reset_index(drop=True)
 
 
+def newest_published_version(connection: Connection, period: Period) -> int | None:
+    """The newest version of the period whose files are all written; None before the first."""
+    rows = connection.execute(text(load_sql("select_publications")), {"period": str(period)})
+    published = [row.version for row in rows if row.published_at is not None]
+    return max(published, default=None)
+
+
 def changes_since_previous(
     connection: Connection,
     version: Version,

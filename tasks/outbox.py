@@ -1,0 +1,179 @@
+"""Prefect tasks of the outbox, for every kind of letter: plan a kind's letters against what
+earlier runs did, send them (each letter's intent recorded before it goes and its outcome
+after), record those that could not be tried, and leave the operator the run's list."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from prefect import get_run_logger, task
+from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect_email import EmailServerCredentials
+
+from tasks.mail import Mailer
+from tonghop.delivery import REPORT, build_deliveries
+from tonghop.errors import TonghopError
+from tonghop.mime import compose
+from tonghop.outbox import (
+    FAILED,
+    Letter,
+    MailKind,
+    OutboxPlan,
+    OutboxSummary,
+    Outcome,
+    artifact_markdown,
+    outbox_states,
+    plan,
+    record_intent,
+    record_outcome,
+    record_unsent,
+)
+from tonghop.periods import Period
+from tonghop.registry_store import load_units
+from tonghop.reminders import REMINDER, build_reminders
+from tonghop.storage import transaction
+from tonghop.submission_store import period_status
+from tonghop.versions import newest_published_version
+
+
+class NothingPublished(TonghopError):
+    """The period has no published version to send."""
+
+
+def _log_plan(kind: MailKind, letters: OutboxPlan) -> None:
+    get_run_logger().info(
+        "%s: %d thư cần gửi; %d thư đã gửi ở lần chạy trước, không gửi lại; %d thư chưa xác nhận.",
+        kind.title,
+        len(letters.to_send),
+        len(letters.already_sent),
+        len(letters.unconfirmed),
+    )
+
+
+@task(name="plan-reminders", cache_policy=NO_CACHE)
+def plan_reminders(
+    database_url: str, period: Period, deadline_days: int, timezone: str, resend_unconfirmed: bool
+) -> OutboxPlan:
+    """The period's reminders from the registry and the reporting status, against the outbox."""
+    with transaction(database_url) as connection:
+        units = load_units(connection)
+        status = period_status(connection, period, deadline_days)
+        states = outbox_states(connection, REMINDER, period, None)
+    today = datetime.now(ZoneInfo(timezone)).date()
+    letters = build_reminders(period, units, status, deadline_days, today)
+    planned = plan(letters, states, resend_unconfirmed)
+    _log_plan(REMINDER, planned)
+    return planned
+
+
+@task(name="plan-report-letters", cache_policy=NO_CACHE)
+def plan_report_letters(
+    database_url: str,
+    period: Period,
+    version: int,
+    reports: Mapping[str, Path],
+    workbook: Path,
+    resend_unconfirmed: bool,
+) -> OutboxPlan:
+    """The version's report deliveries from the registry's addresses, against the outbox."""
+    with transaction(database_url) as connection:
+        units = load_units(connection)
+        states = outbox_states(connection, REPORT, period, version)
+    letters = build_deliveries(period, version, units, reports, workbook)
+    planned = plan(letters, states, resend_unconfirmed)
+    _log_plan(REPORT, planned)
+    return planned
+
+
+@task(name="find-published-version", cache_policy=NO_CACHE)
+def latest_published_version(database_url: str, period: Period) -> int:
+    """The newest version of the period whose files are all written."""
+    with transaction(database_url) as connection:
+        version = newest_published_version(connection, period)
+    if version is None:
+        raise NothingPublished(
+            f"{period.label_vi} chưa có phiên bản tổng hợp nào được công bố, nên chưa có báo cáo "
+            "để gửi; chạy `tonghop run` cho kỳ này trước."
+        )
+    return version
+
+
+def _now(zone: ZoneInfo) -> datetime:
+    """Now, naive in the operators' time zone, as the outbox stores times."""
+    return datetime.now(zone).replace(tzinfo=None)
+
+
+@task(name="record-unsent-letters", cache_policy=NO_CACHE)
+def record_unsent_letters(
+    database_url: str, letters: Sequence[Letter], reason: str, timezone: str
+) -> list[Outcome]:
+    """End every letter failed, untried, for one reason (the mail server cannot be used)."""
+    ended = _now(ZoneInfo(timezone))
+    outcomes = [Outcome(letter, FAILED, 0, reason, ended) for letter in letters]
+    with transaction(database_url) as connection:
+        record_unsent(connection, outcomes)
+    return outcomes
+
+
+# No task retries: a retried batch would send again what already went; each message is retried
+# on its own inside, and a rerun finds every letter's intent and outcome in the outbox.
+@task(name="send-letters", cache_policy=NO_CACHE)
+def send_letters(
+    database_url: str,
+    letters: Sequence[Letter],
+    server: EmailServerCredentials,
+    mail_from: str,
+    attempts: int,
+    retry_seconds: float,
+    timezone: str,
+) -> list[Outcome]:
+    """Send every letter over one SMTP session, in order, and return how each ended. Each one's
+    intent is recorded before it goes and its outcome right after, so a run that dies midway
+    leaves at most one letter unconfirmed. A letter without an address or with an attached file
+    gone from disk ends failed with the reason: none is dropped."""
+    zone = ZoneInfo(timezone)
+    outcomes = []
+    with Mailer(server, attempts, retry_seconds, get_run_logger()) as mailer:
+        for letter in letters:
+            message = None
+            if not letter.deliverable:
+                reason = letter.undeliverable or "không có địa chỉ thư điện tử"
+            else:
+                try:
+                    # Composed one at a time: a province's attachments need not sit in memory.
+                    message = compose(letter, mail_from)
+                except OSError as error:
+                    # Someone moved or deleted a published file: say which, send the rest.
+                    reason = (
+                        f"không đọc được tệp gửi kèm «{getattr(error, 'filename', '') or ''}» "
+                        f"({error.strerror or error})"
+                    )
+            if message is None:
+                outcome = Outcome(letter, FAILED, 0, reason, _now(zone))
+                with transaction(database_url) as connection:
+                    record_unsent(connection, [outcome])
+                outcomes.append(outcome)
+                continue
+            with transaction(database_url) as connection:
+                message_id = record_intent(connection, letter, _now(zone))
+            tried = mailer.send(message, f"{letter.about} đến {letter.to}")
+            ended = tried.finished_at.astimezone(zone).replace(tzinfo=None)
+            outcome = Outcome(letter, tried.state, tried.attempts, tried.error, ended)
+            with transaction(database_url) as connection:
+                record_outcome(connection, message_id, outcome)
+            outcomes.append(outcome)
+    return outcomes
+
+
+@task(name="create-outbox-artifact", cache_policy=NO_CACHE)
+def create_outbox_artifact(summary: OutboxSummary) -> None:
+    """Who was sent what in this run, every failure with its reason, and what was left."""
+    create_markdown_artifact(
+        key=f"{summary.kind.artifact_key}-{summary.period.lower()}",
+        markdown=artifact_markdown(summary),
+        description=f"{summary.kind.title} {summary.label}",
+    )

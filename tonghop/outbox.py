@@ -1,0 +1,337 @@
+"""The outbox: every automatic e-mail of Tổng hợp, whatever its kind, as one `Letter`.
+
+A kind of mail (reminders, report deliveries, and whatever comes next) only builds its letters:
+who receives what, and the fingerprint that says when two letters are the same one. The outbox
+does the rest once for all kinds: it plans against what earlier runs did, records each letter's
+intent before it is sent and its outcome after, sums up a run and words its failures. A letter
+whose intent was recorded but whose outcome never was (the run died while sending it) may or may
+not have left: it is shown to the operator as sent but unconfirmed and never resent blindly."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import Connection, text
+
+from tonghop.errors import TonghopError
+from tonghop.formatting import is_blank
+from tonghop.periods import Period
+from tonghop.registry import Unit
+from tonghop.storage import execute_many, load_sql
+
+# A letter's state in `outbox_message`: its intent recorded, then how it ended.
+SENDING, SENT, FAILED = "sending", "sent", "failed"
+SIGNATURE_SYSTEM = "Hệ thống Tổng hợp (thư tự động)"
+
+
+class MailNotConfigured(TonghopError):
+    """No SMTP server to send through."""
+
+
+@dataclass(frozen=True)
+class MailKind:
+    """A kind of letter: `name` is stored with each of them, `title` heads its lists ("Thư đôn
+    đốc báo cáo") and `artifact_key` prefixes the key of its run's artifact."""
+
+    name: str
+    title: str
+    artifact_key: str
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Who a letter goes to; `email` is None when the registry has no address for them."""
+
+    code: str
+    name: str
+    email: str | None
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>" if self.email else f"{self.name} (mã {self.code})"
+
+
+@dataclass(frozen=True)
+class Letter:
+    """One e-mail to send: `about_code` is the unit it is about, `about` says what it is as the
+    operator reads it ("thư đôn đốc về 2 đơn vị trực thuộc Huyện ủy Một"), `undeliverable` why
+    it cannot be sent when there is no address to send it to."""
+
+    kind: MailKind
+    period: str
+    about_code: str
+    about: str
+    recipient: Recipient | None
+    subject: str
+    body: str
+    fingerprint: str
+    version: int | None = None
+    attachments: tuple[Path, ...] = ()
+    undeliverable: str | None = None
+
+    @property
+    def deliverable(self) -> bool:
+        return self.recipient is not None and bool(self.recipient.email)
+
+    @property
+    def to(self) -> str:
+        """The recipient as the operator reads it."""
+        return str(self.recipient) if self.recipient else "(không có địa chỉ)"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How one letter ended: sent, or failed after `attempts` tries with the Vietnamese `error`;
+    `ended_at` (naive, in the operators' time zone) is when its last attempt ended."""
+
+    letter: Letter
+    state: str
+    attempts: int
+    error: str | None
+    ended_at: datetime
+
+    @property
+    def sent(self) -> bool:
+        return self.state == SENT
+
+    @property
+    def about_code(self) -> str:
+        return self.letter.about_code
+
+    @property
+    def recipient(self) -> str | None:
+        """The address it went, or was to go, to."""
+        return self.letter.recipient.email if self.letter.recipient else None
+
+
+@dataclass(frozen=True)
+class OutboxPlan:
+    """A run's letters: those to send, those an earlier run sent, and those an earlier run began
+    to send without learning how it ended."""
+
+    to_send: list[Letter]
+    already_sent: list[Letter] = field(default_factory=list)
+    unconfirmed: list[Letter] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class OutboxSummary:
+    """What one run did with one kind of letter for a period (and version); `not_configured`
+    holds why nothing was tried when no mail server is configured."""
+
+    kind: MailKind
+    period: str
+    version: int | None = None
+    outcomes: tuple[Outcome, ...] = ()
+    already_sent: int = 0
+    unconfirmed: tuple[Letter, ...] = ()
+    not_configured: str | None = None
+
+    @property
+    def sent(self) -> list[Outcome]:
+        return [outcome for outcome in self.outcomes if outcome.sent]
+
+    @property
+    def failed(self) -> list[Outcome]:
+        return [outcome for outcome in self.outcomes if not outcome.sent]
+
+    @property
+    def label(self) -> str:
+        """The period, and the version when the letters carry one."""
+        return scope_label(Period.parse(self.period), self.version)
+
+
+class MailNotSent(TonghopError):
+    """Some letters did not reach their recipient; raised after every outcome is recorded."""
+
+    def __init__(self, message: str, summary: OutboxSummary) -> None:
+        super().__init__(message)
+        self.summary = summary
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # Prefect may pickle a flow's exception; keep the summary through it.
+        return (type(self), (self.args[0], self.summary))
+
+
+def fingerprint_of(*parts: object) -> str:
+    """The fingerprint of a letter from what makes it the same letter."""
+    return hashlib.sha256("\n".join(str(part) for part in parts).encode("utf-8")).hexdigest()
+
+
+def scope_label(period: Period, version: int | None) -> str:
+    """`Quý III năm 2026`, or `Quý III năm 2026 (phiên bản 1)`."""
+    return period.label_vi if version is None else f"{period.label_vi} (phiên bản {version})"
+
+
+def present(value: object) -> str | None:
+    """A registry text, None when blank."""
+    return None if is_blank(value) else str(value).strip()
+
+
+def root_of(units: Sequence[Unit]) -> Unit | None:
+    """The registry's top unit, the one without a parent."""
+    return next((unit for unit in units if present(unit.parent_code) is None), None)
+
+
+def sender_of(units: Sequence[Unit]) -> str:
+    """Who signs the automatic e-mails: the province's propaganda department."""
+    root = root_of(units)
+    return f"Ban Tuyên giáo {root.name}" if root else "Ban Tuyên giáo"
+
+
+def plan(
+    letters: Sequence[Letter], states: Mapping[str, str], resend_unconfirmed: bool = False
+) -> OutboxPlan:
+    """Split letters by the state earlier runs left their fingerprints in (`states`, from
+    `outbox_states`): sent ones are not sent again, failed and new ones are, unconfirmed ones
+    only when the operator asks for it."""
+    to_send, already_sent, unconfirmed = [], [], []
+    for letter in letters:
+        state = states.get(letter.fingerprint)
+        if state == SENT:
+            already_sent.append(letter)
+        elif state == SENDING and not resend_unconfirmed:
+            unconfirmed.append(letter)
+        else:
+            to_send.append(letter)
+    return OutboxPlan(to_send, already_sent, unconfirmed)
+
+
+# --- what the operator reads ----------------------------------------------------------------
+
+
+def _sentence(text: str) -> str:
+    """The text with its first letter capitalised (str.capitalize lowercases the rest)."""
+    return text[:1].upper() + text[1:]
+
+
+def _tried(outcome: Outcome) -> str:
+    return f" (đã gửi thử {outcome.attempts} lần)" if outcome.attempts else ""
+
+
+def not_sent_message(summary: OutboxSummary) -> str:
+    """The Vietnamese message a run ends with when some letters did not reach anyone."""
+    failed = summary.failed
+    lines = [
+        f"{len(failed)} {summary.kind.title.lower()} {summary.label} chưa gửi được "
+        "(đã ghi lại; chạy lại sẽ chỉ gửi các thư này):"
+    ]
+    lines += [
+        f"- {_sentence(outcome.letter.about)}, gửi đến {outcome.letter.to}: "
+        f"{outcome.error}{_tried(outcome)}"
+        for outcome in failed
+    ]
+    return "\n".join(lines)
+
+
+def unconfirmed_message(summary: OutboxSummary) -> str:
+    """What the operator is told of letters an interrupted run may or may not have sent."""
+    count = len(summary.unconfirmed)
+    lines = [
+        f"{count} {summary.kind.title.lower()} {summary.label} đã được gửi ở một lần chạy bị "
+        "gián đoạn nhưng chưa xác nhận được là đã đi; không tự động gửi lại để người nhận không "
+        "nhận hai lần. Nếu người nhận chưa có thư, chạy lại với --gui-lai-thu-chua-xac-nhan:"
+    ]
+    lines += [f"- {_sentence(letter.about)}, gửi đến {letter.to}" for letter in summary.unconfirmed]
+    return "\n".join(lines)
+
+
+def _cell(value: object) -> str:
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def artifact_markdown(summary: OutboxSummary) -> str:
+    """The run's list for the Prefect UI: every letter tried with how it ended and why."""
+    lines = [f"# {summary.kind.title} — {summary.label}", ""]
+    if summary.not_configured:
+        lines.append(summary.not_configured)
+    elif summary.outcomes:
+        headers = ("Thư", "Gửi đến", "Kết quả", "Số lần gửi", "Lý do")
+        lines += ["| " + " | ".join(headers) + " |", "| --- | --- | --- | ---: | --- |"]
+        for outcome in summary.outcomes:
+            result = "Đã gửi" if outcome.sent else "**Chưa gửi được**"
+            cells = (
+                _sentence(outcome.letter.about),
+                outcome.letter.to,
+                result,
+                outcome.attempts,
+                outcome.error or "",
+            )
+            lines.append("| " + " | ".join(_cell(cell) for cell in cells) + " |")
+    else:
+        lines.append("Không có thư nào cần gửi trong lần chạy này.")
+    if summary.already_sent:
+        lines += ["", f"{summary.already_sent} thư đã gửi ở lần chạy trước, không gửi lại."]
+    if summary.unconfirmed:
+        lines += ["", unconfirmed_message(summary)]
+    return "\n".join(lines)
+
+
+# --- the outbox table -----------------------------------------------------------------------
+
+
+def outbox_states(
+    connection: Connection, kind: MailKind, period: Period, version: int | None
+) -> dict[str, str]:
+    """Each fingerprint's state: sent when any run sent it, else its latest row's state."""
+    rows = connection.execute(
+        text(load_sql("select_outbox_states")),
+        {"kind": kind.name, "period": str(period), "version": version or 0},
+    )
+    states: dict[str, str] = {}
+    for row in rows:  # oldest first: a later row overrides, a sent one stays
+        if states.get(row.fingerprint) != SENT:
+            states[row.fingerprint] = row.state
+    return states
+
+
+def _row(letter: Letter, state: str, at: datetime) -> dict[str, object]:
+    return {
+        "id": uuid.uuid4().hex,
+        "kind": letter.kind.name,
+        "period": letter.period,
+        "version": letter.version,
+        "about_code": letter.about_code,
+        "recipient": letter.recipient.email if letter.recipient else None,
+        "fingerprint": letter.fingerprint,
+        "state": state,
+        "attempts": 0,
+        "error": None,
+        "queued_at": at,
+        "ended_at": None,
+    }
+
+
+def record_intent(connection: Connection, letter: Letter, at: datetime) -> str:
+    """Record that `letter` is about to be sent; its row's id, for `record_outcome`."""
+    row = _row(letter, SENDING, at)
+    execute_many(connection, "insert_outbox_message", [row])
+    return str(row["id"])
+
+
+def record_outcome(connection: Connection, message_id: str, outcome: Outcome) -> None:
+    """Record how the letter of row `message_id` ended."""
+    connection.execute(
+        text(load_sql("update_outbox_message")),
+        {
+            "id": message_id,
+            "state": outcome.state,
+            "attempts": outcome.attempts,
+            "error": outcome.error,
+            "ended_at": outcome.ended_at,
+        },
+    )
+
+
+def record_unsent(connection: Connection, outcomes: Iterable[Outcome]) -> None:
+    """Record letters that ended without an attempt (no address, no file, no server)."""
+    rows = []
+    for outcome in outcomes:
+        row = _row(outcome.letter, outcome.state, outcome.ended_at)
+        row.update(attempts=outcome.attempts, error=outcome.error, ended_at=outcome.ended_at)
+        rows.append(row)
+    execute_many(connection, "insert_outbox_message", rows)
