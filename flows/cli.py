@@ -84,7 +84,7 @@ def registry_import(
     """Kiểm tra và nhập danh sách đơn vị; danh sách có lỗi bị từ chối toàn bộ."""
     if not file.is_file():
         _fail(f"Không tìm thấy tệp «{file}».")
-    from flows.import_registry import import_registry
+    from tonghop_flows.import_registry import import_registry
 
     context = _context(workspace)
     with console.status("Đang kiểm tra và nhập danh sách đơn vị…"):
@@ -123,7 +123,7 @@ def _print_removal_notices(notices: Sequence[RemovalNotice]) -> None:
 @app.command("forms")
 def forms(period: PeriodOption = None, workspace: WorkspaceOption = None) -> None:
     """Tạo mẫu biểu trống cho mọi đơn vị đang hoạt động vào outbox/<kỳ>/."""
-    from flows.issue_forms import issue_forms
+    from tonghop_flows.issue_forms import issue_forms
 
     context = _context(workspace, period, upcoming=True)
     with console.status("Đang tạo mẫu biểu…"):
@@ -146,7 +146,7 @@ def run(
     period: PeriodOption = None, workspace: WorkspaceOption = None, resend: ResendOption = False
 ) -> None:
     """Thu thập, kiểm tra, lưu, tổng hợp và công bố một kỳ báo cáo."""
-    from flows.quarterly_report import PublishedNotDelivered, quarterly_report
+    from tonghop_flows.quarterly_report import PublishedNotDelivered, quarterly_report
 
     context = _context(workspace, period)
     try:
@@ -445,7 +445,8 @@ def remind(
 ) -> None:
     """Gửi thư đôn đốc đến cấp ủy cấp trên về các đơn vị trực thuộc chưa nộp hoặc bị trả lại
     báo cáo; thư đã gửi ở lần chạy trước không gửi lại."""
-    from flows.remind import remind as remind_flow
+    from tonghop_flows.remind import remind as remind_flow
+
     from tonghop.outbox import MailNotSent
 
     context = _context(workspace, period)
@@ -463,7 +464,8 @@ def remind(
 @app.command("serve")
 def serve() -> None:
     """Phục vụ các lịch chạy (không cần worker); lịch theo hạn nộp và múi giờ trong cấu hình."""
-    from flows.serving import serve_deployments
+    from tonghop_flows.serving import serve_deployments
+
     from tonghop.config import Settings
 
     serve_deployments(Settings())
@@ -476,7 +478,8 @@ def deployments(
     ),
 ) -> None:
     """Ghi prefect.yaml (cho `prefect deploy --all`) theo hạn nộp và múi giờ trong cấu hình."""
-    from flows.serving import prefect_yaml
+    from tonghop_flows.serving import prefect_yaml
+
     from tonghop.config import Settings
 
     output.write_text(prefect_yaml(Settings()), encoding="utf-8")
@@ -496,9 +499,10 @@ def rules_build() -> None:
 def demo(workspace: WorkspaceOption = None) -> None:
     """Chạy thử trên dữ liệu mẫu giống Đảng bộ Khối ở báo cáo 001 và in kết quả."""
 
-    from flows.import_registry import import_registry
-    from flows.issue_forms import issue_forms
-    from flows.quarterly_report import quarterly_report
+    from tonghop_flows.import_registry import import_registry
+    from tonghop_flows.issue_forms import issue_forms
+    from tonghop_flows.quarterly_report import quarterly_report
+
     from tonghop.demo import write_demo_workspace
     from tonghop.layout import DEMO_MARKER, DEMO_REGISTRY
 

@@ -8,9 +8,8 @@ from dataclasses import dataclass
 from prefect import flow, get_run_logger, unmapped
 from prefect.states import State
 from prefect.utilities.annotations import quote
-
-from flows.run import reading_plan, started_run, task_runner_for, with_database_retries
-from tasks.collecting import (
+from tonghop_flows.run import reading_plan, started_run, task_runner_for, with_database_retries
+from tonghop_tasks.collecting import (
     archive_new_files,
     load_history,
     publish_data_docs,
@@ -18,7 +17,8 @@ from tasks.collecting import (
     store_outcomes,
     validate_batch,
 )
-from tasks.registry import load_registry
+from tonghop_tasks.registry import load_registry
+
 from tonghop.collecting import chunked
 from tonghop.context import RunContext
 from tonghop.inbox import SkippedEntry

@@ -7,20 +7,20 @@ from dataclasses import replace
 
 from prefect import flow
 from prefect.utilities.annotations import quote
-
-from flows.run import started_run, with_database_retries
-from tasks.consolidating import (
+from tonghop_flows.run import started_run, with_database_retries
+from tonghop_tasks.consolidating import (
     consolidate_period,
     gather_consolidation,
     mark_version_published,
 )
-from tasks.publishing import (
+from tonghop_tasks.publishing import (
     commit_publication,
     create_run_artifacts,
     find_published,
     publish_outputs,
 )
-from tasks.reporting import draft_reports
+from tonghop_tasks.reporting import draft_reports
+
 from tonghop.context import RunContext
 from tonghop.layout import PublicationFolders, clear_stages
 from tonghop.publishing import PublishedFiles

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from prefect import flow
 from prefect.utilities.annotations import quote
-
-from flows.run import started_run, with_database_retries
-from tasks.forms import write_blank_forms
-from tasks.registry import load_registry
+from tonghop_flows.run import started_run, with_database_retries
+from tonghop_tasks.forms import write_blank_forms
+from tonghop_tasks.registry import load_registry
 
 
 @flow(name="issue_forms", log_prints=True)

@@ -13,9 +13,9 @@ from typing import Any, TypeVar
 
 from prefect import Task, get_run_logger
 from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner, ThreadPoolTaskRunner
+from tonghop_tasks.database import check_database
+from tonghop_tasks.retrying import worth_retrying
 
-from tasks.database import check_database
-from tasks.retrying import worth_retrying
 from tonghop.config import Settings
 from tonghop.context import RunContext, resolve_run
 from tonghop.locking import run_lock

@@ -5,6 +5,7 @@ worker, and `tonghop deployments` writes them as prefect.yaml for `prefect deplo
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -107,8 +108,12 @@ def serve_deployments(settings: Settings) -> None:
     """Serve every declared deployment with its schedules until interrupted."""
     deployments = []
     for declared in declared_deployments(settings):
-        module_path, flow_name = declared["entrypoint"].split(":")
-        module = importlib.import_module(module_path.removesuffix(".py").replace("/", "."))
+        # The entrypoint is the file in a checkout (`flows/collect.py`, for `prefect deploy`);
+        # installed, that folder is the package tonghop_flows.
+        file_path, flow_name = declared["entrypoint"].split(":")
+        module = importlib.import_module(
+            f"tonghop_{Path(file_path).parent.name}.{Path(file_path).stem}"
+        )
         deployments.append(
             getattr(module, flow_name).to_deployment(
                 name=declared["name"],

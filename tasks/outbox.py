@@ -13,8 +13,8 @@ from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect_email import EmailServerCredentials
+from tonghop_tasks.mail import Mailer
 
-from tasks.mail import Mailer
 from tonghop.delivery import REPORT, build_deliveries
 from tonghop.errors import TonghopError
 from tonghop.mime import compose

@@ -8,8 +8,8 @@ from pathlib import Path
 from prefect import get_run_logger, task
 from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
+from tonghop_tasks.retrying import worth_retrying
 
-from tasks.retrying import worth_retrying
 from tonghop.catalogue import RATES, label_vi, load_catalogue
 from tonghop.charts import CHART_NAMES
 from tonghop.consolidation import STATUS_LABELS_VI, Consolidation

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from tonghop_tasks.retrying import worth_retrying
 
-from tasks.retrying import worth_retrying
 from tonghop.charts import render_unit_charts
 from tonghop.consolidating import previous_quarter
 from tonghop.consolidation import Consolidation

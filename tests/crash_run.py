@@ -37,14 +37,15 @@ def _die_after(original: Callable[..., Any], when: Callable[..., bool]) -> Calla
 
 def arm(point: str) -> None:
     """Patch the product so that it kills itself at `point`."""
-    import tasks.collecting
-    import tasks.consolidating
+    import tonghop_tasks.collecting
+    import tonghop_tasks.consolidating
+
     import tonghop.publishing
     import tonghop.submission_store
     import tonghop.versions
 
     if point == "after-archive":
-        tasks.collecting.read_received = lambda *args, **kwargs: _die()
+        tonghop_tasks.collecting.read_received = lambda *args, **kwargs: _die()
     elif point == "mid-load":
         tonghop.submission_store.execute_many = _die_after(
             tonghop.submission_store.execute_many,
@@ -68,7 +69,7 @@ def arm(point: str) -> None:
 
         tonghop.publishing.write_atomically = half_written
     elif point == "before-mark":
-        tasks.consolidating.mark_published = lambda *args, **kwargs: _die()
+        tonghop_tasks.consolidating.mark_published = lambda *args, **kwargs: _die()
     else:
         raise SystemExit(f"unknown point {point!r}; one of {', '.join(POINTS)}")
 
@@ -79,7 +80,7 @@ def main() -> None:
 
     quiet_libraries()
     arm(point)
-    from flows.quarterly_report import quarterly_report
+    from tonghop_flows.quarterly_report import quarterly_report
 
     quarterly_report(period, workspace)
     raise SystemExit(f"the run finished without reaching {point!r}")

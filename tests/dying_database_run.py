@@ -52,8 +52,8 @@ def arm(pid: int, port: int) -> None:
 
 def main() -> None:
     pid, port, *arguments = sys.argv[1:]
-    from flows.cli import cli
-    from flows.cli import main as quiet_as_the_command_line
+    from tonghop_flows.cli import cli
+    from tonghop_flows.cli import main as quiet_as_the_command_line
 
     # Arming imports Prefect: the command line's quiet logging must be chosen before that.
     quiet_as_the_command_line()

@@ -12,9 +12,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from tonghop_flows.collect import collect
+from tonghop_tasks.collecting import data_docs_markdown
 
-from flows.collect import collect
-from tasks.collecting import data_docs_markdown
 from tests.conftest import latest_artifact
 from tests.test_validation import GOOD, form
 from tonghop.data_docs import SHOWN_VALUES, build_data_docs

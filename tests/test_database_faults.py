@@ -19,8 +19,8 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
+from tonghop_flows.import_registry import import_registry
 
-from flows.import_registry import import_registry
 from tests import private_postgres
 from tests.conftest import POSTGRES_URL, free_port
 from tests.private_postgres import PrivatePostgres
@@ -349,7 +349,7 @@ def test_a_frozen_database_fails_the_run_promptly_with_a_clear_message(
         TONGHOP_DATABASE_RETRY_SECONDS="0.2",
     )
     with frozen(private_server):
-        result, seconds = _cli_run(root, env, "-m", "flows.cli")
+        result, seconds = _cli_run(root, env, "-m", "tonghop_flows.cli")
     _assert_told_unreachable(result, private_database)
     assert "connection timeout expired" in result.stdout
     assert seconds < 60, f"{seconds:.0f} s"

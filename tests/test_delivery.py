@@ -19,10 +19,10 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 from sqlalchemy import text
+from tonghop_flows.deliver import deliver_reports
+from tonghop_flows.import_registry import import_registry
+from tonghop_flows.quarterly_report import PublishedNotDelivered, QuarterlyReport, quarterly_report
 
-from flows.deliver import deliver_reports
-from flows.import_registry import import_registry
-from flows.quarterly_report import PublishedNotDelivered, QuarterlyReport, quarterly_report
 from tests.conftest import MailHandler, latest_artifact, mail_env
 from tests.test_end_to_end import PERIOD, REGISTRY, REPORTS, received, write_contract_form
 from tonghop.delivery import REPORT, build_deliveries, fingerprint
@@ -207,7 +207,7 @@ def test_the_errors_keep_their_summary_through_pickling() -> None:
 
 
 def test_the_run_summary_counts_when_many_units_were_sent(monkeypatch) -> None:
-    from flows import cli
+    from tonghop_flows import cli
 
     output = io.StringIO()
     monkeypatch.setattr(cli, "console", Console(file=output, width=200, no_color=True))
@@ -484,7 +484,7 @@ def test_the_command_line_prints_each_delivery_and_fails_on_a_failure(
             "COLUMNS": "250",
         }
     )
-    command = [sys.executable, "-m", "flows.cli", "run", "--period", PERIOD]
+    command = [sys.executable, "-m", "tonghop_flows.cli", "run", "--period", PERIOD]
     command += ["--workspace", str(mailed)]
 
     failed = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 from prefect.schedules import Cron
+from tonghop_flows.serving import declared_deployments, prefect_yaml
 
-from flows.serving import declared_deployments, prefect_yaml
 from tonghop.config import Settings
 
 DEFAULTS = Settings(deadline_days=10, timezone="Asia/Ho_Chi_Minh")

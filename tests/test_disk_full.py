@@ -61,7 +61,7 @@ def fill(disk: Path, leave_bytes: int) -> Path:
 
 def run(root: Path, database_url: str) -> subprocess.CompletedProcess:
     return in_subprocess(
-        "-m", "flows.cli", "run", "--period", PERIOD, "--workspace", str(root),
+        "-m", "tonghop_flows.cli", "run", "--period", PERIOD, "--workspace", str(root),
         env=environment(database_url),
     )  # fmt: skip
 
@@ -69,7 +69,7 @@ def run(root: Path, database_url: str) -> subprocess.CompletedProcess:
 def imported_on(disk: Path, database_url: str) -> Path:
     root = build_workspace(disk / "workspace")
     result = in_subprocess(
-        "-m", "flows.cli", "registry", "import", str(root / "registry.csv"),
+        "-m", "tonghop_flows.cli", "registry", "import", str(root / "registry.csv"),
         "--workspace", str(root), env=environment(database_url),
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
@@ -114,7 +114,7 @@ def test_a_version_that_does_not_fit_is_not_shown_at_all(
     root = imported_on(disk, url)
     collected = in_subprocess(
         "-c",
-        "import sys; from flows.collect import collect; collect(sys.argv[1], sys.argv[2])",
+        "import sys; from tonghop_flows.collect import collect; collect(sys.argv[1], sys.argv[2])",
         PERIOD,
         str(root),
         env=environment(url),

@@ -111,7 +111,7 @@ def workspace(tmp_path: Path) -> Path:
 def tonghop(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     """Run the real command line, as an operator would, against the session's Prefect server."""
     return subprocess.run(
-        [sys.executable, "-m", "flows.cli", *args],
+        [sys.executable, "-m", "tonghop_flows.cli", *args],
         capture_output=True,
         text=True,
         env=env,

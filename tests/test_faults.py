@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from tonghop_flows.import_registry import import_registry
+from tonghop_flows.quarterly_report import quarterly_report
 
-from flows.import_registry import import_registry
-from flows.quarterly_report import quarterly_report
 from tests.crash_run import POINTS
 from tests.test_end_to_end import PERIOD, build_workspace
 from tonghop.errors import RunInProgress
@@ -136,7 +136,7 @@ def test_a_second_run_refuses_while_the_first_holds_the_database(
     env = environment(database_url, TONGHOP_LOCK_WAIT_SECONDS="1")
     with run_lock(database_url, wait_seconds=0):
         refused = in_subprocess(
-            "-m", "flows.cli", "run", "--period", PERIOD, "--workspace", str(root), env=env
+            "-m", "tonghop_flows.cli", "run", "--period", PERIOD, "--workspace", str(root), env=env
         )
     assert refused.returncode == 1
     assert "Một lần chạy khác đang thu thập hoặc tổng hợp" in refused.stdout
@@ -150,7 +150,7 @@ def test_two_runs_at_once_take_turns_and_count_each_file_once(
 ) -> None:
     root = imported
     env = environment(database_url, TONGHOP_LOCK_WAIT_SECONDS="300")
-    command = [sys.executable, "-m", "flows.cli", "run", "--period", PERIOD]
+    command = [sys.executable, "-m", "tonghop_flows.cli", "run", "--period", PERIOD]
     runs = [
         subprocess.Popen(
             [*command, "--workspace", str(root)],
@@ -182,7 +182,7 @@ def test_an_unreachable_database_fails_the_run_with_a_clear_message(
     url = f"postgresql+psycopg://tonghop@127.0.0.1:{_closed_port()}/tonghop"
     env = environment(url, TONGHOP_DATABASE_RETRIES="2", TONGHOP_DATABASE_RETRY_SECONDS="0.2")
     result = in_subprocess(
-        "-m", "flows.cli", "run", "--period", PERIOD, "--workspace", str(root), env=env
+        "-m", "tonghop_flows.cli", "run", "--period", PERIOD, "--workspace", str(root), env=env
     )
     assert result.returncode == 1
     assert "Không kết nối được cơ sở dữ liệu postgresql+psycopg://tonghop@127.0.0.1" in (

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from tonghop_flows.collect import collect
+from tonghop_flows.consolidate import consolidate
+from tonghop_flows.import_registry import import_registry
+from tonghop_flows.issue_forms import issue_forms
+from tonghop_flows.quarterly_report import quarterly_report
 
-from flows.collect import collect
-from flows.consolidate import consolidate
-from flows.import_registry import import_registry
-from flows.issue_forms import issue_forms
-from flows.quarterly_report import quarterly_report
 from tests.test_demo import _small_registry
 from tonghop.demo import write_demo_workspace
 from tonghop.periods import Period

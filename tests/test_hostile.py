@@ -219,7 +219,7 @@ sys.exit(code)
 
 def _measured_run(*args: str, env: dict[str, str]) -> tuple[subprocess.CompletedProcess, int]:
     """The command line run as `tonghop()` runs it, and the peak RSS (KB) of its processes."""
-    command = [sys.executable, "-c", _LAUNCHER, sys.executable, "-m", "flows.cli", *args]
+    command = [sys.executable, "-c", _LAUNCHER, sys.executable, "-m", "tonghop_flows.cli", *args]
     result = subprocess.run(
         command, capture_output=True, text=True, env=env, timeout=900, check=False
     )

@@ -9,9 +9,9 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+import tonghop_tasks.collecting
+from tonghop_flows.collect import collect
 
-import tasks.collecting
-from flows.collect import collect
 from tests.test_end_to_end import PERIOD, REPORTS, received, write_contract_form
 from tonghop.inbox import FILE, InboxEntry, changed_entries
 
@@ -20,13 +20,13 @@ from tonghop.inbox import FILE, InboxEntry, changed_entries
 def opened(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     """The inbox files a collection reads (each is copied and hashed in one pass)."""
     paths: list[Path] = []
-    original = tasks.collecting.archive_entry
+    original = tonghop_tasks.collecting.archive_entry
 
     def counting(entry: InboxEntry, inbox: Path, *args: object) -> object:
         paths.append(inbox / entry.folder / entry.shown)
         return original(entry, inbox, *args)
 
-    monkeypatch.setattr(tasks.collecting, "archive_entry", counting)
+    monkeypatch.setattr(tonghop_tasks.collecting, "archive_entry", counting)
     return paths
 
 

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from tonghop_flows.collect import collect
+from tonghop_flows.consolidate import consolidate
 
-from flows.collect import collect
-from flows.consolidate import consolidate
 from tests.test_end_to_end import PERIOD, REPORTS, received, write_contract_form
 from tonghop.inbox import LINKED_FOLDER_VI, NOT_A_FOLDER_VI, UNKNOWN_CODE_VI
 from tonghop.storage import transaction

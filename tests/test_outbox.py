@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import inspect, text
+from tonghop_tasks.mail import Mailer, mail_server
 
-from tasks.mail import Mailer, mail_server
 from tests.conftest import MailHandler, free_port
 from tonghop.config import Settings
 from tonghop.delivery import REPORT

@@ -9,9 +9,9 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from tonghop_flows.collect import collect
+from tonghop_flows.import_registry import RegistryImport, import_registry
 
-from flows.collect import collect
-from flows.import_registry import RegistryImport, import_registry
 from tests.test_end_to_end import PERIOD, REGISTRY, build_workspace
 from tests.test_republication import tonghop
 from tonghop.registry import Unit

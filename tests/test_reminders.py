@@ -20,10 +20,10 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import pytest
 from sqlalchemy import text
+from tonghop_flows.collect import collect
+from tonghop_flows.import_registry import import_registry
+from tonghop_flows.remind import remind
 
-from flows.collect import collect
-from flows.import_registry import import_registry
-from flows.remind import remind
 from tests.conftest import MailHandler, free_port, latest_artifact, mail_env
 from tonghop.forms import write_form
 from tonghop.mime import compose
@@ -455,7 +455,7 @@ def test_the_command_line_reports_each_recipient(workspace, smtp, database_url) 
             "COLUMNS": "200",
         }
     )
-    command = [sys.executable, "-m", "flows.cli", "remind", "--period", str(PERIOD)]
+    command = [sys.executable, "-m", "tonghop_flows.cli", "remind", "--period", str(PERIOD)]
     command += ["--workspace", str(workspace)]
 
     failed = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
@@ -537,7 +537,7 @@ def test_a_run_killed_while_sending_leaves_the_letter_unconfirmed_never_resent_b
             "COLUMNS": "250",
         }
     )
-    command = [sys.executable, "-m", "flows.cli", "remind", "--period", str(PERIOD)]
+    command = [sys.executable, "-m", "tonghop_flows.cli", "remind", "--period", str(PERIOD)]
     command += ["--workspace", str(workspace)]
 
     # The server takes the first letter and never answers; the run is killed meanwhile.

@@ -7,8 +7,8 @@ from datetime import datetime
 from pathlib import Path
 
 from docx import Document
+from tonghop_flows.quarterly_report import quarterly_report
 
-from flows.quarterly_report import quarterly_report
 from tests.test_end_to_end import PERIOD, REPORTS, received, write_contract_form
 
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 from sqlalchemy import text
+from tonghop_flows.quarterly_report import quarterly_report
 
-from flows.quarterly_report import quarterly_report
 from tests.test_end_to_end import PERIOD, REPORTS, received, write_contract_form
 from tests.test_faults import environment
 from tonghop.storage import transaction
@@ -173,7 +173,7 @@ def test_members_far_from_the_last_quarter_are_flagged_not_refused(
 
 def tonghop(*args: str, database_url: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "flows.cli", *args],
+        [sys.executable, "-m", "tonghop_flows.cli", *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
