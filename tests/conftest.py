@@ -198,6 +198,22 @@ def mail_env(port: int) -> dict[str, str]:
     }
 
 
+def mail_cli_env(port: int, database_url: str) -> dict[str, str]:
+    """The environment of a `tonghop` command sending through the local server: this session's
+    Prefect server and the test's database, on a wide terminal."""
+    from prefect.settings import PREFECT_API_URL
+
+    return (
+        os.environ
+        | mail_env(port)
+        | {
+            "PREFECT_API_URL": PREFECT_API_URL.value(),
+            "TONGHOP_DATABASE_URL": database_url,
+            "COLUMNS": "250",
+        }
+    )
+
+
 def latest_artifact(key: str) -> str:
     """The data of the newest artifact with this key on the session's Prefect server."""
     from prefect.client.orchestration import get_client

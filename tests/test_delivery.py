@@ -6,7 +6,6 @@ address, a missing mail server and a new version do to the run."""
 from __future__ import annotations
 
 import io
-import os
 import pickle
 import subprocess
 import sys
@@ -23,7 +22,7 @@ from tonghop_flows.deliver import deliver_reports
 from tonghop_flows.import_registry import import_registry
 from tonghop_flows.quarterly_report import PublishedNotDelivered, QuarterlyReport, quarterly_report
 
-from tests.conftest import MailHandler, latest_artifact, mail_env
+from tests.conftest import MailHandler, latest_artifact, mail_cli_env, mail_env
 from tests.test_end_to_end import PERIOD, REGISTRY, REPORTS, received, write_contract_form
 from tonghop.delivery import REPORT, build_deliveries, fingerprint
 from tonghop.mime import attachment, compose
@@ -471,19 +470,9 @@ def test_a_missing_or_changed_address(mailed, smtp, database_url) -> None:
 def test_the_command_line_prints_each_delivery_and_fails_on_a_failure(
     mailed, smtp, database_url
 ) -> None:
-    from prefect.settings import PREFECT_API_URL
-
     handler, port = smtp
     handler.refused = {"hu1@example.vn"}
-    env = (
-        os.environ
-        | mail_env(port)
-        | {
-            "PREFECT_API_URL": PREFECT_API_URL.value(),
-            "TONGHOP_DATABASE_URL": database_url,
-            "COLUMNS": "250",
-        }
-    )
+    env = mail_cli_env(port, database_url)
     command = [sys.executable, "-m", "tonghop_flows.cli", "run", "--period", PERIOD]
     command += ["--workspace", str(mailed)]
 

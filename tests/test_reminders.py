@@ -24,7 +24,7 @@ from tonghop_flows.collect import collect
 from tonghop_flows.import_registry import import_registry
 from tonghop_flows.remind import remind
 
-from tests.conftest import MailHandler, free_port, latest_artifact, mail_env
+from tests.conftest import MailHandler, free_port, latest_artifact, mail_cli_env, mail_env
 from tonghop.forms import write_form
 from tonghop.mime import compose
 from tonghop.outbox import SENDING, SENT, MailNotSent, plan
@@ -442,19 +442,9 @@ def test_without_a_mail_server_nothing_is_sent(workspace, smtp, database_url, mo
 
 
 def test_the_command_line_reports_each_recipient(workspace, smtp, database_url) -> None:
-    from prefect.settings import PREFECT_API_URL
-
     handler, port = smtp
     handler.refused = {"hu2@example.vn"}
-    env = (
-        os.environ
-        | mail_env(port)
-        | {
-            "PREFECT_API_URL": PREFECT_API_URL.value(),
-            "TONGHOP_DATABASE_URL": database_url,
-            "COLUMNS": "200",
-        }
-    )
+    env = mail_cli_env(port, database_url)
     command = [sys.executable, "-m", "tonghop_flows.cli", "remind", "--period", str(PERIOD)]
     command += ["--workspace", str(workspace)]
 
@@ -525,18 +515,8 @@ def test_a_saved_email_block_wins_over_the_smtp_settings(workspace, smtp, monkey
 def test_a_run_killed_while_sending_leaves_the_letter_unconfirmed_never_resent_blindly(
     workspace, smtp, database_url
 ) -> None:
-    from prefect.settings import PREFECT_API_URL
-
     handler, port = smtp
-    env = (
-        os.environ
-        | mail_env(port)
-        | {
-            "PREFECT_API_URL": PREFECT_API_URL.value(),
-            "TONGHOP_DATABASE_URL": database_url,
-            "COLUMNS": "250",
-        }
-    )
+    env = mail_cli_env(port, database_url)
     command = [sys.executable, "-m", "tonghop_flows.cli", "remind", "--period", str(PERIOD)]
     command += ["--workspace", str(workspace)]
 

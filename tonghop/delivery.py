@@ -9,7 +9,6 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from tonghop.outbox import (
-    SIGNATURE_SYSTEM,
     Letter,
     MailKind,
     Recipient,
@@ -18,6 +17,7 @@ from tonghop.outbox import (
     root_of,
     scope_label,
     sender_of,
+    signed,
 )
 from tonghop.periods import Period
 from tonghop.registry import Unit
@@ -74,12 +74,8 @@ def _body(
         "Đề nghị Ban Thường vụ chỉ đạo rà soát nội dung dự thảo, đối chiếu số liệu, bổ sung số, "
         "ngày ký báo cáo và hoàn thiện thủ tục ban hành theo quy định.",
         "",
-        "Trân trọng./.",
-        "",
-        sender,
-        SIGNATURE_SYSTEM,
     ]
-    return "\n".join(lines) + "\n"
+    return signed(lines, sender)
 
 
 def build_deliveries(

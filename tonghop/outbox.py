@@ -183,6 +183,11 @@ def sender_of(units: Sequence[Unit]) -> str:
     return f"Ban Tuyên giáo {root.name}" if root else "Ban Tuyên giáo"
 
 
+def signed(lines: Sequence[str], sender: str) -> str:
+    """A letter's text: its lines, then the closing and signature every automatic letter has."""
+    return "\n".join([*lines, "Trân trọng./.", "", sender, SIGNATURE_SYSTEM]) + "\n"
+
+
 def plan(
     letters: Sequence[Letter], states: Mapping[str, str], resend_unconfirmed: bool = False
 ) -> OutboxPlan:

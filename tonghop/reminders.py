@@ -13,13 +13,13 @@ import pandas as pd
 
 from tonghop.formatting import format_count, format_date, format_datetime, is_blank
 from tonghop.outbox import (
-    SIGNATURE_SYSTEM,
     Letter,
     MailKind,
     Recipient,
     fingerprint_of,
     present,
     sender_of,
+    signed,
 )
 from tonghop.periods import Period
 from tonghop.registry import Unit
@@ -160,12 +160,8 @@ def _body(
     lines += [
         f"Đề nghị đồng chí đôn đốc các đơn vị hoàn thành và gửi báo cáo {closing}.",
         "",
-        "Trân trọng./.",
-        "",
-        sender,
-        SIGNATURE_SYSTEM,
     ]
-    return "\n".join(lines) + "\n"
+    return signed(lines, sender)
 
 
 def build_reminders(
