@@ -3,21 +3,15 @@ what publishing needs, and record a version as published once its files are writ
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from tonghop.consolidating import consolidate, load_consolidation
 from tonghop.consolidation import Consolidation
+from tonghop.context import local_now
 from tonghop.periods import Period
 from tonghop.storage import transaction
 from tonghop.versions import Version, mark_published
-
-
-def _now(timezone: str) -> datetime:
-    return datetime.now(ZoneInfo(timezone)).replace(tzinfo=None)
 
 
 @task(name="consolidate-period", cache_policy=NO_CACHE)
@@ -27,7 +21,7 @@ def consolidate_period(
     """Aggregate the period into its current or next version, in one transaction; returns the
     version and whether anything came in since it was published."""
     with transaction(database_url) as connection:
-        done = consolidate(connection, period, deadline_days, _now(timezone))
+        done = consolidate(connection, period, deadline_days, local_now(timezone))
     logger = get_run_logger()
     version = done.version
     if not done.fresh:
@@ -56,4 +50,4 @@ def mark_version_published(database_url: str, version: Version, timezone: str) -
     if version.published_at is not None:
         return
     with transaction(database_url) as connection:
-        mark_published(connection, version, _now(timezone))
+        mark_published(connection, version, local_now(timezone))

@@ -5,7 +5,6 @@ after), record those that could not be tried, and leave the operator the run's l
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -15,6 +14,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect_email import EmailServerCredentials
 from tonghop_tasks.mail import Mailer
 
+from tonghop.context import local_now
 from tonghop.delivery import REPORT, build_deliveries
 from tonghop.errors import TonghopError
 from tonghop.mime import compose
@@ -63,7 +63,7 @@ def plan_reminders(
         units = load_units(connection)
         status = period_status(connection, period, deadline_days)
         states = outbox_states(connection, REMINDER, period, None)
-    today = datetime.now(ZoneInfo(timezone)).date()
+    today = local_now(timezone).date()
     letters = build_reminders(period, units, status, deadline_days, today)
     planned = plan(letters, states, resend_unconfirmed)
     _log_plan(REMINDER, planned)
@@ -102,17 +102,12 @@ def latest_published_version(database_url: str, period: Period) -> int:
     return version
 
 
-def _now(zone: ZoneInfo) -> datetime:
-    """Now, naive in the operators' time zone, as the outbox stores times."""
-    return datetime.now(zone).replace(tzinfo=None)
-
-
 @task(name="record-unsent-letters", cache_policy=NO_CACHE)
 def record_unsent_letters(
     database_url: str, letters: Sequence[Letter], reason: str, timezone: str
 ) -> list[Outcome]:
     """End every letter failed, untried, for one reason (the mail server cannot be used)."""
-    ended = _now(ZoneInfo(timezone))
+    ended = local_now(timezone)
     outcomes = [Outcome(letter, FAILED, 0, reason, ended) for letter in letters]
     with transaction(database_url) as connection:
         record_unsent(connection, outcomes)
@@ -153,13 +148,13 @@ def send_letters(
                         f"({error.strerror or error})"
                     )
             if message is None:
-                outcome = Outcome(letter, FAILED, 0, reason, _now(zone))
+                outcome = Outcome(letter, FAILED, 0, reason, local_now(timezone))
                 with transaction(database_url) as connection:
                     record_unsent(connection, [outcome])
                 outcomes.append(outcome)
                 continue
             with transaction(database_url) as connection:
-                message_id = record_intent(connection, letter, _now(zone))
+                message_id = record_intent(connection, letter, local_now(timezone))
             tried = mailer.send(message, f"{letter.about} đến {letter.to}")
             ended = tried.finished_at.astimezone(zone).replace(tzinfo=None)
             outcome = Outcome(letter, tried.state, tried.attempts, tried.error, ended)

@@ -20,7 +20,7 @@ from email.policy import default as default_policy
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 
 from tonghop.config import quiet_libraries
 from tonghop.storage import dispose_engines
@@ -55,22 +55,42 @@ def pytest_configure(config: pytest.Config) -> None:
 
     folder = Path(tempfile.mkdtemp(prefix="tonghop-prefect-"))
     database = f"sqlite+aiosqlite:///{folder / 'prefect.db'}"
+    prefect_database = None
+    if POSTGRES_URL:
+        # Every worker writes flow and task runs at once: on SQLite the server's writers wait
+        # on each other ("database is locked" in its log); PostgreSQL, as in production, not.
+        prefect_database = f"tonghop_prefect_{uuid.uuid4().hex[:12]}"
+        _admin_execute(f"create database {prefect_database}")
+        url = make_url(POSTGRES_URL).set(drivername="postgresql+asyncpg", query={})
+        database = url.set(database=prefect_database).render_as_string(hide_password=False)
     with temporary_settings({PREFECT_SERVER_DATABASE_CONNECTION_URL: database}):
         server = SubprocessASGIServer(port=free_port())
         server.start(timeout=120)
     os.environ["PREFECT_API_URL"] = os.environ[SHARED_PREFECT_API] = server.api_url
-    config.stash[_SHARED_SERVER] = (server, folder)
+    config.stash[_SHARED_SERVER] = (server, folder, prefect_database)
 
 
-_SHARED_SERVER = pytest.StashKey[tuple[object, Path]]()
+_SHARED_SERVER = pytest.StashKey[tuple[object, Path, str | None]]()
+
+
+def _admin_execute(statement: str) -> None:
+    """Run a statement outside a transaction on the test PostgreSQL (create/drop database)."""
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(statement))
+    finally:
+        admin.dispose()
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     shared = config.stash.get(_SHARED_SERVER, None)
     if shared is not None:
-        server, folder = shared
+        server, folder, prefect_database = shared
         server.stop()
         shutil.rmtree(folder, ignore_errors=True)
+        if prefect_database:
+            _admin_execute(f"drop database if exists {prefect_database} with (force)")
 
 
 @pytest.fixture(scope="session")

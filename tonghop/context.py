@@ -30,14 +30,6 @@ class RunContext:
         """Where everything of the run's workspace is."""
         return self.settings.layout
 
-    @property
-    def timezone(self) -> ZoneInfo:
-        return ZoneInfo(self.settings.timezone)
-
-    def now(self) -> datetime:
-        """The operators' wall-clock time, naive, as every stored time is."""
-        return datetime.now(self.timezone).replace(tzinfo=None)
-
     def for_period(self, period: Period) -> RunContext:
         """The same run about another period (a correction sent for an earlier quarter)."""
         return replace(self, period=period)
@@ -61,3 +53,8 @@ def resolve_run(
     today = today or datetime.now(ZoneInfo(settings.timezone)).date()
     ended = Period.just_ended(today)
     return RunContext(settings, ended.next() if upcoming else ended)
+
+
+def local_now(timezone: str) -> datetime:
+    """The operators' wall-clock time in `timezone`, naive, as every stored time is."""
+    return datetime.now(ZoneInfo(timezone)).replace(tzinfo=None)
