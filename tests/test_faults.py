@@ -194,16 +194,31 @@ def test_an_unreachable_database_fails_the_run_with_a_clear_message(
     assert not (root / "published" / PERIOD).exists()
 
     from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterParentTaskRunId
+    from prefect.client.schemas.filters import (
+        FlowFilter,
+        FlowFilterName,
+        FlowRunFilter,
+        FlowRunFilterParentTaskRunId,
+        FlowRunFilterState,
+        FlowRunFilterStateType,
+    )
+    from prefect.client.schemas.objects import StateType
+    from prefect.client.schemas.sorting import FlowRunSort
 
     async def failed_messages() -> list[str]:
+        # The session's server holds every worker's runs: ask for the newest failed ones of
+        # this flow, not the first page of all of them.
         async with get_client() as client:
             runs = await client.read_flow_runs(
+                flow_filter=FlowFilter(name=FlowFilterName(any_=["quarterly_report"])),
                 flow_run_filter=FlowRunFilter(
-                    parent_task_run_id=FlowRunFilterParentTaskRunId(is_null_=True)
-                )
+                    parent_task_run_id=FlowRunFilterParentTaskRunId(is_null_=True),
+                    state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.FAILED])),
+                ),
+                sort=FlowRunSort.EXPECTED_START_TIME_DESC,
+                limit=50,
             )
-            return [run.state.message or "" for run in runs if run.state.is_failed()]
+            return [run.state.message or "" for run in runs]
 
     import asyncio
 
