@@ -9,6 +9,7 @@ import io
 import pickle
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import datetime
 from email import message_from_bytes
 from email.message import EmailMessage
@@ -70,16 +71,27 @@ def files(tmp_path: Path) -> tuple[dict[str, Path], Path]:
     return reports, workbook
 
 
-def test_one_delivery_per_drafted_report_to_the_units_own_address(files) -> None:
+def test_one_delivery_per_drafted_report_to_the_unit_or_its_nearest_addressed_ancestor(
+    files,
+) -> None:
     reports, workbook = files
     deliveries = build_deliveries(Q3, 1, _units(), reports, workbook)
 
-    # Hierarchy order; no address is looked for up the line, unlike reminders.
+    # Hierarchy order; U2 has no address and is reached through the province (SPEC §1).
     assert [(d.about_code, d.recipient.email) for d in deliveries] == [
         ("P", "vp@example.vn"),
         ("U1", "hu1@example.vn"),
-        ("U2", None),
+        ("U2", "vp@example.vn"),
     ]
+    forwarded = deliveries[2]
+    assert forwarded.about == "báo cáo Quý III năm 2025 (phiên bản 1) của Huyện ủy Hai"
+    assert forwarded.body.startswith("Kính gửi: Ban Thường vụ Huyện ủy Hai\n")
+    assert (
+        "Do Huyện ủy Hai chưa có địa chỉ thư điện tử trong danh sách đơn vị, thư này được gửi "
+        "đến Tỉnh ủy Thử nghiệm là cấp ủy cấp trên; đề nghị chuyển đến Huyện ủy Hai."
+        in forwarded.body
+    )
+    assert "đề nghị chuyển đến" not in deliveries[1].body
     district = deliveries[1]
     assert district.attachments == (reports["U1"], workbook)
     assert district.about == "báo cáo Quý III năm 2025 (phiên bản 1)"
@@ -149,16 +161,20 @@ def test_a_file_name_outside_ascii_travels_as_rfc_2231(tmp_path: Path) -> None:
     assert parsed.get_content() == b"PK\x03\x04 draft"
 
 
-def test_a_unit_without_address_cannot_be_sent_and_says_why(files) -> None:
+def test_a_unit_without_address_up_the_line_cannot_be_sent_and_says_why(files) -> None:
     reports, workbook = files
-    unaddressed = build_deliveries(Q3, 1, _units(), reports, workbook)[2]
+    units = [
+        unit if unit.code == "U1" else replace(unit, email=None)  # only U1 keeps its address
+        for unit in _units()
+    ]
+    unaddressed = build_deliveries(Q3, 1, units, reports, workbook)[2]
     assert unaddressed.recipient.email is None and not unaddressed.deliverable
     assert unaddressed.to == "Huyện ủy Hai (mã U2)"
     with pytest.raises(ValueError):
         compose(unaddressed, "bantuyengiao@example.vn")
     assert unaddressed.undeliverable == (
-        "Huyện ủy Hai (mã U2) chưa có địa chỉ thư điện tử trong danh sách đơn vị; bổ sung địa "
-        "chỉ vào danh sách đơn vị rồi chạy lại để gửi."
+        "Huyện ủy Hai (mã U2) và các cấp ủy cấp trên của đơn vị này đều chưa có địa chỉ thư điện "
+        "tử trong danh sách đơn vị; bổ sung địa chỉ vào danh sách đơn vị rồi chạy lại để gửi."
     )
 
 
@@ -443,19 +459,24 @@ def test_a_missing_or_changed_address(mailed, smtp, database_url) -> None:
     handler, _ = smtp
     _reimport(mailed, REGISTRY.replace("hu1@example.vn", ""))
 
-    state = quarterly_report(PERIOD, str(mailed), return_state=True)
+    report = quarterly_report(PERIOD, str(mailed))
 
-    # The unit without an address is a failure with its reason, never silently skipped.
-    assert state.is_failed()
-    message = str(state.result(raise_on_failure=False))
-    assert (
-        "- Báo cáo Quý III năm 2025 (phiên bản 1), gửi đến Huyện ủy Một (mã U1): Huyện ủy Một "
-        "(mã U1) chưa có địa chỉ thư điện tử trong danh sách đơn vị" in message
-    )
-    assert list(handler.received()) == ["vanphong@example.vn"]
-    assert ("U1", None, 1, 0, "failed") in [row[:5] for row in _logged(database_url)]
+    # Without an address of its own, U1's report reaches it through the province (SPEC §1).
+    assert [(r.about_code, r.recipient) for r in report.deliveries[0].sent] == [
+        ("P", "vanphong@example.vn"),
+        ("U1", "vanphong@example.vn"),
+    ]
+    forwarded = [
+        message
+        for message in handler.received()["vanphong@example.vn"]
+        if "Huyện ủy Một" in message["Subject"]
+    ]
+    (message,) = forwarded
+    body = message.get_body(("plain",)).get_content().replace("\r\n", "\n")
+    assert "đề nghị chuyển đến Huyện ủy Một." in body
+    assert sorted(_attachments(message)) == [f"bao-cao-{PERIOD}-U1.docx", f"tong-hop-{PERIOD}.xlsx"]
 
-    # The address is added: only that unit is sent the version; a changed one is sent again.
+    # The address is added: the unit is sent the version at its own; a changed one again.
     handler.messages.clear()
     _reimport(mailed, REGISTRY)
     assert [r.recipient for r in quarterly_report(PERIOD, str(mailed)).deliveries[0].sent] == [
@@ -465,6 +486,25 @@ def test_a_missing_or_changed_address(mailed, smtp, database_url) -> None:
     report = quarterly_report(PERIOD, str(mailed))
     assert [r.recipient for r in report.deliveries[0].sent] == ["vanthu.hu1@example.vn"]
     assert sorted(handler.received()) == ["hu1@example.vn", "vanthu.hu1@example.vn"]
+
+
+def test_a_unit_no_one_up_the_line_can_receive_fails_the_run_with_why(
+    mailed, smtp, database_url
+) -> None:
+    handler, _ = smtp
+    _reimport(mailed, REGISTRY.replace("hu1@example.vn", "").replace("vanphong@example.vn", ""))
+
+    state = quarterly_report(PERIOD, str(mailed), return_state=True)
+
+    # Never silently skipped: a failure with its reason.
+    assert state.is_failed()
+    message = str(state.result(raise_on_failure=False))
+    assert (
+        "- Báo cáo Quý III năm 2025 (phiên bản 1), gửi đến Huyện ủy Một (mã U1): Huyện ủy Một "
+        "(mã U1) và các cấp ủy cấp trên của đơn vị này đều chưa có địa chỉ" in message
+    )
+    assert handler.messages == []
+    assert ("U1", None, 1, 0, "failed") in [row[:5] for row in _logged(database_url)]
 
 
 def test_the_command_line_prints_each_delivery_and_fails_on_a_failure(

@@ -13,11 +13,14 @@ from tonghop.outbox import (
     MailKind,
     Recipient,
     fingerprint_of,
-    present,
+    forwarded,
+    reach,
+    recipient_of,
     root_of,
     scope_label,
     sender_of,
     signed,
+    unreachable,
 )
 from tonghop.periods import Period
 from tonghop.registry import Unit
@@ -50,6 +53,7 @@ def _body(
     workbook: Path,
     sender: str,
     root_name: str | None,
+    forwarding: list[str],
 ) -> str:
     scope = f" toàn {root_name}" if root_name else ""
     lines = [
@@ -63,6 +67,7 @@ def _body(
         f"1. {report.name}: dự thảo báo cáo (bản Word, đã có các biểu đồ);",
         f"2. {workbook.name}: bảng tổng hợp số liệu.",
         "",
+        *forwarding,
     ]
     if version > 1:
         lines += [
@@ -86,7 +91,8 @@ def build_deliveries(
     workbook: Path,
 ) -> list[Letter]:
     """One delivery per unit with a drafted report in `reports` (by unit code), in hierarchy
-    order, to the unit's own address in the registry `units`."""
+    order, to the unit's address in the registry `units` or, without one, to its nearest
+    ancestor's."""
     by_code = {unit.code: unit for unit in units}
     order = {unit.code: position for position, unit in enumerate(units)}
     sender = sender_of(units)
@@ -95,7 +101,8 @@ def build_deliveries(
     for code in sorted(reports, key=lambda code: (order.get(code, len(order)), code)):
         unit = by_code.get(code)
         name = unit.name if unit else code
-        email = present(unit.email) if unit else None
+        found = reach(unit, by_code) if unit else None
+        recipient = recipient_of(found) if found else Recipient(code, name, None)
         report = Path(reports[code])
         root_name = root.name if root else None
         deliveries.append(
@@ -104,16 +111,23 @@ def build_deliveries(
                 period=str(period),
                 version=version,
                 about_code=code,
-                about=f"báo cáo {scope_label(period, version)}",
-                recipient=Recipient(code, name, email),
+                about=f"báo cáo {scope_label(period, version)}"
+                + ("" if recipient.code == code else f" của {name}"),
+                recipient=recipient,
                 subject=_subject(period, version, name),
-                body=_body(period, version, name, report, Path(workbook), sender, root_name),
-                fingerprint=fingerprint(str(period), version, code, email),
-                attachments=(report, Path(workbook)),
-                undeliverable=(
-                    f"{name} (mã {code}) chưa có địa chỉ thư điện tử trong danh sách đơn vị; bổ "
-                    "sung địa chỉ vào danh sách đơn vị rồi chạy lại để gửi."
+                body=_body(
+                    period,
+                    version,
+                    name,
+                    report,
+                    Path(workbook),
+                    sender,
+                    root_name,
+                    forwarded(name, recipient, code),
                 ),
+                fingerprint=fingerprint(str(period), version, code, recipient.email),
+                attachments=(report, Path(workbook)),
+                undeliverable=unreachable(name, code),
             )
         )
     return deliveries

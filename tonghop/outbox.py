@@ -183,6 +183,46 @@ def sender_of(units: Sequence[Unit]) -> str:
     return f"Ban Tuyên giáo {root.name}" if root else "Ban Tuyên giáo"
 
 
+def reach(unit: Unit, by_code: Mapping[str, Unit]) -> Unit | None:
+    """Who a letter for `unit` goes to (SPEC §1): the unit itself when it has an address, else
+    its nearest ancestor that has one; None when no one up the line has one."""
+    seen: set[str] = set()
+    current: Unit | None = unit
+    while current is not None and current.code not in seen:
+        if present(current.email):
+            return current
+        seen.add(current.code)
+        parent_code = present(current.parent_code)
+        current = by_code.get(parent_code) if parent_code else None
+    return None
+
+
+def recipient_of(unit: Unit) -> Recipient:
+    """A unit as a letter addresses it."""
+    return Recipient(unit.code, unit.name, present(unit.email))
+
+
+def forwarded(unit_name: str, recipient: Recipient | None, unit_code: str) -> list[str]:
+    """The paragraph of a letter that reaches a unit through an ancestor; none when it reaches
+    the unit itself."""
+    if recipient is None or recipient.code == unit_code:
+        return []
+    return [
+        f"Do {unit_name} chưa có địa chỉ thư điện tử trong danh sách đơn vị, thư này được gửi "
+        f"đến {recipient.name} là cấp ủy cấp trên; đề nghị chuyển đến {unit_name}.",
+        "",
+    ]
+
+
+def unreachable(unit_name: str, unit_code: str) -> str:
+    """Why a letter for a unit cannot be sent, and what to do about it."""
+    return (
+        f"{unit_name} (mã {unit_code}) và các cấp ủy cấp trên của đơn vị này đều chưa có địa chỉ "
+        "thư điện tử trong danh sách đơn vị; bổ sung địa chỉ vào danh sách đơn vị rồi chạy lại để "
+        "gửi."
+    )
+
+
 def signed(lines: Sequence[str], sender: str) -> str:
     """A letter's text: its lines, then the closing and signature every automatic letter has."""
     return "\n".join([*lines, "Trân trọng./.", "", sender, SIGNATURE_SYSTEM]) + "\n"

@@ -15,9 +15,10 @@ from tonghop.formatting import format_count, format_date, format_datetime, is_bl
 from tonghop.outbox import (
     Letter,
     MailKind,
-    Recipient,
     fingerprint_of,
     present,
+    reach,
+    recipient_of,
     sender_of,
     signed,
 )
@@ -49,23 +50,6 @@ def fingerprint(
     changed list (a unit now rejected, or another unit missing) is a new reminder."""
     listed = sorted(f"{unit.code}\t{unit.status}" for unit in units)
     return fingerprint_of(period, parent_code, recipient or "", *listed)
-
-
-def _recipient(unit: Unit) -> Recipient:
-    return Recipient(unit.code, unit.name, present(unit.email))
-
-
-def _nearest_with_email(unit: Unit, by_code: dict[str, Unit]) -> Unit | None:
-    """The unit itself when it has an address, else its nearest ancestor that has one."""
-    seen: set[str] = set()
-    current: Unit | None = unit
-    while current is not None and current.code not in seen:
-        if present(current.email):
-            return current
-        seen.add(current.code)
-        parent_code = present(current.parent_code)
-        current = by_code.get(parent_code) if parent_code else None
-    return None
 
 
 def _pending_unit(row: pd.Series, unit: Unit) -> PendingUnit:
@@ -179,8 +163,8 @@ def build_reminders(
     reminders = []
     for parent_code, children in pending_by_parent(units, status).items():
         parent_unit = by_code[parent_code]
-        found = _nearest_with_email(parent_unit, by_code)
-        recipient = _recipient(found) if found else None
+        found = reach(parent_unit, by_code)
+        recipient = recipient_of(found) if found else None
         email = recipient.email if recipient else None
         reminders.append(
             Letter(
