@@ -120,18 +120,6 @@ def _print_removal_notices(notices: Sequence[RemovalNotice]) -> None:
         )
 
 
-@app.command("forms")
-def forms(period: PeriodOption = None, workspace: WorkspaceOption = None) -> None:
-    """Tạo mẫu biểu trống cho mọi đơn vị đang hoạt động vào outbox/<kỳ>/."""
-    from tonghop_flows.issue_forms import issue_forms
-
-    context = _context(workspace, period, upcoming=True)
-    with console.status("Đang tạo mẫu biểu…"):
-        count = issue_forms(str(context.period), str(context.workspace.root))
-    folder = context.workspace.forms_folder(context.period)
-    console.print(f"[green]Đã tạo {count} mẫu biểu[/] trong «{folder}».")
-
-
 ResendOption = Annotated[
     bool,
     typer.Option(
@@ -139,6 +127,26 @@ ResendOption = Annotated[
         help="Gửi lại cả những thư một lần chạy bị gián đoạn đã gửi mà chưa xác nhận được.",
     ),
 ]
+
+
+@app.command("forms")
+def forms(
+    period: PeriodOption = None, workspace: WorkspaceOption = None, resend: ResendOption = False
+) -> None:
+    """Tạo mẫu biểu trống cho mọi đơn vị đang hoạt động vào outbox/<kỳ>/ và gửi thư đến từng
+    đơn vị (mỗi phiên bản mẫu biểu một lần)."""
+    from tonghop.outbox import MailNotSent
+    from tonghop_flows.issue_forms import issue_forms
+
+    context = _context(workspace, period, upcoming=True)
+    try:
+        with console.status("Đang tạo và gửi mẫu biểu…"):
+            issued = issue_forms(str(context.period), str(context.workspace.root), resend)
+    except MailNotSent as error:
+        _print_mail([error.summary])
+        _fail(escape(str(error)))
+    console.print(f"[green]Đã tạo {issued.count} mẫu biểu[/] trong «{issued.folder}».")
+    _print_mail([issued.mail])
 
 
 @app.command("run")
@@ -445,9 +453,8 @@ def remind(
 ) -> None:
     """Gửi thư đôn đốc đến cấp ủy cấp trên về các đơn vị trực thuộc chưa nộp hoặc bị trả lại
     báo cáo; thư đã gửi ở lần chạy trước không gửi lại."""
-    from tonghop_flows.remind import remind as remind_flow
-
     from tonghop.outbox import MailNotSent
+    from tonghop_flows.remind import remind as remind_flow
 
     context = _context(workspace, period)
     try:
@@ -464,9 +471,8 @@ def remind(
 @app.command("serve")
 def serve() -> None:
     """Phục vụ các lịch chạy (không cần worker); lịch theo hạn nộp và múi giờ trong cấu hình."""
-    from tonghop_flows.serving import serve_deployments
-
     from tonghop.config import Settings
+    from tonghop_flows.serving import serve_deployments
 
     serve_deployments(Settings())
 
@@ -478,9 +484,8 @@ def deployments(
     ),
 ) -> None:
     """Ghi prefect.yaml (cho `prefect deploy --all`) theo hạn nộp và múi giờ trong cấu hình."""
-    from tonghop_flows.serving import prefect_yaml
-
     from tonghop.config import Settings
+    from tonghop_flows.serving import prefect_yaml
 
     output.write_text(prefect_yaml(Settings()), encoding="utf-8")
     console.print(f"Đã ghi {output}.")
@@ -499,12 +504,11 @@ def rules_build() -> None:
 def demo(workspace: WorkspaceOption = None) -> None:
     """Chạy thử trên dữ liệu mẫu giống Đảng bộ Khối ở báo cáo 001 và in kết quả."""
 
+    from tonghop.demo import write_demo_workspace
+    from tonghop.layout import DEMO_MARKER, DEMO_REGISTRY
     from tonghop_flows.import_registry import import_registry
     from tonghop_flows.issue_forms import issue_forms
     from tonghop_flows.quarterly_report import quarterly_report
-
-    from tonghop.demo import write_demo_workspace
-    from tonghop.layout import DEMO_MARKER, DEMO_REGISTRY
 
     context = _context(workspace)
     settings, home = context.settings, context.workspace.root

@@ -8,6 +8,10 @@ from dataclasses import dataclass
 from prefect import flow, get_run_logger, unmapped
 from prefect.states import State
 from prefect.utilities.annotations import quote
+
+from tonghop.collecting import chunked
+from tonghop.context import RunContext
+from tonghop.inbox import SkippedEntry
 from tonghop_flows.run import reading_plan, started_run, task_runner_for, with_database_retries
 from tonghop_tasks.collecting import (
     archive_new_files,
@@ -18,10 +22,6 @@ from tonghop_tasks.collecting import (
     validate_batch,
 )
 from tonghop_tasks.registry import load_registry
-
-from tonghop.collecting import chunked
-from tonghop.context import RunContext
-from tonghop.inbox import SkippedEntry
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,10 @@ from dataclasses import replace
 
 from prefect import flow
 from prefect.utilities.annotations import quote
+
+from tonghop.context import RunContext
+from tonghop.layout import PublicationFolders, clear_stages
+from tonghop.publishing import PublishedFiles
 from tonghop_flows.run import started_run, with_database_retries
 from tonghop_tasks.consolidating import (
     consolidate_period,
@@ -20,10 +24,6 @@ from tonghop_tasks.publishing import (
     publish_outputs,
 )
 from tonghop_tasks.reporting import draft_reports
-
-from tonghop.context import RunContext
-from tonghop.layout import PublicationFolders, clear_stages
-from tonghop.publishing import PublishedFiles
 
 
 def consolidate_and_publish(context: RunContext) -> PublishedFiles:

@@ -6,15 +6,15 @@ after its retries fails the run, once every result is recorded."""
 from __future__ import annotations
 
 from prefect import flow
-from tonghop_flows.mailing import send_planned
-from tonghop_flows.run import started_run, with_database_retries
-from tonghop_tasks.outbox import latest_published_version, plan_report_letters
 
 from tonghop.context import RunContext
 from tonghop.delivery import REPORT
 from tonghop.layout import find_reports
 from tonghop.outbox import OutboxSummary
 from tonghop.publishing import published_files
+from tonghop_flows.mailing import send_planned
+from tonghop_flows.run import started_run, with_database_retries
+from tonghop_tasks.outbox import latest_published_version, plan_report_letters
 
 
 def deliver_version(

@@ -7,11 +7,11 @@ from pathlib import Path
 
 from prefect import flow
 from prefect.utilities.annotations import quote
-from tonghop_flows.run import exclusive_run, started_run, with_database_retries
-from tonghop_tasks.registry import read_registry_file, store_registry
 
 from tonghop.registry import RegistryProblem
 from tonghop.registry_changes import RemovalNotice, removal_summary_vi
+from tonghop_flows.run import exclusive_run, started_run, with_database_retries
+from tonghop_tasks.registry import read_registry_file, store_registry
 
 
 @dataclass(frozen=True)

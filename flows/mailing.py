@@ -5,9 +5,6 @@ is recorded when any letter did not go."""
 from __future__ import annotations
 
 from prefect import get_run_logger
-from tonghop_flows.run import with_database_retries
-from tonghop_tasks.mail import mail_configured, mail_server
-from tonghop_tasks.outbox import create_outbox_artifact, record_unsent_letters, send_letters
 
 from tonghop.context import RunContext
 from tonghop.outbox import (
@@ -20,6 +17,9 @@ from tonghop.outbox import (
     scope_label,
     unconfirmed_message,
 )
+from tonghop_flows.run import with_database_retries
+from tonghop_tasks.mail import mail_configured, mail_server
+from tonghop_tasks.outbox import create_outbox_artifact, record_unsent_letters, send_letters
 
 
 def send_planned(

@@ -6,16 +6,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from prefect import flow
-from tonghop_flows.collect import CollectSummary, collect_step
-from tonghop_flows.consolidate import consolidate_step
-from tonghop_flows.deliver import deliver_step
-from tonghop_flows.run import started_run
 
 from tonghop.context import RunContext
 from tonghop.errors import TonghopError
 from tonghop.outbox import MailNotSent, OutboxSummary, not_sent_message
 from tonghop.periods import Period
 from tonghop.publishing import PublishedFiles
+from tonghop_flows.collect import CollectSummary, collect_step
+from tonghop_flows.consolidate import consolidate_step
+from tonghop_flows.deliver import deliver_step
+from tonghop_flows.run import started_run
 
 
 @dataclass(frozen=True)

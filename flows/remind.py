@@ -4,12 +4,12 @@ units whose report is still missing or rejected; a reminder that cannot be sent 
 from __future__ import annotations
 
 from prefect import flow
-from tonghop_flows.mailing import send_planned
-from tonghop_flows.run import exclusive_run, started_run, with_database_retries
-from tonghop_tasks.outbox import plan_reminders
 
 from tonghop.outbox import OutboxSummary
 from tonghop.reminders import REMINDER
+from tonghop_flows.mailing import send_planned
+from tonghop_flows.run import exclusive_run, started_run, with_database_retries
+from tonghop_tasks.outbox import plan_reminders
 
 
 @flow(name="remind", log_prints=True)

@@ -13,13 +13,13 @@ from typing import Any, TypeVar
 
 from prefect import Task, get_run_logger
 from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner, ThreadPoolTaskRunner
-from tonghop_tasks.database import check_database
-from tonghop_tasks.retrying import worth_retrying
 
 from tonghop.config import Settings
 from tonghop.context import RunContext, resolve_run
 from tonghop.locking import run_lock
 from tonghop.periods import Period
+from tonghop_tasks.database import check_database
+from tonghop_tasks.retrying import worth_retrying
 
 T = TypeVar("T", bound=Task[Any, Any])
 

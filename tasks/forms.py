@@ -24,8 +24,11 @@ def _write_one(job: tuple[Path, Unit, Period, bool]) -> Path:
 
 
 @task(name="write-blank-forms", retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
-def write_blank_forms(units: list[Unit], period: Period, outbox: Path, workers: int) -> int:
-    """One blank form per unit active in the period, in `outbox/<P>/<unit>.xlsx`."""
+def write_blank_forms(
+    units: list[Unit], period: Period, outbox: Path, workers: int
+) -> dict[str, Path]:
+    """One blank form per unit active in the period, in `outbox/<P>/<unit>.xlsx`; each unit's
+    form by its code."""
     folder = period_folder(outbox, period)
     folder.mkdir(parents=True, exist_ok=True)
     parents = codes_with_active_children(units, period.last_day)
@@ -37,4 +40,4 @@ def write_blank_forms(units: list[Unit], period: Period, outbox: Path, workers: 
     with ProcessPoolExecutor(max_workers=workers) as pool:
         written = list(pool.map(_write_one, jobs, chunksize=max(1, len(jobs) // (workers * 4))))
     get_run_logger().info("Đã tạo %d mẫu biểu trống cho kỳ %s.", len(written), period)
-    return len(written)
+    return {unit.code: path for (_, unit, _, _), path in zip(jobs, written, strict=True)}

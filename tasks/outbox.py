@@ -12,11 +12,13 @@ from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect_email import EmailServerCredentials
-from tonghop_tasks.mail import Mailer
 
+from tonghop.catalogue import catalogue_version
+from tonghop.config import Settings
 from tonghop.context import local_now
 from tonghop.delivery import REPORT, build_deliveries
 from tonghop.errors import TonghopError
+from tonghop.form_letters import FORM, build_form_letters
 from tonghop.mime import compose
 from tonghop.outbox import (
     FAILED,
@@ -33,11 +35,13 @@ from tonghop.outbox import (
     record_unsent,
 )
 from tonghop.periods import Period
+from tonghop.registry import Unit
 from tonghop.registry_store import load_units
 from tonghop.reminders import REMINDER, build_reminders
 from tonghop.storage import transaction
 from tonghop.submission_store import period_status
 from tonghop.versions import newest_published_version
+from tonghop_tasks.mail import Mailer
 
 
 class NothingPublished(TonghopError):
@@ -86,6 +90,32 @@ def plan_report_letters(
     letters = build_deliveries(period, version, units, reports, workbook)
     planned = plan(letters, states, resend_unconfirmed)
     _log_plan(REPORT, planned)
+    return planned
+
+
+@task(name="plan-form-letters", cache_policy=NO_CACHE)
+def plan_form_letters(
+    database_url: str,
+    period: Period,
+    units: Sequence[Unit],
+    forms: Mapping[str, Path],
+    settings: Settings,
+    resend_unconfirmed: bool,
+) -> OutboxPlan:
+    """Each unit's blank form by e-mail, against the outbox."""
+    with transaction(database_url) as connection:
+        states = outbox_states(connection, FORM, period, None)
+    letters = build_form_letters(
+        period,
+        units,
+        forms,
+        settings.deadline_days,
+        catalogue_version(),
+        settings.mail_from,
+        settings.contact,
+    )
+    planned = plan(letters, states, resend_unconfirmed)
+    _log_plan(FORM, planned)
     return planned
 
 

@@ -8,7 +8,6 @@ from pathlib import Path
 from prefect import get_run_logger, task
 from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
-from tonghop_tasks.retrying import worth_retrying
 
 from tonghop.catalogue import RATES, label_vi, load_catalogue
 from tonghop.charts import CHART_NAMES
@@ -24,6 +23,7 @@ from tonghop.layout import (
 )
 from tonghop.periods import Period
 from tonghop.publishing import PublishedFiles, publish, published_files
+from tonghop_tasks.retrying import worth_retrying
 
 RATE_CODES = {rate.code for rate in RATES}
 

@@ -7,7 +7,6 @@ from pathlib import Path
 
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
-from tonghop_tasks.retrying import worth_retrying
 
 from tonghop.charts import render_unit_charts
 from tonghop.consolidating import previous_quarter
@@ -15,6 +14,7 @@ from tonghop.consolidation import Consolidation
 from tonghop.layout import CHARTS_DIR, PublicationFolders, disk_full_explained, report_paths
 from tonghop.report import write_reports
 from tonghop.storage import transaction
+from tonghop_tasks.retrying import worth_retrying
 
 # Who gets a narrative report: the levels that sign one and send it up.
 REPORTING_KINDS = ("province", "upper")

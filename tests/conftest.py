@@ -135,9 +135,8 @@ def imported(
 ) -> Path:
     """The end-to-end workspace (tests/test_end_to_end.py) with its registry imported into the
     test's database and nothing collected yet; flows called in the test use that database."""
-    from tonghop_flows.import_registry import import_registry
-
     from tests.test_end_to_end import build_workspace
+    from tonghop_flows.import_registry import import_registry
 
     root = build_workspace(tmp_path / "workspace")
     monkeypatch.setenv("TONGHOP_DATABASE_URL", database_url)

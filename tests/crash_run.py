@@ -37,12 +37,11 @@ def _die_after(original: Callable[..., Any], when: Callable[..., bool]) -> Calla
 
 def arm(point: str) -> None:
     """Patch the product so that it kills itself at `point`."""
-    import tonghop_tasks.collecting
-    import tonghop_tasks.consolidating
-
     import tonghop.publishing
     import tonghop.submission_store
     import tonghop.versions
+    import tonghop_tasks.collecting
+    import tonghop_tasks.consolidating
 
     if point == "after-archive":
         tonghop_tasks.collecting.read_received = lambda *args, **kwargs: _die()

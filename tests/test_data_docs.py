@@ -12,8 +12,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from tonghop_flows.collect import collect
-from tonghop_tasks.collecting import data_docs_markdown
 
 from tests.conftest import latest_artifact
 from tests.test_validation import GOOD, form
@@ -27,6 +25,8 @@ from tonghop.validation import (
     ValidationContext,
     run_suites,
 )
+from tonghop_flows.collect import collect
+from tonghop_tasks.collecting import data_docs_markdown
 
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 # More active units than a page shows of a value list.

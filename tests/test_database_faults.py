@@ -19,7 +19,6 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
-from tonghop_flows.import_registry import import_registry
 
 from tests import private_postgres
 from tests.conftest import POSTGRES_URL, free_port
@@ -32,6 +31,7 @@ from tonghop.database_urls import database_identity, with_session_limits
 from tonghop.errors import DatabaseUnavailable
 from tonghop.locking import lock_key, run_lock
 from tonghop.storage import execute_many, transaction
+from tonghop_flows.import_registry import import_registry
 
 UNREACHABLE = "Không kết nối được cơ sở dữ liệu"
 # Run only where a PostgreSQL is configured (as .ci/run does); deselected elsewhere, not skipped.

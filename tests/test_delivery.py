@@ -19,9 +19,6 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 from sqlalchemy import text
-from tonghop_flows.deliver import deliver_reports
-from tonghop_flows.import_registry import import_registry
-from tonghop_flows.quarterly_report import PublishedNotDelivered, QuarterlyReport, quarterly_report
 
 from tests.conftest import MailHandler, latest_artifact, mail_cli_env, mail_env
 from tests.test_end_to_end import PERIOD, REGISTRY, REPORTS, received, write_contract_form
@@ -40,6 +37,9 @@ from tonghop.outbox import (
 from tonghop.periods import Period
 from tonghop.registry import Unit
 from tonghop.storage import engine_for
+from tonghop_flows.deliver import deliver_reports
+from tonghop_flows.import_registry import import_registry
+from tonghop_flows.quarterly_report import PublishedNotDelivered, QuarterlyReport, quarterly_report
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

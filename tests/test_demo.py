@@ -229,6 +229,11 @@ def test_registry_names_codes_and_emails_look_real(units: list[Unit]) -> None:
             assert unit.name.startswith(prefixes[unit.kind]), unit
     for code in (PROVINCE_CODE, "DUK-CQ", "DUK-DN"):
         assert by[code].email == f"vanphong.{code.lower()}@example.vn"
+    # Every unit has an address but a few cells, which are reached through their parent.
+    unaddressed = [unit for unit in units if not unit.email]
+    assert 5 <= len(unaddressed) <= 20
+    assert all(unit.kind == "cell" and by[unit.parent_code].email for unit in unaddressed)
+    assert by["CQ001-CB01"].email == "chibo.cq001-cb01@example.vn"
     names = {unit.name for unit in units}
     assert {"Đảng bộ Sở Tài chính", "Chi bộ Trường Cao đẳng Y tế"} <= names
     assert any(name.startswith("Đảng bộ Công ty Điện lực") for name in names)

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 import yaml
 from prefect.schedules import Cron
-from tonghop_flows.serving import declared_deployments, prefect_yaml
 
 from tonghop.config import Settings
+from tonghop_flows.serving import declared_deployments, prefect_yaml
 
 DEFAULTS = Settings(deadline_days=10, timezone="Asia/Ho_Chi_Minh")
 DECLARED = declared_deployments(DEFAULTS)

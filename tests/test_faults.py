@@ -15,14 +15,14 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
-from tonghop_flows.import_registry import import_registry
-from tonghop_flows.quarterly_report import quarterly_report
 
 from tests.crash_run import POINTS
 from tests.test_end_to_end import PERIOD, build_workspace
 from tonghop.errors import RunInProgress
 from tonghop.locking import run_lock
 from tonghop.storage import transaction
+from tonghop_flows.import_registry import import_registry
+from tonghop_flows.quarterly_report import quarterly_report
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -8,16 +8,16 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
-from tonghop_flows.collect import collect
-from tonghop_flows.consolidate import consolidate
-from tonghop_flows.import_registry import import_registry
-from tonghop_flows.issue_forms import issue_forms
-from tonghop_flows.quarterly_report import quarterly_report
 
 from tests.test_demo import _small_registry
 from tonghop.demo import write_demo_workspace
 from tonghop.periods import Period
 from tonghop.storage import engine_for
+from tonghop_flows.collect import collect
+from tonghop_flows.consolidate import consolidate
+from tonghop_flows.import_registry import import_registry
+from tonghop_flows.issue_forms import issue_forms
+from tonghop_flows.quarterly_report import quarterly_report
 
 PERIOD = Period(2025, 3)
 
@@ -83,6 +83,11 @@ def test_the_run_leaves_artifacts_for_the_operator(demo_workspace) -> None:
 
 def test_issue_forms_writes_one_form_per_active_unit(demo_workspace) -> None:
     root, plan = demo_workspace
-    written = issue_forms(str(PERIOD), str(root))
+    issued = issue_forms(str(PERIOD), str(root))
     files = list((root / "outbox" / str(PERIOD)).glob("*.xlsx"))
-    assert written == len(files) == len(plan.units)
+    assert issued.count == len(files) == len(plan.units)
+    assert issued.folder == root / "outbox" / str(PERIOD)
+    # No mail server in the demo: every form stays in the folder, and the run says so.
+    assert issued.mail.outcomes == () and issued.mail.not_configured.startswith(
+        f"Chưa cấu hình máy chủ thư: chưa gửi {len(files)} thư gửi mẫu biểu báo cáo"
+    )

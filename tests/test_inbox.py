@@ -9,11 +9,11 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-import tonghop_tasks.collecting
-from tonghop_flows.collect import collect
 
+import tonghop_tasks.collecting
 from tests.test_end_to_end import PERIOD, REPORTS, received, write_contract_form
 from tonghop.inbox import FILE, InboxEntry, changed_entries
+from tonghop_flows.collect import collect
 
 
 @pytest.fixture

@@ -7,12 +7,12 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from tonghop_flows.import_registry import import_registry
-from tonghop_flows.quarterly_report import quarterly_report
 
 import tonghop.consolidating
 import tonghop.publishing
 from tests.test_end_to_end import PERIOD, REPORTS, received, write_contract_form
+from tonghop_flows.import_registry import import_registry
+from tonghop_flows.quarterly_report import quarterly_report
 
 
 @pytest.fixture

@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
-from tonghop_flows.collect import collect
-from tonghop_flows.consolidate import consolidate
 
 from tests.test_end_to_end import PERIOD, REPORTS, received, write_contract_form
 from tonghop.inbox import LINKED_FOLDER_VI, NOT_A_FOLDER_VI, UNKNOWN_CODE_VI
 from tonghop.storage import transaction
 from tonghop.text import original_name
+from tonghop_flows.collect import collect
+from tonghop_flows.consolidate import consolidate
 
 SECRET = "mat-khau-thu-rat-bi-mat-7d1f"  # what /proc/self/environ would leak
 

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import inspect, text
-from tonghop_tasks.mail import Mailer, mail_server
 
 from tests.conftest import MailHandler, free_port
 from tonghop.config import Settings
@@ -23,6 +22,7 @@ from tonghop.outbox import SENT, Letter, Recipient, outbox_states, plan
 from tonghop.periods import Period
 from tonghop.reminders import REMINDER
 from tonghop.storage import create_schema, make_engine
+from tonghop_tasks.mail import Mailer, mail_server
 
 # The tables before the outbox, as a database made then has them.
 OLD_TABLES = """

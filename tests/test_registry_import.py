@@ -9,8 +9,6 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from tonghop_flows.collect import collect
-from tonghop_flows.import_registry import RegistryImport, import_registry
 
 from tests.test_end_to_end import PERIOD, REGISTRY, build_workspace
 from tests.test_republication import tonghop
@@ -18,6 +16,8 @@ from tonghop.registry import Unit
 from tonghop.registry_changes import removal_notices
 from tonghop.registry_store import load_units
 from tonghop.storage import transaction
+from tonghop_flows.collect import collect
+from tonghop_flows.import_registry import RegistryImport, import_registry
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -20,9 +20,6 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import pytest
 from sqlalchemy import text
-from tonghop_flows.collect import collect
-from tonghop_flows.import_registry import import_registry
-from tonghop_flows.remind import remind
 
 from tests.conftest import MailHandler, free_port, latest_artifact, mail_cli_env, mail_env
 from tonghop.forms import write_form
@@ -32,6 +29,9 @@ from tonghop.periods import Period
 from tonghop.registry import Unit, read_registry
 from tonghop.reminders import PendingUnit, build_reminders, fingerprint, pending_by_parent
 from tonghop.storage import engine_for
+from tonghop_flows.collect import collect
+from tonghop_flows.import_registry import import_registry
+from tonghop_flows.remind import remind
 
 PERIOD = Period(2025, 3)
 DEADLINE = "10/10/2025"

@@ -7,9 +7,9 @@ from datetime import datetime
 from pathlib import Path
 
 from docx import Document
-from tonghop_flows.quarterly_report import quarterly_report
 
 from tests.test_end_to_end import PERIOD, REPORTS, received, write_contract_form
+from tonghop_flows.quarterly_report import quarterly_report
 
 
 def test_the_province_and_each_upper_unit_get_a_report(imported: Path) -> None:

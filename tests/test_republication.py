@@ -14,12 +14,12 @@ from pathlib import Path
 import openpyxl
 import pytest
 from sqlalchemy import text
-from tonghop_flows.quarterly_report import quarterly_report
 
 from tests.test_end_to_end import PERIOD, REPORTS, received, write_contract_form
 from tests.test_faults import environment
 from tonghop.storage import transaction
 from tonghop.workbook import SHEET_CHANGES
+from tonghop_flows.quarterly_report import quarterly_report
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -9,14 +9,14 @@ import pytest
 from prefect.task_runners import ProcessPoolTaskRunner, ThreadPoolTaskRunner
 from prefect_dask import DaskTaskRunner
 from sqlalchemy import text
-from tonghop_flows.collect import collect
-from tonghop_flows.import_registry import import_registry
-from tonghop_flows.run import reading_plan, task_runner_for
 
 from tests.test_end_to_end import PERIOD, build_workspace
 from tonghop.collecting import chunked
 from tonghop.config import Settings
 from tonghop.storage import transaction
+from tonghop_flows.collect import collect
+from tonghop_flows.import_registry import import_registry
+from tonghop_flows.run import reading_plan, task_runner_for
 
 
 @pytest.mark.parametrize(

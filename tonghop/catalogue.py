@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -122,6 +123,12 @@ def load_catalogue(path: Path = CATALOGUE_PATH) -> tuple[Indicator, ...]:
     """Read the catalogue in file order."""
     with path.open(encoding="utf-8", newline="") as handle:
         return tuple(Indicator(**row) for row in csv.DictReader(handle))
+
+
+@cache
+def catalogue_version(path: Path = CATALOGUE_PATH) -> str:
+    """A short fingerprint of the catalogue: the form changes when it does."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
 
 
 def by_code() -> dict[str, Indicator]:

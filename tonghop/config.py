@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
     mail_from: str = "tonghop@localhost"
+    # Whom a unit calls about its form, as the forms' cover letter says it (e.g. "đồng chí …,
+    # Ban Tuyên giáo Tỉnh ủy, điện thoại …"); blank leaves the sentence out.
+    contact: str | None = None
     # Each e-mail (reminder or report) is tried this many times, this far apart, before it is
     # reported as not sent.
     send_attempts: int = 3

@@ -27,6 +27,8 @@ from tonghop.storage import execute_many, load_sql
 # A letter's state in `outbox_message`: its intent recorded, then how it ended.
 SENDING, SENT, FAILED = "sending", "sent", "failed"
 SIGNATURE_SYSTEM = "Hệ thống Tổng hợp (thư tự động)"
+# Units whose standing committee is addressed ("Ban Thường vụ …"); others, their committee.
+_STANDING_COMMITTEE_KINDS = ("province", "upper")
 
 
 class MailNotConfigured(TonghopError):
@@ -200,6 +202,12 @@ def reach(unit: Unit, by_code: Mapping[str, Unit]) -> Unit | None:
 def recipient_of(unit: Unit) -> Recipient:
     """A unit as a letter addresses it."""
     return Recipient(unit.code, unit.name, present(unit.email))
+
+
+def salutation(unit: Unit) -> str:
+    """Whom a letter about `unit` addresses: `Ban Thường vụ Huyện ủy Một`, `Cấp ủy Chi bộ …`."""
+    body = "Ban Thường vụ" if unit.kind in _STANDING_COMMITTEE_KINDS else "Cấp ủy"
+    return f"{body} {unit.name}"
 
 
 def forwarded(unit_name: str, recipient: Recipient | None, unit_code: str) -> list[str]:

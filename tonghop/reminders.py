@@ -19,6 +19,7 @@ from tonghop.outbox import (
     present,
     reach,
     recipient_of,
+    salutation,
     sender_of,
     signed,
 )
@@ -28,7 +29,6 @@ from tonghop.registry import Unit
 REMINDER = MailKind(name="reminder", title="Thư đôn đốc báo cáo", artifact_key="nhac-nho")
 # Statuses (SPEC §7) that leave a unit without a counted report.
 PENDING_STATUSES = ("missing", "rejected")
-_STANDING_COMMITTEE_KINDS = ("province", "upper")
 
 
 @dataclass(frozen=True)
@@ -83,11 +83,6 @@ def pending_by_parent(units: Sequence[Unit], status: pd.DataFrame) -> dict[str, 
     }
 
 
-def _salutation(unit: Unit) -> str:
-    body = "Ban Thường vụ" if unit.kind in _STANDING_COMMITTEE_KINDS else "Cấp ủy"
-    return f"{body} {unit.name}"
-
-
 def _unit_line(number: int, unit: PendingUnit) -> str:
     if unit.status == "missing":
         return f"{number}. {unit.name} (mã {unit.code}): chưa gửi báo cáo."
@@ -124,7 +119,7 @@ def _body(
     late = today > deadline
     deadline_text = f"ngày {format_date(deadline)}" + (", nay đã quá hạn" if late else "")
     lines = [
-        f"Kính gửi: {_salutation(recipient or parent)}",
+        f"Kính gửi: {salutation(recipient or parent)}",
         "",
         "Theo chế độ báo cáo định kỳ về công tác học tập, quán triệt nghị quyết, hạn gửi báo "
         f"cáo {period.label_vi} là {deadline_text}. Đến ngày {format_date(today)}, Hệ thống "

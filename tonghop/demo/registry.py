@@ -5,7 +5,8 @@ of a provincial bloc of agencies and enterprises, and the members of every leaf.
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import date, timedelta
 
 from tonghop.registry import Unit
@@ -24,6 +25,8 @@ SEED_CELLS = 1117
 SEED_MEMBERS = 14103
 SEED_SECTORS = {"agency": 88, "soe_full": 12, "soe_majority": 6, "soe_minority": 1, "private": 14}
 GRASSROOTS_CELLS_UNDER_PROVINCE = 2
+# One cell in this many has no address of its own and is reached through its parent.
+CELLS_WITHOUT_ADDRESS_EVERY = 100
 MEMBERS_MIN, MEMBERS_MAX = 5, 40
 
 # (name without "Đảng bộ " / "Chi bộ ", naming style of its cells, size): size "big" units get
@@ -657,7 +660,26 @@ def demo_units() -> list[Unit]:
         add(code, f"Chi bộ {name}", PROVINCE_CODE, "grassroots_cell", sector, _GROUNDING_DAY)
     if big_left:
         raise AssertionError("not enough big committees for the partial committees")
-    return rows
+    return _with_addresses(rows, office_email)
+
+
+def _with_addresses(units: list[Unit], office_email: Callable[[str], str]) -> list[Unit]:
+    """Every unit with an address (SPEC §1), except one cell in every
+    CELLS_WITHOUT_ADDRESS_EVERY: those are reached through their parent, as in a real registry
+    with gaps."""
+    addressed = []
+    cells = 0
+    for unit in units:
+        if unit.kind == "cell":
+            cells += 1
+            if cells % CELLS_WITHOUT_ADDRESS_EVERY == 0:
+                addressed.append(unit)
+                continue
+            email = f"chibo.{unit.code.lower()}@example.vn"
+        else:
+            email = unit.email or office_email(unit.code)
+        addressed.append(replace(unit, email=email))
+    return addressed
 
 
 def demo_members(units: Sequence[Unit], total: int | None = None) -> dict[str, int]:
