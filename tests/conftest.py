@@ -246,3 +246,6 @@ def latest_artifact(key: str) -> str:
             return max(found, key=lambda artifact: artifact.created).data
 
     return asyncio.run(latest())
+
+
+from tests.imap_server import imap_server  # noqa: E402, F401  (a real IMAP server, Dovecot)
