@@ -61,7 +61,7 @@ def test_each_unit_gets_its_own_form_with_a_cover_letter(tmp_path: Path) -> None
     body = cell.body
     assert body.startswith("Kính gửi: Cấp ủy Chi bộ Thôn Một (Đảng bộ Xã Một)\n")
     assert "tệp «C1-2025Q3.xlsx» gửi kèm, đã ghi sẵn mã đơn vị C1" in body
-    assert "gửi lại trước hết ngày 10/10/2025, bằng cách trả lời thư này" in body
+    assert "gửi lại chậm nhất ngày 10/10/2025, bằng cách trả lời thư này" in body
     assert "(hoặc gửi đến địa chỉ baocao@example.vn)" in body
     assert "giữ nguyên định dạng .xlsx" in body and "trang «BaoCao»" in body
     assert "Khi cần hỗ trợ, đề nghị liên hệ đồng chí Lan, điện thoại 0237 123." in body

@@ -56,7 +56,7 @@ def _body(
         f"(tệp «{form.name}» gửi kèm, đã ghi sẵn mã đơn vị {unit.code}, tên đơn vị và kỳ báo "
         "cáo).",
         "",
-        f"Đề nghị đồng chí điền số liệu vào trang «BaoCao» của tệp và gửi lại trước hết ngày "
+        f"Đề nghị đồng chí điền số liệu vào trang «BaoCao» của tệp và gửi lại chậm nhất ngày "
         f"{format_date(deadline)}, bằng cách trả lời thư này (hoặc gửi đến địa chỉ {reply_to}) "
         "với tệp đã điền đính kèm.",
         "",
