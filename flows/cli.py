@@ -453,19 +453,19 @@ def remind(
 ) -> None:
     """Gửi thư đôn đốc đến cấp ủy cấp trên về các đơn vị trực thuộc chưa nộp hoặc bị trả lại
     báo cáo; thư đã gửi ở lần chạy trước không gửi lại."""
-    from tonghop.outbox import MailNotSent
+    from tonghop_flows.remind import RemindersNotSent
     from tonghop_flows.remind import remind as remind_flow
 
     context = _context(workspace, period)
     try:
         with console.status("Đang gửi thư đôn đốc…"):
-            summary = remind_flow(str(context.period), str(context.workspace.root), resend)
-    except MailNotSent as error:
-        _print_mail([error.summary])
+            reminded = remind_flow(str(context.period), str(context.workspace.root), resend)
+    except RemindersNotSent as error:
+        _print_mail(error.reminded.summaries)
         _fail(escape(str(error)))
-    _print_mail([summary])
-    if not summary.outcomes and not summary.already_sent and not summary.unconfirmed:
-        console.print(f"Kỳ {summary.period}: không có đơn vị nào cần đôn đốc.")
+    _print_mail(reminded.summaries)
+    if not any(s.outcomes or s.already_sent or s.unconfirmed for s in reminded.summaries):
+        console.print(f"Kỳ {reminded.upper.period}: không có đơn vị nào cần đôn đốc.")
 
 
 @app.command("serve")

@@ -1,34 +1,83 @@
 """The `remind` flow: a few days before the deadline, e-mail every parent unit the list of its
-units whose report is still missing or rejected; a reminder that cannot be sent fails the run."""
+units whose report is still missing or rejected, and each of those units that has an address
+its own reminder with its form attached again; a reminder that cannot be sent fails the run."""
 
 from __future__ import annotations
 
-from prefect import flow
+from dataclasses import dataclass
 
-from tonghop.outbox import OutboxSummary
-from tonghop.reminders import REMINDER
+from prefect import flow
+from prefect.utilities.annotations import quote
+
+from tonghop.errors import TonghopError
+from tonghop.outbox import MailNotSent, OutboxSummary, not_sent_message
+from tonghop.reminders import REMINDER, UNIT_REMINDER
 from tonghop_flows.mailing import send_planned
 from tonghop_flows.run import exclusive_run, started_run, with_database_retries
+from tonghop_tasks.forms import write_blank_forms
 from tonghop_tasks.outbox import plan_reminders
+from tonghop_tasks.registry import load_registry
+
+
+@dataclass(frozen=True)
+class Reminded:
+    """What one `remind` run sent: the lists to parent units, and the units' own reminders."""
+
+    upper: OutboxSummary
+    units: OutboxSummary
+
+    @property
+    def summaries(self) -> tuple[OutboxSummary, OutboxSummary]:
+        return self.upper, self.units
+
+
+class RemindersNotSent(TonghopError):
+    """Some reminders did not reach their recipient; raised after every outcome is recorded,
+    with what the run did."""
+
+    def __init__(self, message: str, reminded: Reminded) -> None:
+        super().__init__(message)
+        self.reminded = reminded
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # Prefect may pickle a flow's exception; keep what it carries through it.
+        return (type(self), (self.args[0], self.reminded))
 
 
 @flow(name="remind", log_prints=True)
 def remind(
     period: str | None = None, workspace: str | None = None, resend_unconfirmed: bool = False
-) -> OutboxSummary:
+) -> Reminded:
     """Send the period's reminders not sent yet (with `resend_unconfirmed`, also those an
-    interrupted run may have sent); raise MailNotSent, after recording every outcome, when any
-    of them did not reach its recipient."""
+    interrupted run may have sent); raise RemindersNotSent, after recording every outcome,
+    when any of them did not reach its recipient."""
     with started_run(workspace, period, exclusive=False) as context:
-        settings = context.settings
+        settings, url = context.settings, context.database_url
+        forms_folder = context.workspace.forms_folder(context.period)
         # Held from planning to recording: two runs at once would both send what neither
         # recorded.
         with exclusive_run(context):
-            planned = with_database_retries(plan_reminders, settings)(
-                context.database_url,
-                context.period,
-                settings.deadline_days,
-                settings.timezone,
-                resend_unconfirmed,
+            upper, own = with_database_retries(plan_reminders, settings)(
+                url, context.period, settings, forms_folder, resend_unconfirmed
             )
-            return send_planned(context, REMINDER, planned)
+            if own.to_send:
+                # The form goes again with each unit's reminder: written afresh, as issued.
+                units = with_database_retries(load_registry, settings)(url)
+                write_blank_forms(
+                    quote(units),
+                    context.period,
+                    context.workspace.outbox,
+                    settings.read_workers,
+                    frozenset(letter.about_code for letter in own.to_send),
+                )
+            summaries = []
+            for kind, planned in ((REMINDER, upper), (UNIT_REMINDER, own)):
+                try:
+                    summaries.append(send_planned(context, kind, planned))
+                except MailNotSent as error:
+                    summaries.append(error.summary)
+    reminded = Reminded(*summaries)
+    failed = [summary for summary in summaries if summary.failed]
+    if failed:
+        raise RemindersNotSent("\n".join(not_sent_message(s) for s in failed), reminded)
+    return reminded

@@ -25,17 +25,24 @@ def _write_one(job: tuple[Path, Unit, Period, bool]) -> Path:
 
 @task(name="write-blank-forms", retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
 def write_blank_forms(
-    units: list[Unit], period: Period, outbox: Path, workers: int
+    units: list[Unit],
+    period: Period,
+    outbox: Path,
+    workers: int,
+    only: frozenset[str] | None = None,
 ) -> dict[str, Path]:
-    """One blank form per unit active in the period, in `outbox/<P>/<unit>.xlsx`; each unit's
-    form by its code."""
+    """One blank form per unit active in the period (or of those in `only`), in
+    `outbox/<P>/<unit>.xlsx`; each unit's form by its code."""
     folder = period_folder(outbox, period)
     folder.mkdir(parents=True, exist_ok=True)
     parents = codes_with_active_children(units, period.last_day)
     jobs = [
         (folder / blank_form_name(unit.code, period), unit, period, unit.code in parents)
         for unit in active_units(units, period.last_day)
+        if only is None or unit.code in only
     ]
+    if not jobs:
+        return {}
     workers = workers or os.cpu_count() or 1
     with ProcessPoolExecutor(max_workers=workers) as pool:
         written = list(pool.map(_write_one, jobs, chunksize=max(1, len(jobs) // (workers * 4))))

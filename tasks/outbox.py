@@ -37,7 +37,7 @@ from tonghop.outbox import (
 from tonghop.periods import Period
 from tonghop.registry import Unit
 from tonghop.registry_store import load_units
-from tonghop.reminders import REMINDER, build_reminders
+from tonghop.reminders import REMINDER, UNIT_REMINDER, build_reminders, build_unit_reminders
 from tonghop.storage import transaction
 from tonghop.submission_store import period_status
 from tonghop.versions import newest_published_version
@@ -60,18 +60,36 @@ def _log_plan(kind: MailKind, letters: OutboxPlan) -> None:
 
 @task(name="plan-reminders", cache_policy=NO_CACHE)
 def plan_reminders(
-    database_url: str, period: Period, deadline_days: int, timezone: str, resend_unconfirmed: bool
-) -> OutboxPlan:
-    """The period's reminders from the registry and the reporting status, against the outbox."""
+    database_url: str,
+    period: Period,
+    settings: Settings,
+    forms_folder: Path,
+    resend_unconfirmed: bool,
+) -> tuple[OutboxPlan, OutboxPlan]:
+    """The period's reminders from the registry and the reporting status, against the outbox:
+    the lists to parent units, and each pending unit's own reminder."""
+    deadline_days = settings.deadline_days
     with transaction(database_url) as connection:
         units = load_units(connection)
         status = period_status(connection, period, deadline_days)
-        states = outbox_states(connection, REMINDER, period, None)
-    today = local_now(timezone).date()
-    letters = build_reminders(period, units, status, deadline_days, today)
-    planned = plan(letters, states, resend_unconfirmed)
-    _log_plan(REMINDER, planned)
-    return planned
+        upper_states = outbox_states(connection, REMINDER, period, None)
+        unit_states = outbox_states(connection, UNIT_REMINDER, period, None)
+    today = local_now(settings.timezone).date()
+    upper = plan(
+        build_reminders(period, units, status, deadline_days, today),
+        upper_states,
+        resend_unconfirmed,
+    )
+    own = plan(
+        build_unit_reminders(
+            period, units, status, deadline_days, today, forms_folder, settings.mail_from
+        ),
+        unit_states,
+        resend_unconfirmed,
+    )
+    _log_plan(REMINDER, upper)
+    _log_plan(UNIT_REMINDER, own)
+    return upper, own
 
 
 @task(name="plan-report-letters", cache_policy=NO_CACHE)

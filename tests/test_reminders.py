@@ -24,14 +24,14 @@ from sqlalchemy import text
 from tests.conftest import MailHandler, free_port, latest_artifact, mail_cli_env, mail_env
 from tonghop.forms import write_form
 from tonghop.mime import compose
-from tonghop.outbox import SENDING, SENT, MailNotSent, plan
+from tonghop.outbox import SENDING, SENT, plan
 from tonghop.periods import Period
 from tonghop.registry import Unit, read_registry
 from tonghop.reminders import PendingUnit, build_reminders, fingerprint, pending_by_parent
 from tonghop.storage import engine_for
 from tonghop_flows.collect import collect
 from tonghop_flows.import_registry import import_registry
-from tonghop_flows.remind import remind
+from tonghop_flows.remind import RemindersNotSent, remind
 
 PERIOD = Period(2025, 3)
 DEADLINE = "10/10/2025"
@@ -293,7 +293,8 @@ def _body(message: EmailMessage) -> str:
 
 def test_each_parent_gets_the_list_of_its_units(workspace, smtp, database_url) -> None:
     handler, _ = smtp
-    summary = remind(str(PERIOD), str(workspace))
+    reminded = remind(str(PERIOD), str(workspace))
+    summary = reminded.upper
 
     assert [(r.about_code, r.recipient) for r in summary.outcomes] == list(EXPECTED)
     assert all(outcome.sent and outcome.attempts == 1 for outcome in summary.outcomes)
@@ -301,7 +302,7 @@ def test_each_parent_gets_the_list_of_its_units(workspace, smtp, database_url) -
     assert {to: len(messages) for to, messages in received.items()} == {
         "vanphong@example.vn": 1,
         "hu1@example.vn": 2,
-        "hu2@example.vn": 1,
+        "hu2@example.vn": 2,  # U2's list, and U2's own reminder
     }
     for _, message in handler.messages:
         assert message["From"] == "bantuyengiao@example.vn"
@@ -323,8 +324,19 @@ def test_each_parent_gets_the_list_of_its_units(workspace, smtp, database_url) -
     assert "1 đơn vị trực thuộc Đảng bộ Xã Một" in about_g1["Subject"]
     assert "1. Chi bộ Thôn Hai (mã G1C2): chưa gửi báo cáo." in _body(about_g1)
     assert "Do Đảng bộ Xã Một chưa có địa chỉ thư điện tử" in _body(about_g1)
-    (district,) = received["hu2@example.vn"]
+    district, own = sorted(received["hu2@example.vn"], key=lambda m: m["Subject"][:4] == "Nhắc")
     assert "1. Chi bộ Trạm Y tế (mã G4): chưa gửi báo cáo." in _body(district)
+    # U2 is missing and has an address: it is reminded itself, its form attached again.
+    assert [(o.about_code, o.recipient) for o in reminded.units.outcomes] == [
+        ("U2", "hu2@example.vn")
+    ]
+    assert own["Subject"] == "Nhắc gửi báo cáo Quý III năm 2025 của Huyện ủy Hai"
+    assert _body(own).startswith("Kính gửi: Ban Thường vụ Huyện ủy Hai (Tỉnh ủy Thử nghiệm)\n")
+    assert "chưa nhận được báo cáo Quý III năm 2025 của Huyện ủy Hai" in _body(own)
+    assert "Hạn gửi báo cáo là ngày" in _body(own)
+    ((name, content),) = [(p.get_filename(), p.get_content()) for p in own.iter_attachments()]
+    form = workspace / "outbox" / str(PERIOD) / f"U2-{PERIOD}.xlsx"
+    assert name == form.name and content == form.read_bytes()
     for accepted in ("Chi bộ Thôn Một", "Chi bộ Sở Tư pháp"):
         assert all(accepted not in _body(message) for _, message in handler.messages)
 
@@ -344,10 +356,10 @@ def test_a_refused_recipient_is_retried_recorded_and_fails_the_run(
     state = remind(str(PERIOD), str(workspace), return_state=True)
 
     assert state.is_failed()
-    assert handler.rcpt_attempts["hu2@example.vn"] == 3
+    assert handler.rcpt_attempts["hu2@example.vn"] == 6  # the list and U2's own, 3 times each
     assert "hu2@example.vn" not in handler.received() and len(handler.messages) == 3
     error = state.result(raise_on_failure=False)
-    assert isinstance(error, MailNotSent)
+    assert isinstance(error, RemindersNotSent)
     message = str(error)
     assert "1 thư đôn đốc báo cáo Quý III năm 2025 chưa gửi được" in message
     assert "Huyện ủy Hai <hu2@example.vn>" in message and "550" in message
@@ -362,14 +374,14 @@ def test_a_refused_recipient_is_retried_recorded_and_fails_the_run(
     # The address is fixed: a rerun sends only the reminder that did not go.
     handler.refused = set()
     handler.messages.clear()
-    summary = remind(str(PERIOD), str(workspace))
+    summary = remind(str(PERIOD), str(workspace)).upper
     assert [outcome.recipient for outcome in summary.outcomes] == ["hu2@example.vn"]
     assert summary.already_sent == 3
     assert list(handler.received()) == ["hu2@example.vn"]
 
     # Nothing left: a third run sends nothing and says so.
     handler.messages.clear()
-    summary = remind(str(PERIOD), str(workspace))
+    summary = remind(str(PERIOD), str(workspace)).upper
     assert summary.outcomes == () and summary.already_sent == 4
     assert handler.messages == []
     assert "4 thư đã gửi ở lần chạy trước" in latest_artifact("nhac-nho-2025q3")
@@ -379,11 +391,12 @@ def test_a_temporary_failure_is_retried_on_the_same_message(workspace, smtp, dat
     handler, _ = smtp
     handler.fail_data = 2
 
-    summary = remind(str(PERIOD), str(workspace))
+    summary = remind(str(PERIOD), str(workspace)).upper
 
     assert [outcome.attempts for outcome in summary.outcomes] == [3, 1, 1, 1]
     assert all(outcome.sent for outcome in summary.outcomes)
-    assert handler.data_attempts == 6 and len(handler.messages) == 4
+    # The lists' four and U2's own reminder; the first tried three times.
+    assert handler.data_attempts == 7 and len(handler.messages) == 5
     assert sorted(row[2] for row in _logged(database_url)) == [1, 1, 1, 3]
 
 
@@ -398,7 +411,7 @@ def test_a_changed_list_is_a_new_reminder(workspace, smtp, database_url) -> None
     _write_report(workspace, by_code, "G4", {"members": 5}, "bao-cao-g4.xlsx")
     assert collect(str(PERIOD), str(workspace)).rejected == 1
 
-    summary = remind(str(PERIOD), str(workspace))
+    summary = remind(str(PERIOD), str(workspace)).upper
     assert [outcome.recipient for outcome in summary.outcomes] == ["hu2@example.vn"]
     assert summary.already_sent == 3
     (message,) = handler.received()["hu2@example.vn"]
@@ -482,7 +495,7 @@ def test_an_unreachable_server_fails_every_reminder_with_its_reason(
     state = remind(str(PERIOD), str(workspace), return_state=True)
 
     assert state.is_failed()
-    summary = state.result(raise_on_failure=False).summary
+    summary = state.result(raise_on_failure=False).reminded.upper
     first, *rest = summary.outcomes
     assert first.attempts == 3 and "không kết nối được máy chủ thư 127.0.0.1" in first.error
     # The rest are not each tried three times against a server that is not there.
@@ -501,8 +514,8 @@ def test_a_saved_email_block_wins_over_the_smtp_settings(workspace, smtp, monkey
     monkeypatch.setenv("TONGHOP_EMAIL_BLOCK", "thu-tonghop-thu-nghiem")
     monkeypatch.setenv("TONGHOP_SMTP_PORT", str(free_port()))  # would fail if it were used
 
-    summary = remind(str(PERIOD), str(workspace))
-    assert len(summary.sent) == 4 and len(handler.messages) == 4
+    summary = remind(str(PERIOD), str(workspace)).upper
+    assert len(summary.sent) == 4 and len(handler.messages) == 5
 
     monkeypatch.setenv("TONGHOP_EMAIL_BLOCK", "khong-co-khoi-nay")
     state = remind(str(PERIOD), str(workspace), return_state=True)
@@ -545,6 +558,7 @@ def test_a_run_killed_while_sending_leaves_the_letter_unconfirmed_never_resent_b
         ["hu1@example.vn"],
         ["hu1@example.vn"],
         ["hu2@example.vn"],
+        ["hu2@example.vn"],  # U2's own reminder
     ]
     assert (
         "1 thư đôn đốc báo cáo Quý III năm 2025 đã được gửi ở một lần chạy bị gián đoạn nhưng "
@@ -565,7 +579,7 @@ def test_a_run_killed_while_sending_leaves_the_letter_unconfirmed_never_resent_b
     states = sorted(row[3] for row in _logged(database_url))
     assert states == ["sending", "sent", "sent", "sent", "sent"]
     handler.messages.clear()
-    assert remind(str(PERIOD), str(workspace)).already_sent == 4
+    assert remind(str(PERIOD), str(workspace)).upper.already_sent == 4
     assert handler.messages == []
 
 

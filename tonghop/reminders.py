@@ -8,10 +8,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import Path
 
 import pandas as pd
 
 from tonghop.formatting import format_count, format_date, format_datetime, is_blank
+from tonghop.layout import blank_form_name
 from tonghop.outbox import (
     Letter,
     MailKind,
@@ -178,3 +180,99 @@ def build_reminders(
             )
         )
     return reminders
+
+
+# --- each pending unit's own reminder -------------------------------------------------------
+
+UNIT_REMINDER = MailKind(
+    name="unit_reminder", title="Thư nhắc đơn vị gửi báo cáo", artifact_key="nhac-don-vi"
+)
+
+
+def unit_fingerprint(period: str, unit: PendingUnit, recipient: str) -> str:
+    """What identifies a unit's own reminder: once per stage (missing, then rejected) and
+    address."""
+    return fingerprint_of("unit", period, unit.code, unit.status, recipient.lower())
+
+
+def _unit_body(
+    period: Period,
+    unit: Unit,
+    parent: Unit | None,
+    pending: PendingUnit,
+    form: Path,
+    deadline: date,
+    today: date,
+    reply_to: str,
+    sender: str,
+) -> str:
+    late = today > deadline
+    within = f" ({parent.name})" if parent else ""
+    if pending.status == "missing":
+        state = f"chưa nhận được báo cáo {period.label_vi} của {unit.name}"
+    else:
+        state = (
+            f"đã nhận báo cáo {period.label_vi} của {unit.name}"
+            + (f" (tệp «{pending.file_name}»)" if pending.file_name else "")
+            + " nhưng báo cáo bị trả lại"
+            + (f" vì có {format_count(pending.errors)} lỗi" if pending.errors else "")
+            + "; các lỗi và cách sửa có trong tệp phản hồi đã gửi đơn vị"
+        )
+    lines = [
+        f"Kính gửi: {salutation(unit)}{within}",
+        "",
+        f"Đến ngày {format_date(today)}, Hệ thống Tổng hợp {state}. Hạn gửi báo cáo là ngày "
+        f"{format_date(deadline)}" + (", nay đã quá hạn." if late else "."),
+        "",
+        f"Mẫu biểu của đơn vị được gửi kèm lại (tệp «{form.name}», đã ghi sẵn mã đơn vị "
+        f"{unit.code} và kỳ báo cáo). Đề nghị đồng chí điền đủ số liệu và gửi lại "
+        + ("ngay" if late else "trước hạn")
+        + f" bằng cách trả lời thư này (hoặc gửi đến địa chỉ {reply_to}) với tệp đã điền đính "
+        "kèm; giữ nguyên định dạng .xlsx và trang «BaoCao».",
+        "",
+    ]
+    return signed(lines, sender)
+
+
+def build_unit_reminders(
+    period: Period,
+    units: Sequence[Unit],
+    status: pd.DataFrame,
+    deadline_days: int,
+    today: date,
+    forms_folder: Path,
+    reply_to: str,
+) -> list[Letter]:
+    """One reminder to each `missing` or `rejected` unit in `status` that has an address of its
+    own, in hierarchy order, with its blank form (`forms_folder/<unit>-<P>.xlsx`) attached
+    again. A unit without an address is not written to separately: its parent's list already
+    names it and reaches whoever can pass it on."""
+    by_code = {unit.code: unit for unit in units}
+    sender = sender_of(units)
+    deadline = period.deadline(deadline_days)
+    letters = []
+    for children in pending_by_parent(units, status).values():
+        for pending in children:
+            unit = by_code[pending.code]
+            email = present(unit.email)
+            if email is None:
+                continue
+            form = forms_folder / blank_form_name(unit.code, period)
+            parent = by_code.get(present(unit.parent_code) or "")
+            letters.append(
+                Letter(
+                    kind=UNIT_REMINDER,
+                    period=str(period),
+                    about_code=unit.code,
+                    about=f"thư nhắc {unit.name} gửi báo cáo",
+                    recipient=recipient_of(unit),
+                    subject=f"Nhắc gửi báo cáo {period.label_vi} của {unit.name}",
+                    body=_unit_body(
+                        period, unit, parent, pending, form, deadline, today, reply_to, sender
+                    ),
+                    fingerprint=unit_fingerprint(str(period), pending, email),
+                    attachments=(form,),
+                )
+            )
+    order = {unit.code: position for position, unit in enumerate(units)}
+    return sorted(letters, key=lambda letter: order.get(letter.about_code, len(order)))
