@@ -57,12 +57,12 @@ def remind(
         # Held from planning to recording: two runs at once would both send what neither
         # recorded.
         with exclusive_run(context):
+            units = with_database_retries(load_registry, settings)(url)
             upper, own = with_database_retries(plan_reminders, settings)(
-                url, context.period, settings, forms_folder, resend_unconfirmed
+                url, context.period, quote(units), settings, forms_folder, resend_unconfirmed
             )
             if own.to_send:
                 # The form goes again with each unit's reminder: written afresh, as issued.
-                units = with_database_retries(load_registry, settings)(url)
                 write_blank_forms(
                     quote(units),
                     context.period,

@@ -62,15 +62,15 @@ def _log_plan(kind: MailKind, letters: OutboxPlan) -> None:
 def plan_reminders(
     database_url: str,
     period: Period,
+    units: Sequence[Unit],
     settings: Settings,
     forms_folder: Path,
     resend_unconfirmed: bool,
 ) -> tuple[OutboxPlan, OutboxPlan]:
-    """The period's reminders from the registry and the reporting status, against the outbox:
-    the lists to parent units, and each pending unit's own reminder."""
+    """The period's reminders from the registry `units` and the reporting status, against the
+    outbox: the lists to parent units, and each pending unit's own reminder."""
     deadline_days = settings.deadline_days
     with transaction(database_url) as connection:
-        units = load_units(connection)
         status = period_status(connection, period, deadline_days)
         upper_states = outbox_states(connection, REMINDER, period, None)
         unit_states = outbox_states(connection, UNIT_REMINDER, period, None)

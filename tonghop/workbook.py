@@ -60,19 +60,20 @@ def write_workbook(view: ConsolidationView, path: Path) -> None:
     _build_workbook(view).save(path)
 
 
-def _title_block(ws: Worksheet, view: ConsolidationView, title: str) -> int:
-    """Product, sheet title, period and time of consolidation; returns the next free row."""
+def _title_block(
+    ws: Worksheet, view: ConsolidationView, title: str, timing: str | None = None
+) -> int:
+    """Product, sheet title, period, `timing` (by default the time of consolidation, then the
+    deadline) and version; returns the next free row."""
     ws.cell(row=1, column=1, value=PRODUCT_TITLE_VI).font = TITLE_FONT
     ws.cell(row=2, column=1, value=title).font = BOLD
     ws.cell(row=3, column=1, value=f"Kỳ báo cáo: {view.period.label_vi}")
-    ws.cell(
-        row=4,
-        column=1,
-        value=(
+    if timing is None:
+        timing = (
             f"Thời điểm tổng hợp: {format_datetime(view.source.generated_at)}"
             f" — Hạn nộp báo cáo: {format_date(view.source.deadline)}"
-        ),
-    )
+        )
+    ws.cell(row=4, column=1, value=timing)
     ws.cell(row=5, column=1, value=_version_line(view.source))
     return 7
 
@@ -246,18 +247,15 @@ def _sector_total(view: ConsolidationView, sectors: list[str]) -> dict[str, floa
 
 def _sheet_progress(ws: Worksheet, view: ConsolidationView) -> None:
     """Every expected unit with the outcome of its submission, a summary on top."""
-    ws.cell(row=1, column=1, value=PRODUCT_TITLE_VI).font = TITLE_FONT
-    ws.cell(row=2, column=1, value="Tiến độ nộp báo cáo của các đơn vị").font = BOLD
-    ws.cell(row=3, column=1, value=f"Kỳ báo cáo: {view.period.label_vi}")
-    ws.cell(
-        row=4,
-        column=1,
-        value=(
+    _title_block(
+        ws,
+        view,
+        "Tiến độ nộp báo cáo của các đơn vị",
+        timing=(
             f"Hạn nộp báo cáo: {format_date(view.source.deadline)}"
             f" — Số liệu tính đến: {format_datetime(view.source.generated_at)}"
         ),
     )
-    ws.cell(row=5, column=1, value=_version_line(view.source))
     statuses = [row["status"] for row in view.status]
     expected = len(statuses)
     accepted = sum(s in ("accepted", "accepted_with_warnings") for s in statuses)
