@@ -26,6 +26,7 @@ from tonghop.collecting import (
     target_period,
 )
 from tonghop.comparisons import Comparisons, load_comparisons
+from tonghop.context import local_now
 from tonghop.data_docs import DataDocs, build_data_docs
 from tonghop.errors import DiskFull, is_disk_full
 from tonghop.formatting import format_count
@@ -69,7 +70,7 @@ def archive_new_files(
     logger = get_run_logger()
     zone = ZoneInfo(timezone)
     # The moment the collector sees this batch: no receipt time is later (SPEC §5).
-    seen_at = datetime.now(zone).replace(tzinfo=None)
+    seen_at = local_now(timezone)
     with transaction(database_url) as connection:
         known = known_files(connection)
         remembered = remembered_inbox(connection)
@@ -192,7 +193,7 @@ def validate_batch(
         validation = run_suites(readable, context)
         found |= validation.problems
         validations.append(validation)
-    processed_at = datetime.now(ZoneInfo(timezone)).replace(tzinfo=None)
+    processed_at = local_now(timezone)
     # `received` is in arrival order; the store task shifts these past the stored versions.
     outcomes = [
         outcome_of(

@@ -50,7 +50,7 @@ def resolve_run(
         return RunContext(settings, period)
     if period:
         return RunContext(settings, Period.parse(period))
-    today = today or datetime.now(ZoneInfo(settings.timezone)).date()
+    today = today or local_now(settings.timezone).date()
     ended = Period.just_ended(today)
     return RunContext(settings, ended.next() if upcoming else ended)
 
