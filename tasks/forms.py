@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from tonghop.forms import write_form
+from tonghop.forms import write_form_in_place
 from tonghop.layout import blank_form_name, period_folder
+from tonghop.parallel import process_pool, worker_count
 from tonghop.periods import Period
 from tonghop.registry import Unit, active_units, codes_with_active_children
-
-
-def _write_one(job: tuple[Path, Unit, Period, bool]) -> Path:
-    path, unit, period, has_children = job
-    partial = path.with_name(f".{path.name}.partial")
-    write_form(partial, unit, period, has_children)
-    os.replace(partial, path)
-    return path
 
 
 @task(name="write-blank-forms", retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
@@ -43,8 +34,8 @@ def write_blank_forms(
     ]
     if not jobs:
         return {}
-    workers = workers or os.cpu_count() or 1
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        written = list(pool.map(_write_one, jobs, chunksize=max(1, len(jobs) // (workers * 4))))
+    chunk = max(1, len(jobs) // (worker_count(workers) * 4))
+    with process_pool(workers) as pool:
+        written = list(pool.map(write_form_in_place, jobs, chunksize=chunk))
     get_run_logger().info("Đã tạo %d mẫu biểu trống cho kỳ %s.", len(written), period)
     return {unit.code: path for (_, unit, _, _), path in zip(jobs, written, strict=True)}

@@ -9,7 +9,6 @@ import os
 import re
 import uuid
 from collections.abc import Callable, Container, Iterable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -19,6 +18,7 @@ from zoneinfo import ZoneInfo
 from tonghop.catalogue import by_code
 from tonghop.inbox import FILE, REFUSALS_VI, InboxEntry, RefusedEntry, open_entry
 from tonghop.layout import archive_copy, archive_partial
+from tonghop.parallel import process_pool, worker_count
 from tonghop.periods import Period, PeriodError
 from tonghop.problems import ERROR, WARNING, Problem
 from tonghop.reading import FormRead, failed_read, read_form
@@ -181,15 +181,13 @@ def read_forms(
 ) -> list[FormRead]:
     """Read many forms (messages naming each by `names`), in parallel processes when there are
     enough to pay for them; `while_reading` is work for this process meanwhile."""
-    workers = workers or os.cpu_count() or 1
+    workers = worker_count(workers)
     if workers == 1 or len(paths) < 64:
         if while_reading:
             while_reading()
         return [read_form(path, name) for path, name in zip(paths, names, strict=True)]
     chunk = max(16, len(paths) // (workers * 8))
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        # The workers are forked by the first submission, before `while_reading` starts any
-        # thread: a fork never copies a thread's half-held locks.
+    with process_pool(workers) as pool:
         results = pool.map(read_form, paths, names, chunksize=chunk)
         if while_reading:
             while_reading()

@@ -3,6 +3,7 @@ the indicator table from row 8, protected where the unit must not type, validate
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -168,6 +169,16 @@ def write_form(
     partial = path.with_name(f".{path.name}.partial")
     workbook.save(partial)
     partial.replace(path)
+
+
+def write_form_in_place(job: tuple[Path, Unit, Period, bool]) -> Path:
+    """`write_form` of one (path, unit, period, has_children) job under a hidden name, renamed
+    into place once whole: a reader never sees half a form."""
+    path, unit, period, has_children = job
+    partial = path.with_name(f".{path.name}.partial")
+    write_form(partial, unit, period, has_children)
+    os.replace(partial, path)
+    return path
 
 
 def _write_top(

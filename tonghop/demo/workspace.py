@@ -6,13 +6,13 @@ from __future__ import annotations
 import os
 import random
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from tonghop.demo.plan import DemoPlan, DemoSubmission, plan_demo
 from tonghop.layout import DEMO_REGISTRY
+from tonghop.parallel import process_pool
 from tonghop.periods import Period
 from tonghop.registry import Unit, codes_with_active_children, write_registry_csv
 
@@ -107,7 +107,7 @@ def write_demo_workspace(
         _write_jobs(jobs)
     else:
         chunks = [jobs[index :: workers * 4] for index in range(workers * 4)]
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        with process_pool(workers) as pool:
             written = sum(pool.map(_write_jobs, chunks))
         if written != len(jobs):
             raise RuntimeError(f"wrote {written} of {len(jobs)} demo forms")

@@ -1,0 +1,30 @@
+"""Process pools for the batch work of a run (reading forms, writing forms), started without
+forking the running process."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+
+# Modules the pool workers need, imported once in the fork server rather than in every worker.
+_PRELOAD = ["tonghop.reading", "tonghop.forms"]
+
+
+def worker_count(workers: int = 0) -> int:
+    """The number of worker processes `workers` asks for: 0 means one per core."""
+    return workers or os.cpu_count() or 1
+
+
+def process_pool(workers: int = 0) -> ProcessPoolExecutor:
+    """A pool of `worker_count(workers)` processes forked from a fork server.
+
+    A run's process has threads (Prefect's event loops and log and event workers); forking it
+    copies them half-alive, and Prefect's own after-fork reset then races its services in the
+    child ("assert self._done_event is not None" printed at exit, a hang at worst). The fork
+    server is a fresh interpreter started once per process, with no thread to copy — the
+    default start method from Python 3.14 for that reason.
+    """
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(_PRELOAD)
+    return ProcessPoolExecutor(max_workers=worker_count(workers), mp_context=context)
