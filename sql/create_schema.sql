@@ -26,6 +26,8 @@ create index if not exists unit_closure_by_descendant on unit_closure (descendan
 -- people read it; `raw_file_name` holds its bytes in hex when that cannot give them back (a
 -- name that is not UTF-8). `arrival` orders versions as the collector first saw them (SPEC §5).
 -- An entry refused unopened (a link, a folder) has an empty `archive_path`: nothing was kept.
+-- `sender` is the address a file came from by e-mail (lower case, no display name); null for a
+-- file of the folder inbox.
 create table if not exists submission (
     id varchar(40) primary key,
     unit_code varchar(64) not null,
@@ -43,6 +45,7 @@ create table if not exists submission (
     error_count integer not null,
     warning_count integer not null,
     processed_at timestamp not null,
+    sender text,
     unique (unit_code, sha256)
 );
 

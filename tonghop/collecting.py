@@ -46,6 +46,7 @@ class ReceivedFile:
     received_at: datetime
     archive_path: str  # relative to the workspace; "" when refused unopened
     refusal: str | None = None
+    sender: str | None = None  # the address it came from by e-mail; None from the folder inbox
 
 
 @dataclass(frozen=True)
@@ -281,6 +282,7 @@ def outcome_of(
         "error_count": errors,
         "warning_count": warnings,
         "processed_at": processed_at,
+        "sender": received.sender,
     }
     values = [] if errors else stored_values(received.submission_id, form)
     problem_rows = [

@@ -75,4 +75,6 @@ def compose(letter: Letter, mail_from: str) -> Message:
     else:
         message = utf8_text(letter.body)
     address(message, letter.subject, mail_from, recipient.name, recipient.email)
+    if letter.cc:
+        message["Cc"] = ", ".join(letter.cc)
     return message

@@ -74,6 +74,7 @@ class Letter:
     version: int | None = None
     attachments: tuple[Path, ...] = ()
     undeliverable: str | None = None
+    cc: tuple[str, ...] = ()  # further addresses that receive the same message
 
     @property
     def deliverable(self) -> bool:

@@ -70,6 +70,7 @@ def make_engine(url: str) -> Engine:
 ADDED_COLUMNS = (
     ("submission", "raw_file_name", "alter_submission_add_raw_file_name"),
     ("submission", "arrival", "alter_submission_add_arrival"),
+    ("submission", "sender", "alter_submission_add_sender"),
 )
 
 
