@@ -53,6 +53,7 @@ def submit(connection, unit_code: str, received: datetime, outcome: str, values:
                 "period": str(PERIOD),
                 "file_name": f"{unit_code}.xlsx",
                 "raw_file_name": None,
+                "sender": None,
                 "sha256": uuid.uuid4().hex * 2,
                 "size_bytes": 1,
                 "received_at": received,

@@ -50,6 +50,7 @@ def submit(
         "period": period,
         "file_name": f"{unit_code}.xlsx",
         "raw_file_name": None,
+        "sender": None,
         "sha256": uuid.uuid4().hex * 2,
         "size_bytes": 1,
         "received_at": received,
