@@ -25,6 +25,7 @@ from sqlalchemy import create_engine, text
 
 from tests.corpus.make_corpus import CASES, CORPUS_DIR, form_workbook
 from tests.test_end_to_end import PERIOD, consolidated_values, received, tonghop
+from tonghop.feedback import plain_problem
 from tonghop.forms import write_form
 from tonghop.inbox import UNSAFE_NAME_VI, folder_units, scan_inbox
 from tonghop.periods import Period
@@ -359,8 +360,9 @@ def test_a_run_with_hostile_files_refuses_each_and_counts_the_rest(
     )
     for code in rejected:
         texts = " ".join(_cell_texts(feedback / f"{code}-{PERIOD}.xlsx"))
-        reasons = [problem["message"] for problem in problems[code]]
-        assert all(reason in texts for reason in reasons), code
+        # each reason in the unit's words: what was found, and what to do about it
+        reasons = [plain_problem(problem) for problem in problems[code]]
+        assert all(r.found in texts and r.advice in texts for r in reasons), code
     for code, case in HOSTILE.items():
         assert case.expect in " ".join(_cell_texts(feedback / f"{code}-{PERIOD}.xlsx"))
     assert FORMULA_FILE in _cell_texts(feedback / f"FM2-{PERIOD}.xlsx")

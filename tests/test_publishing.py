@@ -538,34 +538,49 @@ def sheet_texts(path: Path) -> list[object]:
 def test_feedback_for_a_rejected_unit_lists_what_to_fix(published):
     sheet = openpyxl.load_workbook(published.feedback["G2"]).active
     texts = sheet_texts(published.feedback["G2"])
-    assert "Chi bộ Công ty Điện lực (mã G2)" in texts
+    assert "Chi bộ Công ty Điện lực — Đảng ủy Khối Cơ quan và Doanh nghiệp tỉnh (mã G2)" in texts
     assert "Quý III năm 2025" in texts
     assert "=g2.xlsx" in texts
     assert "08/10/2025 09:15" in texts
+    assert "Bị trả lại" in texts
     assert (
-        "Báo cáo chưa được tiếp nhận. Đề nghị sửa các lỗi dưới đây và gửi lại trước"
-        " hạn nộp báo cáo (hết ngày 10/10/2025)."
+        "Báo cáo bị trả lại, chưa được tiếp nhận: tệp có 2 lỗi cần sửa (liệt kê ở bảng dưới đây)."
     ) in texts
+    assert "Thời hạn gửi lại: chậm nhất ngày 10/10/2025." in texts
+    assert any("giữ nguyên tên trang «BaoCao»" in str(text) for text in texts)
     top = find_row(sheet, 1, "STT")
     assert [cell.value for cell in sheet[top]] == [
         "STT",
-        "Dòng",
-        "Mã chỉ tiêu",
+        "Dòng (trang BaoCao)",
         "Chỉ tiêu",
-        "Quy tắc",
+        "Nội dung",
+        "Cần sửa thế nào",
         "Mức độ",
-        "Nội dung cần sửa",
+        "Dành cho cán bộ tổng hợp: mã quy tắc",
+        "Dành cho cán bộ tổng hợp: chi tiết kiểm tra",
     ]
     assert [[cell.value for cell in row] for row in sheet.iter_rows(min_row=top + 1)] == [
-        [1, 9, "members", "Tổng số đảng viên", "V1", "Lỗi", "Giá trị phải là số nguyên."],
+        [
+            1,
+            9,
+            "Tổng số đảng viên",
+            "Giá trị phải là số nguyên.",
+            "Ghi một số nguyên không âm (ví dụ 12 hoặc 1.117), không kèm chữ, không có phần thập"
+            " phân; để trống nếu không có số liệu.",
+            "Lỗi",
+            "V1",
+            None,
+        ],
         [
             2,
             14,
-            "sessions_total",
             "Tổng số hội nghị học tập quán triệt",
-            "R1",
-            "Lỗi",
             EVIL_MESSAGE,
+            "Ghi lại các số sao cho tổng số hội nghị học tập, quán triệt bằng số hội nghị trực"
+            " tiếp cộng số hội nghị trực tuyến cộng số hội nghị kết hợp.",
+            "Lỗi",
+            "R1",
+            None,
         ],
     ]
     assert sheet.freeze_panes == f"A{top + 1}"
@@ -573,8 +588,9 @@ def test_feedback_for_a_rejected_unit_lists_what_to_fix(published):
 
 def test_feedback_for_a_warned_unit_says_it_was_accepted(published):
     texts = sheet_texts(published.feedback["DUK"])
-    assert any(str(t).startswith("Báo cáo đã được tiếp nhận nhưng có cảnh báo.") for t in texts)
-    assert not any("chưa được tiếp nhận" in str(t) for t in texts)
+    assert "Báo cáo đã được tiếp nhận, có 1 cảnh báo (liệt kê ở bảng dưới đây)." in texts
+    assert "Báo cáo đã được tiếp nhận; đơn vị không cần gửi lại." in texts
+    assert not any("chưa được tiếp nhận" in str(t) or "Thời hạn" in str(t) for t in texts)
     assert "Còn đảng viên chưa được thống kê." in texts
 
 
@@ -607,10 +623,12 @@ def test_feedback_after_the_deadline_and_with_an_earlier_accepted_version(tmp_pa
     assert files.feedback["HPB"].name == "HPB-2025Q3-lan2.xlsx"  # its second file's answer
     texts = sheet_texts(files.feedback["HPB"])
     assert "hpb-v2.xlsx" in texts
-    assert any("hạn nộp báo cáo (ngày 10/10/2025) đã qua" in str(t) for t in texts)
-    assert any(
-        str(t).startswith("Báo cáo đã được tiếp nhận trước đó (tệp «hpb.xlsx»") for t in texts
-    )
+    assert "Huyện ủy Phú Bình — Tỉnh ủy Thái Nguyên (mã HPB)" in texts
+    assert "Hạn gửi báo cáo (ngày 10/10/2025) đã qua; đề nghị gửi lại sớm nhất có thể." in texts
+    assert (
+        "Báo cáo đơn vị gửi trước đó (tệp «hpb.xlsx», nhận lúc 05/10/2025 10:00) đã được tiếp"
+        " nhận và vẫn được dùng để tổng hợp; tệp bị trả lại lần này không thay thế báo cáo đó."
+    ) in texts
 
 
 def test_republishing_keeps_every_feedback_already_published(tmp_path):

@@ -105,7 +105,7 @@ def test_a_rejected_later_file_leaves_the_accepted_one_counting(
     assert status["G3"]["status"] == "accepted"
     feedback = report.published.feedback["G3"]
     words = " ".join(str(c) for row in sheet_text(feedback, "Phản hồi") for c in row)
-    assert "bao-cao-moi.xlsx" in words and "tiếp tục được sử dụng" in words
+    assert "bao-cao-moi.xlsx" in words and "vẫn được dùng để tổng hợp" in words
 
 
 def test_every_feedback_stays_with_the_file_it_answers(published_once: Path) -> None:

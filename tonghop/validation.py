@@ -84,6 +84,10 @@ class Rule:
     mad_factor: float | None = None
     mad_floor: float | None = None
     mad_floor_share: float | None = None
+    # What the unit writes instead, and what was found as the unit reads it when `message`
+    # carries the operator's detail (tonghop.feedback words both from a stored problem).
+    advice: str | None = None
+    plain: str | None = None
 
     @property
     def terms(self) -> tuple[str, ...]:
@@ -123,6 +127,8 @@ def load_rules(path: Path = RULES_PATH) -> tuple[Rule, ...]:
             check=entry["check"],
             title=entry["title"],
             message=entry["message"],
+            advice=entry.get("advice"),
+            plain=entry.get("plain"),
             **fields,
             **settings,
         )
