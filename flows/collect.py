@@ -9,9 +9,10 @@ from prefect import flow, get_run_logger, unmapped
 from prefect.states import State
 from prefect.utilities.annotations import quote
 
-from tonghop.collecting import chunked
+from tonghop.collecting import arrival_order, chunked
 from tonghop.context import RunContext
 from tonghop.inbox import SkippedEntry
+from tonghop.mailbox import MailboxUnavailable, MailIntake
 from tonghop_flows.run import reading_plan, started_run, task_runner_for, with_database_retries
 from tonghop_tasks.collecting import (
     archive_new_files,
@@ -20,6 +21,12 @@ from tonghop_tasks.collecting import (
     read_submissions,
     store_outcomes,
     validate_batch,
+)
+from tonghop_tasks.mailbox import (
+    file_processed_mail,
+    mailbox_config,
+    place_mailed_forms,
+    receive_mail,
 )
 from tonghop_tasks.registry import load_registry
 
@@ -36,6 +43,8 @@ class CollectSummary:
     other_periods: tuple[str, ...] = ()
     skipped: tuple[SkippedEntry, ...] = ()  # what in the inbox belongs to no unit, and why
     data_docs: str | None = None  # the Data Docs index, when the run validated anything
+    messages: int = 0  # e-mails taken from the mailbox
+    mailbox_problem: str | None = None  # why the mailbox could not be read or tidied
 
 
 def collect_batch(context: RunContext) -> CollectSummary:
@@ -55,7 +64,33 @@ def collect_batch(context: RunContext) -> CollectSummary:
         settings.timezone,
         quote([unit.code for unit in units]),
     )
-    if received:
+    mailbox = mailbox_config(settings)
+    intake, mailbox_problem = MailIntake([], []), None
+    if mailbox is not None:
+        taken = receive_mail(
+            url,
+            workspace.root,
+            workspace.archive,
+            str(period),
+            mailbox,
+            quote(units),
+            [settings.mail_from],
+            settings.timezone,
+            return_state=True,
+        )
+        # A mailbox that does not answer stops no one: the folder inbox is collected, and the
+        # messages wait on the server for the next run.
+        try:
+            intake = taken.result()
+        except MailboxUnavailable as error:
+            mailbox_problem = str(error)
+            get_run_logger().warning(
+                "%s Các thư vẫn nằm trên máy chủ và sẽ được đọc ở lần chạy sau.", error
+            )
+    mailed = [item for message in intake.messages for item in message.files]
+    mail_rows = [message.row for message in intake.messages]
+    forms: list = []
+    if received or mailed:
         chunks, workers = reading_plan(settings)
         # The runner the settings choose, for the one stage that spreads over processes.
         with task_runner_for(settings) as runner:
@@ -63,11 +98,27 @@ def collect_batch(context: RunContext) -> CollectSummary:
                 read_submissions,
                 {
                     "workspace": unmapped(workspace.root),
-                    "received": chunked(received, chunks),
+                    "received": chunked(received + mailed, chunks),
                     "workers": unmapped(workers),
                 },
             )
             forms = [form for chunk in reads.result() for form in chunk]
+    if mailed:
+        placed, placed_forms, mail_rows = place_mailed_forms(
+            url,
+            quote(intake),
+            quote(forms[len(received) :]),
+            quote(units),
+            period.last_day,
+            quote(received),
+        )
+        # One batch in arrival order, whichever way each file came.
+        merged = sorted(
+            zip(received + placed, forms[: len(received)] + placed_forms, strict=True),
+            key=lambda pair: arrival_order(pair[0]),
+        )
+        received, forms = [item for item, _ in merged], [form for _, form in merged]
+    if received:
         # quote(): Prefect would otherwise walk every row of these batches looking for
         # futures — seconds per thousand forms.
         history = with_database_retries(load_history, settings)(
@@ -76,10 +127,24 @@ def collect_batch(context: RunContext) -> CollectSummary:
         outcomes, validations = validate_batch(
             period, quote(units), quote(received), quote(forms), quote(history), settings.timezone
         )
-    if seen:
+    if seen or mail_rows:
         with_database_retries(store_outcomes, settings)(
-            url, quote(outcomes), quote(seen), settings.insert_batch_rows
+            url, quote(outcomes), quote(seen), settings.insert_batch_rows, quote(mail_rows)
         )
+    if mailbox is not None and intake.uids:
+        # Only now, with what they carried stored: a crash before this leaves them in the
+        # folder, and the next run knows them by checksum.
+        moved = file_processed_mail(mailbox, intake.uids, return_state=True)
+        try:
+            moved.result()
+        except MailboxUnavailable as error:
+            mailbox_problem = str(error)
+            get_run_logger().warning(
+                "Chưa chuyển được thư đã xử lý sang «%s»: %s Lần chạy sau sẽ nhận ra các thư "
+                "này và chuyển chúng, không ghi nhận hai lần.",
+                mailbox.done_folder,
+                error,
+            )
     if received:
         # After storing: the submissions count whether or not their pages can be written.
         docs = publish_data_docs(
@@ -96,6 +161,8 @@ def collect_batch(context: RunContext) -> CollectSummary:
         other_periods=tuple(sorted(other)),
         skipped=tuple(skipped),
         data_docs=_docs_index(docs),
+        messages=len(intake.messages),
+        mailbox_problem=mailbox_problem,
     )
 
 

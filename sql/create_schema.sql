@@ -213,4 +213,27 @@ create table if not exists outbox_message (
 
 create index if not exists outbox_message_by_scope on outbox_message (
     kind, period, version, fingerprint
+);
+
+-- Every e-mail the collector took from the province's mailbox (SPEC §3), recorded in the same
+-- transaction as the submissions it carried, before it is moved to the processed folder: a run
+-- that dies in between finds it again next time, recognises its checksum and only moves it.
+-- disposition: 'forms' (it carried forms of units the sender may report for), 'automatic' (an
+-- auto-reply or delivery report: never answered), 'no_form', 'stranger', 'oversized'; refusal
+-- is what its sender is answered when something in it was not accepted (null: nothing to say).
+-- archive_path is the .eml kept byte for byte (for an oversized one, its header alone).
+create table if not exists mail_message (
+    id varchar(40) primary key,
+    sha256 char(64) not null unique,
+    period varchar(8) not null,
+    message_id text,
+    sender text,
+    subject text,
+    received_at timestamp not null,
+    size_bytes bigint not null,
+    archive_path text not null,
+    disposition varchar(16) not null,
+    form_count integer not null,
+    refusal text,
+    processed_at timestamp not null
 )

@@ -254,8 +254,13 @@ def data_docs_markdown(docs: DataDocs) -> str:
 
 @task(name="store-submissions", cache_policy=NO_CACHE)
 def store_outcomes(
-    database_url: str, outcomes: list[Outcome], seen: list[InboxFile], batch_rows: int
+    database_url: str,
+    outcomes: list[Outcome],
+    seen: list[InboxFile],
+    batch_rows: int,
+    messages: list[dict[str, object]] | None = None,
 ) -> int:
-    """Store the batch's submissions and the inbox entries they came from, in one transaction."""
+    """Store the batch's submissions with the inbox entries and e-mails they came from, in one
+    transaction."""
     with transaction(database_url) as connection:
-        return store_batch(connection, outcomes, seen, batch_rows)
+        return store_batch(connection, outcomes, seen, batch_rows, messages or ())

@@ -60,6 +60,20 @@ class Settings(BaseSettings):
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
     mail_from: str = "tonghop@localhost"
+    # The province's mailbox (SPEC §3, §8): with a host set, each run also collects the forms
+    # units e-mail to it. The password may instead be a saved Prefect Secret block, by name.
+    imap_host: str | None = None
+    # None: the usual port of the security chosen (993 SSL, 143 STARTTLS or INSECURE).
+    imap_port: int | None = None
+    imap_security: Literal["SSL", "STARTTLS", "INSECURE"] = "SSL"
+    imap_username: str | None = None
+    imap_password: SecretStr | None = None
+    imap_password_block: str | None = None
+    imap_folder: str = "INBOX"
+    # Where a message goes once what it carried is stored: what stays in `imap_folder` is new.
+    imap_done_folder: str = "Đã xử lý"
+    # A message larger than this is refused unread (a form is some tens of kilobytes).
+    imap_max_message_bytes: int = 20 * 1024 * 1024
     # Whom a unit calls about its form, as the forms' cover letter says it (e.g. "đồng chí …,
     # Ban Tuyên giáo Tỉnh ủy, điện thoại …"); blank leaves the sentence out.
     contact: str | None = None

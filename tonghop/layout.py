@@ -41,6 +41,8 @@ DEMO_REGISTRY = "registry.csv"
 DEMO_MARKER = ".tonghop-demo"
 
 FEEDBACK_DIR = "phan-hoi"
+MAIL_ARCHIVE_DIR = "_thu"
+UNSENT_DIR = "thu-chua-gui"
 CHARTS_DIR = "bieu-do"
 WORKBOOK_STEM = "tong-hop"
 CONSOLIDATED_CSV_STEM = "consolidated"
@@ -124,6 +126,30 @@ def archive_copy(archive: Path, unit_code: str, checksum: str, sent_name: str) -
     suffix = Path(sent_name).suffix.lower()
     suffix = suffix if _PLAIN_SUFFIX.fullmatch(suffix) else ""
     return Path(archive) / unit_code / f"{checksum}{suffix}"
+
+
+def mail_archive_copy(archive: Path, checksum: str) -> Path:
+    """Where a received e-mail is kept byte for byte: `archive/_thu/<sha256>.eml` (no unit code
+    starts with `_`, so no unit's folder is ever this one)."""
+    return Path(archive) / MAIL_ARCHIVE_DIR / f"{checksum}.eml"
+
+
+def mail_attachment_copy(archive: Path, message_checksum: str, checksum: str) -> Path:
+    """Where a form sent by e-mail is kept to be read: beside its message,
+    `archive/_thu/<message sha256>/<sha256>.xlsx`."""
+    return Path(archive) / MAIL_ARCHIVE_DIR / message_checksum / f"{checksum}.xlsx"
+
+
+def unsent_letters_folder(outbox: Path, period: Period | str) -> Path:
+    """`outbox/<P>/thu-chua-gui/`: with no mail server, each letter a run would have sent, as
+    the `.eml` file it would have been."""
+    return period_folder(outbox, period) / UNSENT_DIR
+
+
+def answer_feedback_path(outbox: Path, period: Period | str, unit_code: str, arrival: int) -> Path:
+    """The feedback workbook an acknowledgement carries: `outbox/<P>/phan-hoi/<unit>-<P>-lan-N.xlsx`
+    for the unit's N-th file of the period."""
+    return period_folder(outbox, period) / FEEDBACK_DIR / f"{unit_code}-{period}-lan-{arrival}.xlsx"
 
 
 def archive_partial(archive: Path, unit_code: str) -> Path:

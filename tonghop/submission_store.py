@@ -33,6 +33,11 @@ def remembered_inbox(connection: Connection) -> dict[tuple[str, str], tuple[int,
     }
 
 
+def recorded_messages(connection: Connection) -> set[str]:
+    """The checksum of every e-mail recorded: a message seen again is only moved."""
+    return {row[0] for row in connection.execute(text(load_sql("select_mail_checksums")))}
+
+
 def collected_periods(connection: Connection) -> set[str]:
     """The periods that have at least one submission."""
     return {row[0] for row in connection.execute(text(load_sql("select_collected_periods")))}
@@ -43,10 +48,11 @@ def store_batch(
     outcomes: Sequence[Outcome],
     seen: Sequence[InboxFile],
     batch_rows: int,
+    messages: Sequence[dict[str, object]] = (),
 ) -> int:
-    """Insert a batch's submissions, values and problems and remember the inbox entries they
-    came from; the batch's versions arrive after every stored one (their `arrival` numbers the
-    batch from 1)."""
+    """Insert a batch's submissions, values and problems and remember the inbox entries and
+    e-mail `messages` they came from; the batch's versions arrive after every stored one (their
+    `arrival` numbers the batch from 1)."""
     stored = connection.execute(text(load_sql("select_last_arrival"))).scalar() or 0
     execute_many(
         connection,
@@ -70,6 +76,7 @@ def store_batch(
         batch_rows,
     )
     execute_many(connection, "upsert_inbox_file", [asdict(item) for item in seen], batch_rows)
+    execute_many(connection, "insert_mail_message", list(messages), batch_rows)
     return len(outcomes)
 
 

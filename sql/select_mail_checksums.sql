@@ -1,0 +1,1 @@
+select sha256 from mail_message
