@@ -19,6 +19,8 @@ POINTS = (
     "inside-file",  # a temporary file written, not yet moved into place
     "before-mark",  # every file written, the version not yet marked published
 )
+# Points that need a mailbox configured (tests/test_mail_collect.py).
+MAIL_POINTS = ("before-mail-move",)  # the mailed submissions stored, the messages not moved
 
 
 def _die() -> None:
@@ -42,6 +44,7 @@ def arm(point: str) -> None:
     import tonghop.versions
     import tonghop_tasks.collecting
     import tonghop_tasks.consolidating
+    import tonghop_tasks.mailbox
 
     if point == "after-archive":
         tonghop_tasks.collecting.read_received = lambda *args, **kwargs: _die()
@@ -69,8 +72,10 @@ def arm(point: str) -> None:
         tonghop.publishing.write_atomically = half_written
     elif point == "before-mark":
         tonghop_tasks.consolidating.mark_published = lambda *args, **kwargs: _die()
+    elif point == "before-mail-move":
+        tonghop_tasks.mailbox.move_messages = lambda *args, **kwargs: _die()
     else:
-        raise SystemExit(f"unknown point {point!r}; one of {', '.join(POINTS)}")
+        raise SystemExit(f"unknown point {point!r}; one of {', '.join(POINTS + MAIL_POINTS)}")
 
 
 def main() -> None:

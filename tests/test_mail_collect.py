@@ -11,6 +11,9 @@ import email.policy
 import hashlib
 import io
 import os
+import signal
+import subprocess
+import sys
 import zipfile
 from collections.abc import Iterator
 from email.message import EmailMessage
@@ -352,3 +355,43 @@ def test_a_wrong_password_leaves_the_mail_waiting_and_the_folder_collected(
     assert "từ chối đăng nhập" in summary.mailbox_problem
     assert summary.received == 1  # the folder's file
     assert [m.folder for m in imap_server.messages()] == ["INBOX"]
+
+
+def test_a_run_killed_between_store_and_move_counts_nothing_twice(
+    mailbox_workspace: Path, imap_server: ImapServer, database_url: str, tmp_path: Path
+) -> None:
+    from prefect.settings import PREFECT_API_URL
+
+    imap_server.deliver(
+        mail("thon2@example.vn", [("bc.xlsx", form_bytes(tmp_path, "G1C2"), XLSX)]),
+        internal_date=ARRIVED,
+    )
+    imap_server.deliver(mail("hu1@example.vn", subject="Hỏi"), internal_date=ARRIVED)
+    env = os.environ | {"PREFECT_API_URL": PREFECT_API_URL.value()}
+    killed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tests.crash_run",
+            "before-mail-move",
+            PERIOD,
+            str(mailbox_workspace),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stdout + killed.stderr
+    # stored, not moved: the messages wait where they were
+    assert stored(database_url, "select unit_code from submission") == [("G1C2",)]
+    assert [m.folder for m in imap_server.messages()] == ["INBOX", "INBOX"]
+
+    summary = collect(PERIOD, str(mailbox_workspace))
+
+    assert summary.messages == 0 and summary.received == 0  # recognised by checksum
+    assert stored(database_url, "select unit_code from submission") == [("G1C2",)]
+    assert stored(database_url, "select count(*) from mail_message") == [(2,)]
+    assert [m.folder for m in imap_server.messages()] == ["Đã xử lý", "Đã xử lý"]
