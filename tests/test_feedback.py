@@ -253,7 +253,10 @@ def test_every_validation_problem_reads_plainly(change: dict) -> None:
     submission = SubmissionInput("s1", "CB1", form(GOOD | change))
     problems = validate_submissions([submission], CONTEXT)["s1"]
     assert problems
+    rows = {row.indicator_code: row.row_number for row in submission.form.rows}
     for problem in problems:
+        # every problem about an indicator of the form says on which row it is
+        assert problem.row_number == rows.get(problem.indicator_code), problem
         plain = plain_problem(problem)
         rule = rule_for(problem.rule, problem.indicator_code)
         assert plain.advice == rule.advice.format(

@@ -236,7 +236,7 @@ def plain_problem_lines(problems: Iterable[Mapping[str, object] | Problem]) -> l
         where = []
         if problem.row is not None:
             where.append(f"dòng {problem.row}")
-        if problem.indicator and problem.indicator not in problem.found:
+        if problem.indicator and f"«{problem.indicator}»" not in problem.found:
             where.append(f"chỉ tiêu «{problem.indicator}»")
         head = f"{_capitalised(', '.join(where))}: " if where else ""
         advice = problem.advice.removeprefix(_ADVISING)

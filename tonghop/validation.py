@@ -11,7 +11,7 @@ import statistics
 import threading
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -774,11 +774,25 @@ def run_suites(inputs: Sequence[SubmissionInput], context: ValidationContext) ->
                     row.row_number,
                 )
             )
+    # A rule over a whole submission (a relation, O1) points the unit at the row of the first
+    # indicator it names, so that the feedback can say on which row to look.
+    rows_of: dict[tuple[str, str], int] = {}
+    for item in inputs:
+        for form_row in item.form.rows:
+            rows_of.setdefault((item.submission_id, form_row.indicator_code), form_row.row_number)
     for meta, labels in submission_run.failures if submission_run else []:
         rule = rules[meta["rule_key"]]
         for label in dict.fromkeys(labels):
             row = submissions.loc[label]
-            problems[row["submission_id"]].extend(_submission_problems(rule, row, context))
+            submission_id = row["submission_id"]
+            problems[submission_id].extend(
+                problem
+                if problem.row_number is not None or not problem.indicator_code
+                else replace(
+                    problem, row_number=rows_of.get((submission_id, problem.indicator_code))
+                )
+                for problem in _submission_problems(rule, row, context)
+            )
     for found in problems.values():
         found.sort(key=_problem_order)
     return BatchValidation(context.period, problems, runs)
