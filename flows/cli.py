@@ -174,6 +174,10 @@ def _print_run(report: object) -> None:
         f"{collected.accepted} hợp lệ, {collected.warned} có cảnh báo, "
         f"{collected.rejected} bị trả lại."
     )
+    if collected.messages:
+        console.print(f"Hộp thư: đã nhận {collected.messages} thư điện tử.")
+    if collected.mailbox_problem:
+        console.print(f"[yellow]{escape(collected.mailbox_problem)}[/]")
     if collected.skipped:
         console.print(
             f"[yellow]Bỏ qua {len(collected.skipped)} mục trong hộp thư đến[/] không thuộc đơn "
@@ -183,6 +187,8 @@ def _print_run(report: object) -> None:
             console.print(f"  • «{escape(entry.name)}»: {escape(entry.reason)}.")
     if collected.data_docs:
         console.print(f"Kết quả kiểm tra (Great Expectations Data Docs): {collected.data_docs}")
+    # Answers never fail a run: their failures are listed here, not in the error message.
+    _print_mail(collected.answers, failures_below=False)
     for published in (report.published, *report.corrections):
         _print_publication(published)
     _print_mail(report.deliveries)
@@ -214,31 +220,42 @@ def _print_publication(published: object) -> None:
 MAX_MAIL_LINES = 10
 
 
-def _print_mail(summaries: Sequence[object]) -> None:
-    """One line per letter sent or not, or counts when there are many; the missing mail server
-    once; what an interrupted run left unconfirmed."""
+def _print_mail(summaries: Sequence[object], *, failures_below: bool = True) -> None:
+    """One line per letter sent or not, or counts when there are many (then each failure
+    with its reason, unless the run's error message lists them `failures_below`); with no
+    mail server, how many letters were written as `.eml` files and where (each file when they
+    are few); what an interrupted run left unconfirmed."""
     from tonghop.outbox import unconfirmed_message
 
-    not_configured = [summary.not_configured for summary in summaries if summary.not_configured]
-    if not_configured:
-        console.print(f"[yellow]{escape(not_configured[0])}[/]")
     for summary in summaries:
         heading = f"{summary.kind.title} {summary.label}"
+        if summary.not_configured:
+            console.print(f"[yellow]{escape(summary.not_configured)}[/]")
+            if len(summary.letter_files) <= MAX_MAIL_LINES:
+                for letter_file in summary.letter_files:
+                    letter = letter_file.letter
+                    console.print(
+                        f"  • {escape(letter_file.path.name)}: {escape(letter.about)} đến "
+                        f"{escape(letter.to)}"
+                    )
         if len(summary.outcomes) > MAX_MAIL_LINES:
             failed = len(summary.failed)
+            below = " (lý do ở dưới)." if failures_below else ":"
             console.print(
                 f"{heading}: đã gửi {len(summary.sent)} thư"
-                + (f", [bold red]chưa gửi được {failed} thư[/] (lý do ở dưới)." if failed else ".")
+                + (f", [bold red]chưa gửi được {failed} thư[/]{below}" if failed else ".")
             )
+            shown = [] if failures_below else summary.failed
         else:
-            for outcome in summary.outcomes:
-                sent = f"{outcome.letter.about} đến {outcome.letter.to}"
-                if outcome.sent:
-                    console.print(f"[green]Đã gửi[/] {escape(sent)}.")
-                else:
-                    console.print(
-                        f"[bold red]Chưa gửi được[/] {escape(sent)}: {escape(outcome.error or '')}"
-                    )
+            shown = summary.outcomes
+        for outcome in shown:
+            sent = f"{outcome.letter.about} đến {outcome.letter.to}"
+            if outcome.sent:
+                console.print(f"[green]Đã gửi[/] {escape(sent)}.")
+            else:
+                console.print(
+                    f"[bold red]Chưa gửi được[/] {escape(sent)}: {escape(outcome.error or '')}"
+                )
         if summary.already_sent:
             console.print(
                 f"{heading}: {summary.already_sent} thư đã gửi ở lần chạy trước, không gửi lại."
@@ -535,13 +552,35 @@ def demo(workspace: WorkspaceOption = None) -> None:
             + escape("; ".join(problem.message for problem in imported.problems))
         )
     with console.status("Đang tạo mẫu biểu trống…"):
-        issue_forms(str(period), str(home))
+        issued = issue_forms(str(period), str(home))
+    console.print(f"Đã tạo {issued.count} mẫu biểu trống trong «{issued.folder}».")
+    _print_mail([issued.mail])
     with console.status("Đang chạy quarterly_report (thu thập, kiểm tra, tổng hợp, công bố)…"):
         report = quarterly_report(str(period), str(home))
     _print_run(report)
     from tonghop.progress import province_headline
 
     console.print(province_headline(context.database_url, period))
+    _print_unsent([issued.mail, *report.collected.answers, *report.deliveries])
+
+
+def _print_unsent(summaries: Sequence[object]) -> None:
+    """Where the letters a run could not send for want of a mail server are, as `.eml` files:
+    one line per folder, with how many of each kind."""
+    from tonghop.formatting import format_count
+
+    by_folder: dict[Path, dict[str, int]] = {}
+    for summary in summaries:
+        if summary.letter_files:
+            kinds = by_folder.setdefault(summary.unsent_folder, {})
+            title = summary.kind.title.lower()
+            kinds[title] = kinds.get(title, 0) + len(summary.letter_files)
+    for folder, kinds in by_folder.items():
+        counts = ", ".join(f"{format_count(count)} {title}" for title, count in kinds.items())
+        console.print(
+            f"Thư chưa gửi (chưa cấu hình máy chủ thư): {format_count(sum(kinds.values()))} tệp "
+            f".eml trong «{escape(str(folder))}» ({counts})."
+        )
 
 
 def cli() -> None:

@@ -13,6 +13,8 @@ from tonghop.collecting import arrival_order, chunked
 from tonghop.context import RunContext
 from tonghop.inbox import SkippedEntry
 from tonghop.mailbox import MailboxUnavailable, MailIntake
+from tonghop.outbox import OutboxSummary
+from tonghop_flows.answer import answer_submissions
 from tonghop_flows.run import reading_plan, started_run, task_runner_for, with_database_retries
 from tonghop_tasks.collecting import (
     archive_new_files,
@@ -44,6 +46,7 @@ class CollectSummary:
     skipped: tuple[SkippedEntry, ...] = ()  # what in the inbox belongs to no unit, and why
     data_docs: str | None = None  # the Data Docs index, when the run validated anything
     messages: int = 0  # e-mails taken from the mailbox
+    answers: tuple[OutboxSummary, ...] = ()  # the answers to units, by period and kind
     mailbox_problem: str | None = None  # why the mailbox could not be read or tidied
 
 
@@ -152,6 +155,9 @@ def collect_batch(context: RunContext) -> CollectSummary:
         )
     decided = [outcome.submission["outcome"] for outcome in outcomes]
     other = {str(outcome.submission["period"]) for outcome in outcomes} - {str(period)}
+    # Every run, not only one that received something: an answer a failed server kept back
+    # goes as soon as it can, and none goes twice (the outbox's record).
+    answers = answer_submissions(context, [str(period), *sorted(other)])
     return CollectSummary(
         period=str(period),
         received=len(outcomes),
@@ -163,6 +169,7 @@ def collect_batch(context: RunContext) -> CollectSummary:
         data_docs=_docs_index(docs),
         messages=len(intake.messages),
         mailbox_problem=mailbox_problem,
+        answers=answers,
     )
 
 

@@ -1,6 +1,7 @@
 """Prefect tasks of the outbox, for every kind of letter: plan a kind's letters against what
 earlier runs did, send them (each letter's intent recorded before it goes and its outcome
-after), record those that could not be tried, and leave the operator the run's list."""
+after), record those that could not be tried, write them as `.eml` files when there is no mail
+server, and leave the operator the run's list."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from tonghop.mime import compose
 from tonghop.outbox import (
     FAILED,
     Letter,
+    LetterFile,
     MailKind,
     OutboxPlan,
     OutboxSummary,
@@ -33,6 +35,7 @@ from tonghop.outbox import (
     record_intent,
     record_outcome,
     record_unsent,
+    write_letter_files,
 )
 from tonghop.periods import Period
 from tonghop.registry import Unit
@@ -210,6 +213,17 @@ def send_letters(
                 record_outcome(connection, message_id, outcome)
             outcomes.append(outcome)
     return outcomes
+
+
+@task(name="write-unsent-letters", cache_policy=NO_CACHE)
+def write_unsent_letters(
+    letters: Sequence[Letter], folder: Path, mail_from: str, timezone: str
+) -> tuple[list[LetterFile], list[Outcome]]:
+    """With no mail server, write each letter as the `.eml` file it would have been sent as,
+    into `folder`; nothing is recorded in the outbox, so they all go once a server is set."""
+    written, unwritten = write_letter_files(letters, folder, mail_from, local_now(timezone))
+    get_run_logger().info("Đã ghi %d thư chưa gửi thành tệp .eml trong «%s».", len(written), folder)
+    return written, unwritten
 
 
 @task(name="create-outbox-artifact", cache_policy=NO_CACHE)

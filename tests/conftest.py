@@ -175,10 +175,18 @@ class MailHandler:
             await asyncio.sleep(0.1)
         return "250 Message accepted for delivery"
 
-    def received(self) -> dict[str, list[EmailMessage]]:
-        """The accepted messages by recipient."""
+    def reset(self) -> None:
+        """Forget what was received and tried so far (not what is refused or failing)."""
+        self.messages.clear()
+        self.rcpt_attempts.clear()
+        self.data_attempts = 0
+
+    def received(self, kind: str | None = None) -> dict[str, list[EmailMessage]]:
+        """The accepted messages by recipient; only those of one outbox `kind` when given."""
         found: dict[str, list[EmailMessage]] = {}
         for recipients, message in self.messages:
+            if kind is not None and message["X-Tonghop-Kind"] != kind:
+                continue
             for recipient in recipients:
                 found.setdefault(recipient, []).append(message)
         return found

@@ -37,6 +37,7 @@ from tonghop.outbox import (
 from tonghop.periods import Period
 from tonghop.registry import Unit
 from tonghop.storage import engine_for
+from tonghop_flows.collect import collect
 from tonghop_flows.deliver import deliver_reports
 from tonghop_flows.import_registry import import_registry
 from tonghop_flows.quarterly_report import PublishedNotDelivered, QuarterlyReport, quarterly_report
@@ -269,6 +270,10 @@ def mailed(imported: Path, smtp: tuple[MailHandler, int], monkeypatch) -> Path:
     monkeypatch.delenv("TONGHOP_EMAIL_BLOCK", raising=False)
     for name, value in mail_env(smtp[1]).items():
         monkeypatch.setenv(name, value)
+    # Collected first, so that the reports are all these tests receive: the answers to the
+    # units are tests/test_answers.py's concern.
+    collect(PERIOD, str(imported))
+    smtp[0].reset()
     return imported
 
 
@@ -418,19 +423,26 @@ def test_without_a_mail_server_nothing_is_sent_and_the_run_succeeds(
     report = quarterly_report(PERIOD, str(mailed))
 
     (delivered,) = report.deliveries
+    folder = mailed / "outbox" / PERIOD / "thu-chua-gui"
     assert delivered.outcomes == () and delivered.not_configured == (
         "Chưa cấu hình máy chủ thư: chưa gửi 2 thư gửi dự thảo báo cáo và bảng tổng hợp Quý III "
-        "năm 2025 (phiên bản 1) (đặt TONGHOP_SMTP_HOST hoặc TONGHOP_EMAIL_BLOCK rồi chạy lại để "
-        "gửi)."
+        "năm 2025 (phiên bản 1); đã ghi 2 thư thành tệp .eml (mở bằng chương trình đọc thư để "
+        f"xem đúng thư sẽ gửi, cả tệp gửi kèm) trong «{folder}». Đặt TONGHOP_SMTP_HOST hoặc "
+        "TONGHOP_EMAIL_BLOCK rồi chạy lại để gửi."
     )
+    # Each letter is kept as the message it would have been (tests/test_unsent_letters.py).
+    assert sorted(path.parent for path in delivered.written) == [folder, folder]
+    assert sorted(folder.iterdir()) == sorted(delivered.written)
     assert report.published.workbook.exists()
     assert handler.rcpt_attempts == {} and _logged(database_url) == []
     assert "Chưa cấu hình máy chủ thư" in latest_artifact(f"gui-bao-cao-{PERIOD.lower()}")
 
-    # Once a server is configured, the next run sends what was never sent.
+    # Once a server is configured, the next run sends what was never sent, and the files of
+    # what has now gone are removed.
     monkeypatch.setenv("TONGHOP_SMTP_HOST", "127.0.0.1")
     again = quarterly_report(PERIOD, str(mailed))
     assert len(again.deliveries[0].sent) == 2 and len(handler.messages) == 2
+    assert again.deliveries[0].written == () and list(folder.iterdir()) == []
 
 
 def test_a_new_version_is_sent_again(mailed, smtp) -> None:
@@ -442,7 +454,7 @@ def test_a_new_version_is_sent_again(mailed, smtp) -> None:
     second = quarterly_report(PERIOD, str(mailed))
 
     assert second.published.version == 2
-    received_by = handler.received()
+    received_by = handler.received("report")
     assert sorted(received_by) == ["hu1@example.vn", "vanphong@example.vn"]
     (message,) = received_by["hu1@example.vn"]
     assert message["Subject"].endswith("(phiên bản 2)")
@@ -508,13 +520,13 @@ def test_a_unit_no_one_up_the_line_can_receive_fails_the_run_with_why(
 
 
 def test_the_command_line_prints_each_delivery_and_fails_on_a_failure(
-    mailed, smtp, database_url
+    imported, smtp, database_url
 ) -> None:
     handler, port = smtp
     handler.refused = {"hu1@example.vn"}
     env = mail_cli_env(port, database_url)
     command = [sys.executable, "-m", "tonghop_flows.cli", "run", "--period", PERIOD]
-    command += ["--workspace", str(mailed)]
+    command += ["--workspace", str(imported)]
 
     failed = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
     output = failed.stdout + failed.stderr
@@ -539,7 +551,7 @@ def test_the_command_line_prints_each_delivery_and_fails_on_a_failure(
     assert "1 thư đã gửi ở lần chạy trước, không gửi lại." in again.stdout
 
     quiet = {key: value for key, value in env.items() if key != "TONGHOP_SMTP_HOST"}
-    _correct_late(mailed)
+    _correct_late(imported)
     unsent = subprocess.run(command, capture_output=True, text=True, env=quiet, timeout=600)
     assert unsent.returncode == 0, unsent.stdout + unsent.stderr
     assert (

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 
@@ -79,7 +79,9 @@ class ReceivedVersion:
     `arrival_number`: which of the unit's files of the period it is (1-based, arrival order);
     `counting`: for a rejected one, the accepted version received before it that still counts;
     `first_accepted_at`: when the unit's first accepted version up to this one was received
-    (SPEC §2: what timeliness is judged on); `problems`: its stored problems in order."""
+    (SPEC §2: what timeliness is judged on); `problems`: its stored problems in order;
+    `later`: the unit's next file of the period when one has arrived since (its answer then
+    says so rather than ask for a file the unit has already sent)."""
 
     id: str
     unit_code: str
@@ -95,6 +97,7 @@ class ReceivedVersion:
     counting: EarlierFile | None = None
     first_accepted_at: datetime | None = None
     problems: tuple[dict, ...] = ()
+    later: EarlierFile | None = None
 
 
 @dataclass(frozen=True)
@@ -159,7 +162,14 @@ def received_versions(connection: Connection, period: Period) -> list[ReceivedVe
         )
         if accepted:
             counting = EarlierFile(row["file_name"], received_at)
-    return versions
+    # Rows come by unit in arrival order: a version's next one, when of the same unit, is the
+    # file the unit sent after it.
+    return [
+        replace(version, later=EarlierFile(after.file_name, after.received_at))
+        if after is not None and after.unit_code == version.unit_code
+        else version
+        for version, after in zip(versions, [*versions[1:], None], strict=False)
+    ]
 
 
 def refused_messages(connection: Connection, period: Period) -> list[RefusedMessage]:
@@ -288,7 +298,11 @@ def _acknowledgement_body(
         _timing_line(version, deadline, end),
         "",
     ]
-    if version.outcome == REJECTED:
+    if version.later is not None:
+        # Answered after the unit already sent another file (both came in one collection, or
+        # a mail server was down): asking it to resend would ask for what it has done.
+        lines += [later_sentence(version.later, version.arrival_number + 1), ""]
+    elif version.outcome == REJECTED:
         if version.counting is not None:
             lines += [counting_sentence(version.counting), ""]
         else:
@@ -300,8 +314,9 @@ def _acknowledgement_body(
             else "Các nội dung cần kiểm tra lại:"
         )
         lines += [heading, *plain_problem_lines(version.problems), ""]
-    lines += resend_lines(version.outcome, deadline, today, in_letter=True, reply_to=reply_to)
-    lines.append("")
+    if version.later is None:
+        lines += resend_lines(version.outcome, deadline, today, in_letter=True, reply_to=reply_to)
+        lines.append("")
     if attachment is not None:
         lines += [
             f"Tệp phản hồi «{attachment.name}» gửi kèm liệt kê các nội dung trên theo từng dòng "
@@ -310,6 +325,15 @@ def _acknowledgement_body(
         ]
     lines += forwarded(name, recipient, version.unit_code)
     return signed(lines, sender)
+
+
+def later_sentence(later: EarlierFile, number: int) -> str:
+    """What the answer to a file says when the unit has sent another since."""
+    received = f", nhận lúc {format_datetime(later.received_at)}" if later.received_at else ""
+    return (
+        f"Sau tệp này, đơn vị đã gửi tệp «{later.file_name}» (lần {number}{received}); kết quả "
+        "của lần gửi đó được báo trong thư riêng. Tệp này không cần gửi lại."
+    )
 
 
 def _subject(version: ReceivedVersion, name: str) -> str:

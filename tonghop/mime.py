@@ -1,9 +1,12 @@
 """The MIME of every automatic e-mail: a UTF-8 text, its attachments and the headers Tổng hợp
-puts on each message, built from an outbox letter."""
+puts on each message, built from an outbox letter, and the bytes of a message as they go on the
+wire (and into an `.eml` file when there is no server to send it to)."""
 
 from __future__ import annotations
 
+import io
 from email.charset import QP, Charset
+from email.generator import BytesGenerator
 from email.header import Header
 from email.message import Message
 from email.mime.application import MIMEApplication
@@ -77,4 +80,16 @@ def compose(letter: Letter, mail_from: str) -> Message:
     address(message, letter.subject, mail_from, recipient.name, recipient.email)
     if letter.cc:
         message["Cc"] = ", ".join(letter.cc)
+    # Lets a unit's mail rules (and the operator's) sort answers from reports and reminders.
+    message["X-Tonghop-Kind"] = letter.kind.name
     return message
+
+
+def wire_bytes(message: Message) -> bytes:
+    """The message as smtplib's `send_message` puts it after DATA (before dot-stuffing): the
+    same generator, CRLF line ends. A message written to a file with it is byte for byte the
+    one that would have been sent; Tổng hợp never puts a Bcc on its messages, which
+    `send_message` would drop."""
+    with io.BytesIO() as flat:
+        BytesGenerator(flat).flatten(message, linesep="\r\n")
+        return flat.getvalue()

@@ -10,6 +10,7 @@ not have left: it is shown to the operator as sent but unconfirmed and never res
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -19,7 +20,9 @@ from pathlib import Path
 from sqlalchemy import Connection, text
 
 from tonghop.errors import TonghopError
-from tonghop.formatting import is_blank
+from tonghop.formatting import format_count, is_blank
+from tonghop.layout import check_code, version_marker, write_atomically
+from tonghop.mime import compose, wire_bytes
 from tonghop.periods import Period
 from tonghop.registry import Unit
 from tonghop.storage import execute_many, load_sql
@@ -29,6 +32,10 @@ SENDING, SENT, FAILED = "sending", "sent", "failed"
 SIGNATURE_SYSTEM = "Hệ thống Tổng hợp (thư tự động)"
 # Units whose standing committee is addressed ("Ban Thường vụ …"); others, their committee.
 _STANDING_COMMITTEE_KINDS = ("province", "upper")
+# How much of a fingerprint an unsent letter's file name carries: enough to tell apart the
+# letters of one kind about one unit, short enough to read.
+_FILE_FINGERPRINT = 12
+_UNSAFE_IN_NAME = re.compile(r"[^A-Za-z0-9_.-]+")
 
 
 class MailNotConfigured(TonghopError):
@@ -122,9 +129,19 @@ class OutboxPlan:
 
 
 @dataclass(frozen=True)
+class LetterFile:
+    """A letter not sent for want of a mail server, written as the `.eml` file at `path`."""
+
+    letter: Letter
+    path: Path
+
+
+@dataclass(frozen=True)
 class OutboxSummary:
     """What one run did with one kind of letter for a period (and version); `not_configured`
-    holds why nothing was tried when no mail server is configured."""
+    holds why nothing was tried when no mail server is configured. Then `letter_files` are the
+    letters written as `.eml` files in `unsent_folder` instead, and `unwritten` those that could
+    not be (no address, an attachment gone), each with why; neither is recorded as sent."""
 
     kind: MailKind
     period: str
@@ -133,6 +150,14 @@ class OutboxSummary:
     already_sent: int = 0
     unconfirmed: tuple[Letter, ...] = ()
     not_configured: str | None = None
+    letter_files: tuple[LetterFile, ...] = ()
+    unwritten: tuple[Outcome, ...] = ()
+    unsent_folder: Path | None = None
+
+    @property
+    def written(self) -> tuple[Path, ...]:
+        """The `.eml` files this run wrote instead of sending, in the order of its letters."""
+        return tuple(letter_file.path for letter_file in self.letter_files)
 
     @property
     def sent(self) -> list[Outcome]:
@@ -255,6 +280,67 @@ def plan(
     return OutboxPlan(to_send, already_sent, unconfirmed)
 
 
+# --- letters kept as files when there is no mail server -------------------------------------
+
+
+def letter_file_name(letter: Letter) -> str:
+    """The `.eml` file a letter is kept as: `gui-bao-cao-DUK-CQ-v2-1a2b3c4d5e6f.eml`, its kind,
+    the unit it is about, its version, and the start of its fingerprint. The same letter has
+    the same name on every run (a rerun writes over it), two letters never share one."""
+    try:
+        code = check_code(letter.about_code)
+    except ValueError:
+        # Registry codes are always plain; anything else still must not leave the folder.
+        code = _UNSAFE_IN_NAME.sub("_", str(letter.about_code)).strip("._")[:100] or "thu"
+    version = "" if letter.version is None else version_marker(letter.version)
+    return (
+        f"{letter.kind.artifact_key}-{code}{version}-{letter.fingerprint[:_FILE_FINGERPRINT]}.eml"
+    )
+
+
+def write_letter_files(
+    letters: Sequence[Letter], folder: Path, mail_from: str, ended_at: datetime
+) -> tuple[list[LetterFile], list[Outcome]]:
+    """Write every letter into `folder` as the message that would have been sent (the same
+    composing, the same bytes, attachments included), each file appearing whole. Returns the
+    files written and, ended failed at `ended_at` without being recorded, the letters that
+    could not be written, each with the Vietnamese reason; the others are written still."""
+    written: list[LetterFile] = []
+    unwritten: list[Outcome] = []
+    for letter in letters:
+        if not letter.deliverable:
+            reason = letter.undeliverable or "không có địa chỉ thư điện tử"
+            unwritten.append(Outcome(letter, FAILED, 0, reason, ended_at))
+            continue
+        try:
+            # One at a time, as when sending: a province's attachments need not sit in memory.
+            data = wire_bytes(compose(letter, mail_from))
+        except OSError as error:
+            reason = (
+                f"không đọc được tệp gửi kèm «{getattr(error, 'filename', '') or ''}» "
+                f"({error.strerror or error})"
+            )
+            unwritten.append(Outcome(letter, FAILED, 0, reason, ended_at))
+            continue
+        path = Path(folder) / letter_file_name(letter)
+        try:
+            write_atomically(path, lambda temp, data=data: temp.write_bytes(data))
+        except OSError as error:
+            # A preview that cannot be written (a full disk) must not undo what the run did.
+            reason = f"không ghi được tệp «{path}» ({error.strerror or error})"
+            unwritten.append(Outcome(letter, FAILED, 0, reason, ended_at))
+            continue
+        written.append(LetterFile(letter, path))
+    return written, unwritten
+
+
+def discard_letter_files(folder: Path, letters: Iterable[Letter]) -> None:
+    """Remove the files of letters that have now been sent: the folder keeps only what is
+    still unsent."""
+    for letter in letters:
+        (Path(folder) / letter_file_name(letter)).unlink(missing_ok=True)
+
+
 # --- what the operator reads ----------------------------------------------------------------
 
 
@@ -282,6 +368,38 @@ def not_sent_message(summary: OutboxSummary) -> str:
     return "\n".join(lines)
 
 
+def not_configured_message(
+    kind: MailKind,
+    period: Period,
+    version: int | None,
+    folder: Path,
+    written: Sequence[LetterFile],
+    unwritten: Sequence[Outcome],
+) -> str:
+    """What the operator is told when an optional kind finds no mail server: how many letters
+    were not sent, how many were written as `.eml` files instead and where, and why any could
+    not be."""
+    count = format_count(len(written) + len(unwritten))
+    message = (
+        f"Chưa cấu hình máy chủ thư: chưa gửi {count} {kind.title.lower()} "
+        f"{scope_label(period, version)}"
+    )
+    if written:
+        message += (
+            f"; đã ghi {format_count(len(written))} thư thành tệp .eml (mở bằng chương trình "
+            f"đọc thư để xem đúng thư sẽ gửi, cả tệp gửi kèm) trong «{folder}»"
+        )
+    message += ". Đặt TONGHOP_SMTP_HOST hoặc TONGHOP_EMAIL_BLOCK rồi chạy lại để gửi."
+    if unwritten:
+        lines = [message, f"{format_count(len(unwritten))} thư không ghi được thành tệp:"]
+        lines += [
+            f"- {_sentence(outcome.letter.about)}, gửi đến {outcome.letter.to}: {outcome.error}"
+            for outcome in unwritten
+        ]
+        message = "\n".join(lines)
+    return message
+
+
 def unconfirmed_message(summary: OutboxSummary) -> str:
     """What the operator is told of letters an interrupted run may or may not have sent."""
     count = len(summary.unconfirmed)
@@ -303,6 +421,12 @@ def artifact_markdown(summary: OutboxSummary) -> str:
     lines = [f"# {summary.kind.title} — {summary.label}", ""]
     if summary.not_configured:
         lines.append(summary.not_configured)
+        if summary.letter_files:
+            lines += ["", "| Tệp | Thư | Gửi đến |", "| --- | --- | --- |"]
+            for letter_file in summary.letter_files:
+                letter = letter_file.letter
+                cells = (letter_file.path.name, _sentence(letter.about), letter.to)
+                lines.append("| " + " | ".join(_cell(cell) for cell in cells) + " |")
     elif summary.outcomes:
         headers = ("Thư", "Gửi đến", "Kết quả", "Số lần gửi", "Lý do")
         lines += ["| " + " | ".join(headers) + " |", "| --- | --- | --- | ---: | --- |"]
