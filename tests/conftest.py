@@ -241,15 +241,24 @@ def mail_cli_env(port: int, database_url: str) -> dict[str, str]:
     )
 
 
-def latest_artifact(key: str) -> str:
-    """The data of the newest artifact with this key on the session's Prefect server."""
+def latest_artifact(key: str, flow_run_id: object = None) -> str:
+    """The data of the newest artifact with this key on the session's Prefect server; only
+    among those of one flow run when given (workers share the server and its keys)."""
     from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+    from prefect.client.schemas.filters import (
+        ArtifactFilter,
+        ArtifactFilterFlowRunId,
+        ArtifactFilterKey,
+    )
+
+    run_filter = None if flow_run_id is None else ArtifactFilterFlowRunId(any_=[flow_run_id])
 
     async def latest() -> str:
         async with get_client() as client:
             found = await client.read_artifacts(
-                artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key]))
+                artifact_filter=ArtifactFilter(
+                    key=ArtifactFilterKey(any_=[key]), flow_run_id=run_filter
+                )
             )
             return max(found, key=lambda artifact: artifact.created).data
 

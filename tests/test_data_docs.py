@@ -147,14 +147,15 @@ def test_the_artifact_links_each_page_and_the_index(tmp_path: Path) -> None:
 
 
 def test_collect_builds_the_docs_once_and_links_them(imported: Path) -> None:
-    summary = collect("2025Q3", str(imported))
+    state = collect("2025Q3", str(imported), return_state=True)
+    summary = state.result()
     assert summary.received > 0 and summary.data_docs is not None
     index = Path(summary.data_docs)
     assert index.exists()
     # One validation for the run: one page per suite.
     pages = sorted(index.parent.glob("validations/*/*/*/*.html"))
     assert [page.parent.parent.parent.name for page in pages] == [SUBMISSION_SUITE, VALUE_SUITE]
-    markdown = latest_artifact("kiem-tra-2025q3")
+    markdown = latest_artifact("kiem-tra-2025q3", state.state_details.flow_run_id)
     for page in pages:
         assert page.resolve().as_uri() in markdown
 
