@@ -6,6 +6,7 @@ refuses or fails on demand for the tests of e-mail."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 import socket
@@ -241,9 +242,10 @@ def mail_cli_env(port: int, database_url: str) -> dict[str, str]:
     )
 
 
-def latest_artifact(key: str, flow_run_id: object = None) -> str:
+def latest_artifact(key: str, flow_run_id: object = None, workspace: object = None) -> str:
     """The data of the newest artifact with this key on the session's Prefect server; only
-    among those of one flow run when given (workers share the server and its keys)."""
+    among those of one flow run, or of runs on one workspace (its path among the parameters of
+    the run or of a run above it), when given: workers share the server and its keys."""
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import (
         ArtifactFilter,
@@ -253,6 +255,15 @@ def latest_artifact(key: str, flow_run_id: object = None) -> str:
 
     run_filter = None if flow_run_id is None else ArtifactFilterFlowRunId(any_=[flow_run_id])
 
+    async def on_workspace(client, run_id) -> bool:
+        while run_id is not None:
+            run = await client.read_flow_run(run_id)
+            if str(workspace) in json.dumps(run.parameters, default=str):
+                return True
+            parent = run.parent_task_run_id
+            run_id = None if parent is None else (await client.read_task_run(parent)).flow_run_id
+        return False
+
     async def latest() -> str:
         async with get_client() as client:
             found = await client.read_artifacts(
@@ -260,7 +271,10 @@ def latest_artifact(key: str, flow_run_id: object = None) -> str:
                     key=ArtifactFilterKey(any_=[key]), flow_run_id=run_filter
                 )
             )
-            return max(found, key=lambda artifact: artifact.created).data
+            for artifact in sorted(found, key=lambda artifact: artifact.created, reverse=True):
+                if workspace is None or await on_workspace(client, artifact.flow_run_id):
+                    return artifact.data
+            raise AssertionError(f"no artifact {key!r} of the workspace {workspace}")
 
     return asyncio.run(latest())
 

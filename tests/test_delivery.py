@@ -340,7 +340,7 @@ def test_each_unit_receives_its_report_and_the_workbook_once(mailed, smtp, datab
         ("P", "vanphong@example.vn", 1, 1, "sent", None),
         ("U1", "hu1@example.vn", 1, 1, "sent", None),
     ]
-    artifact = latest_artifact(f"gui-bao-cao-{PERIOD.lower()}")
+    artifact = latest_artifact(f"gui-bao-cao-{PERIOD.lower()}", workspace=mailed)
     assert (
         "| Báo cáo Quý III năm 2025 (phiên bản 1) | Huyện ủy Một <hu1@example.vn> | Đã gửi | 1 |"
         in artifact
@@ -354,7 +354,7 @@ def test_each_unit_receives_its_report_and_the_workbook_once(mailed, smtp, datab
     assert (alone.version, alone.outcomes, alone.already_sent) == (1, (), 2)
     assert handler.messages == [] and len(_logged(database_url)) == 2
     assert "2 thư đã gửi ở lần chạy trước, không gửi lại." in latest_artifact(
-        f"gui-bao-cao-{PERIOD.lower()}"
+        f"gui-bao-cao-{PERIOD.lower()}", workspace=mailed
     )
 
 
@@ -389,7 +389,7 @@ def test_a_refused_recipient_is_retried_recorded_and_fails_the_run(
     failed = [row for row in _logged(database_url) if row[4] == "failed"]
     assert [row[:5] for row in failed] == [("U1", "hu1@example.vn", 1, 3, "failed")]
     assert "550" in failed[0][5]
-    assert "**Chưa gửi được**" in latest_artifact(f"gui-bao-cao-{PERIOD.lower()}")
+    assert "**Chưa gửi được**" in latest_artifact(f"gui-bao-cao-{PERIOD.lower()}", workspace=mailed)
 
     # The address works again: a rerun sends only what did not go.
     handler.refused = set()
@@ -435,7 +435,9 @@ def test_without_a_mail_server_nothing_is_sent_and_the_run_succeeds(
     assert sorted(folder.iterdir()) == sorted(delivered.written)
     assert report.published.workbook.exists()
     assert handler.rcpt_attempts == {} and _logged(database_url) == []
-    assert "Chưa cấu hình máy chủ thư" in latest_artifact(f"gui-bao-cao-{PERIOD.lower()}")
+    assert "Chưa cấu hình máy chủ thư" in latest_artifact(
+        f"gui-bao-cao-{PERIOD.lower()}", workspace=mailed
+    )
 
     # Once a server is configured, the next run sends what was never sent, and the files of
     # what has now gone are removed.

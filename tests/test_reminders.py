@@ -345,7 +345,7 @@ def test_each_parent_gets_the_list_of_its_units(workspace, smtp, database_url) -
     assert sorted(_logged(database_url)) == sorted(
         (parent, to, 1, "sent", None) for parent, to in EXPECTED
     )
-    artifact = latest_artifact("nhac-nho-2025q3")
+    artifact = latest_artifact("nhac-nho-2025q3", workspace=workspace)
     assert "Huyện ủy Hai <hu2@example.vn>" in artifact and "Đã gửi" in artifact
 
 
@@ -371,7 +371,7 @@ def test_a_refused_recipient_is_retried_recorded_and_fails_the_run(
     (failed,) = [row for row in logged if row[3] == "failed"]
     assert failed[:4] == ("U2", "hu2@example.vn", 3, "failed") and "550" in failed[4]
     assert sum(row[3] == "sent" for row in logged) == 3
-    assert "Chưa gửi được" in latest_artifact("nhac-nho-2025q3")
+    assert "Chưa gửi được" in latest_artifact("nhac-nho-2025q3", workspace=workspace)
 
     # The address is fixed: a rerun sends only the reminder that did not go.
     handler.refused = set()
@@ -386,7 +386,9 @@ def test_a_refused_recipient_is_retried_recorded_and_fails_the_run(
     summary = remind(str(PERIOD), str(workspace)).upper
     assert summary.outcomes == () and summary.already_sent == 4
     assert handler.messages == []
-    assert "4 thư đã gửi ở lần chạy trước" in latest_artifact("nhac-nho-2025q3")
+    assert "4 thư đã gửi ở lần chạy trước" in latest_artifact(
+        "nhac-nho-2025q3", workspace=workspace
+    )
 
 
 def test_a_temporary_failure_is_retried_on_the_same_message(workspace, smtp, database_url) -> None:
@@ -568,7 +570,7 @@ def test_a_run_killed_while_sending_leaves_the_letter_unconfirmed_never_resent_b
     )
     assert "Tỉnh ủy Thử nghiệm <vanphong@example.vn>" in again.stdout
     assert "unconfirmed" not in again.stdout and "Traceback" not in again.stderr
-    assert "chưa xác nhận" in latest_artifact("nhac-nho-2025q3")
+    assert "chưa xác nhận" in latest_artifact("nhac-nho-2025q3", workspace=workspace)
 
     # Asked to, it sends that one again; then it is confirmed like any other.
     handler.messages.clear()

@@ -326,7 +326,7 @@ def test_forms_without_a_server_are_written_as_messages_then_sent_once_one_is_se
     assert name == "G1C2-2025Q3.xlsx" and content == (issued.folder / name).read_bytes()
     # Nothing recorded: the letters are still to send.
     assert _outbox_rows(database_url) == 0
-    artifact = latest_artifact(f"gui-mau-bieu-{str(Q3).lower()}")
+    artifact = latest_artifact(f"gui-mau-bieu-{str(Q3).lower()}", workspace=unconfigured)
     assert "| Tệp | Thư | Gửi đến |" in artifact
     assert all(path.name in artifact for path in mail.written)
 
