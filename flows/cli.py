@@ -35,6 +35,12 @@ registry_app = typer.Typer(help="Danh sách đơn vị (registry).", no_args_is_
 rules_app = typer.Typer(help="Quy tắc kiểm tra.", no_args_is_help=True)
 app.add_typer(registry_app, name="registry")
 app.add_typer(rules_app, name="rules")
+web_app = typer.Typer(
+    help="Cổng thông tin: đơn vị gửi báo cáo và xem kết quả, cấp trên xem tiến độ, cán bộ vận "
+    "hành tải kết quả công bố.",
+    invoke_without_command=True,
+)
+app.add_typer(web_app, name="web")
 console = Console()
 
 WorkspaceOption = Annotated[
@@ -492,6 +498,124 @@ def serve() -> None:
     from tonghop_flows.serving import serve_deployments
 
     serve_deployments(Settings())
+
+
+@web_app.callback()
+def web(
+    context: typer.Context,
+    workspace: WorkspaceOption = None,
+    period: Annotated[
+        str | None,
+        typer.Option("--period", help="Kỳ đang thu thập (mặc định: quý vừa kết thúc)."),
+    ] = None,
+) -> None:
+    """Chạy cổng thông tin (địa chỉ, cổng và địa chỉ công khai trong cấu hình TONGHOP_WEB_*)."""
+    if context.invoked_subcommand is not None:
+        return
+    import uvicorn
+
+    from tonghop.periods import Period
+    from tonghop.portal.app import PortalConfig, create_app
+    from tonghop_flows.collect import collect
+
+    run = _context(workspace, period)
+    settings, root = run.settings, str(run.workspace.root)
+    run.workspace.ensure()
+    fixed = Period.parse(period) if period else None
+
+    def collect_uploaded(open_period: Period) -> None:
+        collect(period=str(open_period), workspace=root)
+
+    portal = create_app(PortalConfig(settings, collect_uploaded, fixed))
+    from tonghop.portal.links import portal_base_url
+
+    address = portal_base_url(settings.web_public_url, settings.web_host, settings.web_port)
+    console.print(f"Cổng thông tin: {escape(address)} (dừng bằng Ctrl+C).")
+    # Behind the reverse proxy (README), the client's address comes from X-Forwarded-For of
+    # the proxies uvicorn trusts (FORWARDED_ALLOW_IPS, 127.0.0.1 by default).
+    uvicorn.run(
+        portal,
+        host=settings.web_host,
+        port=settings.web_port,
+        proxy_headers=True,
+        log_level="warning",
+        server_header=False,
+    )
+
+
+@web_app.command("links")
+def web_links(
+    workspace: WorkspaceOption = None,
+    units: Annotated[
+        list[str] | None,
+        typer.Option("--unit", help="Chỉ các đơn vị này (mã; lặp lại cho nhiều đơn vị)."),
+    ] = None,
+    rotate: Annotated[
+        bool, typer.Option("--cap-moi", help="Cấp đường liên kết mới, huỷ đường liên kết cũ.")
+    ] = False,
+    revoke: Annotated[
+        bool, typer.Option("--huy", help="Huỷ đường liên kết của các đơn vị --unit.")
+    ] = False,
+) -> None:
+    """Cấp đường liên kết riêng cho các đơn vị chưa có (hoặc cấp mới, huỷ) và ghi ra tệp CSV."""
+    from tonghop.context import local_now
+    from tonghop.portal.links import (
+        hand_out_links,
+        portal_base_url,
+        revoke_unit_links,
+        write_links_csv,
+    )
+    from tonghop.registry_store import load_units
+    from tonghop.storage import transaction
+
+    context = _context(workspace)
+    settings = context.settings
+    now = local_now(settings.timezone)
+    with transaction(context.database_url) as connection:
+        registry = load_units(connection)
+    known = {unit.code for unit in registry}
+    unknown = [code for code in units or [] if code not in known]
+    if unknown:
+        _fail(f"Không có đơn vị mã {escape(', '.join(unknown))} trong danh sách đơn vị.")
+    if revoke:
+        if not units:
+            _fail("Cần chỉ rõ đơn vị bằng --unit để huỷ đường liên kết.")
+        revoke_unit_links(context.database_url, units, now)
+        console.print(f"Đã huỷ đường liên kết của {len(units)} đơn vị.")
+        return
+    base = portal_base_url(settings.web_public_url, settings.web_host, settings.web_port)
+    issued = hand_out_links(
+        context.database_url,
+        registry,
+        base,
+        now,
+        settings.web_link_days,
+        only=units or (),
+        rotate=rotate,
+    )
+    if not issued:
+        console.print("Mọi đơn vị đã có đường liên kết còn hiệu lực; dùng --cap-moi để cấp mới.")
+        return
+    path = context.workspace.outbox / f"lien-ket-cong-thong-tin-{now:%Y%m%d-%H%M%S}.csv"
+    write_links_csv(path, issued)
+    console.print(
+        f"Đã cấp {len(issued)} đường liên kết; danh sách (chỉ hiện một lần, hãy giữ kín) ở "
+        f"«{escape(str(path))}»."
+    )
+    if not settings.web_public_url:
+        console.print(
+            "[yellow]Chưa đặt TONGHOP_WEB_PUBLIC_URL: đường liên kết dùng địa chỉ nội bộ "
+            f"{escape(base)}.[/]"
+        )
+
+
+@web_app.command("password")
+def web_password() -> None:
+    """Tạo mã băm mật khẩu của một cán bộ vận hành, để ghi vào TONGHOP_WEB_OPERATORS."""
+    from tonghop.portal.access import hash_password
+
+    password = typer.prompt("Mật khẩu", hide_input=True, confirmation_prompt=True)
+    console.print(hash_password(password), markup=False, highlight=False)
 
 
 @app.command("deployments")

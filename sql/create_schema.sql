@@ -236,4 +236,31 @@ create table if not exists mail_message (
     form_count integer not null,
     refusal text,
     processed_at timestamp not null
-)
+);
+
+-- The web portal's personal links (tonghop/portal/access.py): one active link per unit at a
+-- time; only the SHA-256 of its random secret is kept, so a copy of the database opens nothing.
+-- A link is revoked when it is rotated, revoked by the operator, or past `expires_at`.
+create table if not exists portal_link (
+    id varchar(40) primary key,
+    unit_code varchar(64) not null,
+    secret_sha256 char(64) not null unique,
+    created_at timestamp not null,
+    expires_at timestamp not null,
+    revoked_at timestamp
+);
+
+create index if not exists portal_link_by_unit on portal_link (unit_code);
+
+-- A signed-in visitor of the portal: a unit that opened its link (`link_id`) or an operator
+-- (`operator`); the browser holds the random token, the database its SHA-256 and the token
+-- every form that changes something must carry back (`csrf`).
+create table if not exists portal_session (
+    token_sha256 char(64) primary key,
+    unit_code varchar(64),
+    link_id varchar(40),
+    operator text,
+    csrf char(64) not null,
+    created_at timestamp not null,
+    expires_at timestamp not null
+);

@@ -96,6 +96,23 @@ class Settings(BaseSettings):
     database_connect_timeout_seconds: int = 10
     database_statement_timeout_seconds: float = 600
 
+    # The web portal (`tonghop web`): where it listens, and the address people open it at
+    # behind the reverse proxy (https://…, no trailing slash). With a public address, the runs'
+    # artifacts link to the portal's pages and the blank-form letters carry each unit's link.
+    web_host: str = "127.0.0.1"
+    web_port: int = 8080
+    web_public_url: str | None = None
+    # The operators who may sign in: user name → password hash made by `tonghop web password`
+    # (JSON in TONGHOP_WEB_OPERATORS, e.g. {"tuyengiao": "$argon2id$…"}).
+    web_operators: dict[str, str] = Field(default_factory=dict)
+    # How long a unit's personal link and a signed-in visit last.
+    web_link_days: int = 366
+    web_session_hours: float = 12
+    # An upload larger than this is cut off while it streams (a form is some tens of kilobytes).
+    web_max_upload_bytes: int = 5 * 1024 * 1024
+    # Wrong links or passwords one address may try per minute before it is made to wait.
+    web_attempts_per_minute: int = 10
+
     @property
     def layout(self) -> Workspace:
         """Where everything of the workspace is (tonghop/layout.py)."""
