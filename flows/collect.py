@@ -151,7 +151,12 @@ def collect_batch(context: RunContext) -> CollectSummary:
     if received:
         # After storing: the submissions count whether or not their pages can be written.
         docs = publish_data_docs(
-            workspace.root, period, quote(validations), settings.timezone, return_state=True
+            workspace.root,
+            period,
+            quote(validations),
+            settings.timezone,
+            settings.web_public_url,
+            return_state=True,
         )
     decided = [outcome.submission["outcome"] for outcome in outcomes]
     other = {str(outcome.submission["period"]) for outcome in outcomes} - {str(period)}

@@ -10,6 +10,7 @@ from prefect.utilities.annotations import quote
 
 from tonghop.context import RunContext
 from tonghop.layout import PublicationFolders, clear_stages
+from tonghop.portal.addresses import OutputAddresses
 from tonghop.publishing import PublishedFiles
 from tonghop_flows.run import started_run, with_database_retries
 from tonghop_tasks.consolidating import (
@@ -61,7 +62,8 @@ def consolidate_and_publish(context: RunContext) -> PublishedFiles:
     )
     commit_publication(folders)
     with_database_retries(mark_version_published, settings)(url, version, settings.timezone)
-    create_run_artifacts(quote(consolidation), replace(files, reports=reports))
+    addresses = OutputAddresses(context.workspace, settings.web_public_url)
+    create_run_artifacts(quote(consolidation), replace(files, reports=reports), addresses)
     return replace(files, newly_published=unfinished, reports=reports)
 
 

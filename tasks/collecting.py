@@ -31,8 +31,9 @@ from tonghop.data_docs import DataDocs, build_data_docs
 from tonghop.errors import DiskFull, is_disk_full
 from tonghop.formatting import format_count
 from tonghop.inbox import SkippedEntry, changed_entries, folder_units, scan_inbox
-from tonghop.layout import ARCHIVE_PARTIALS
+from tonghop.layout import ARCHIVE_PARTIALS, Workspace
 from tonghop.periods import Period
+from tonghop.portal.addresses import OutputAddresses
 from tonghop.reading import FormRead
 from tonghop.registry import Unit, active_units, codes_with_active_children
 from tonghop.storage import transaction
@@ -213,7 +214,11 @@ def validate_batch(
 
 @task(name="build-data-docs", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
 def publish_data_docs(
-    workspace: Path, period: Period, validations: list[BatchValidation], timezone: str
+    workspace: Path,
+    period: Period,
+    validations: list[BatchValidation],
+    timezone: str,
+    public_url: str | None = None,
 ) -> DataDocs | None:
     """Store the run's validation results in the workspace's Great Expectations project, build
     their Data Docs pages and link them from the run."""
@@ -225,15 +230,16 @@ def publish_data_docs(
         return None
     create_markdown_artifact(
         key=f"kiem-tra-{str(period).lower()}",
-        markdown=data_docs_markdown(docs),
+        markdown=data_docs_markdown(docs, OutputAddresses(Workspace(workspace), public_url)),
         description=f"Kết quả kiểm tra của lần chạy {run_name} (Great Expectations Data Docs)",
     )
     get_run_logger().info("Kết quả kiểm tra (Data Docs): %s", docs.index)
     return docs
 
 
-def data_docs_markdown(docs: DataDocs) -> str:
-    """The run's pages with what each checked, and the site's index."""
+def data_docs_markdown(docs: DataDocs, addresses: OutputAddresses) -> str:
+    """The run's pages with what each checked, and the site's index (through the portal when
+    there is one, else as paths)."""
     lines = [
         "# Kết quả kiểm tra dữ liệu (Great Expectations Data Docs)",
         "",
@@ -243,11 +249,11 @@ def data_docs_markdown(docs: DataDocs) -> str:
     for page in docs.pages:
         lines.append(
             f"| {page.period} | {page.title_vi} | {format_count(page.rows)} | "
-            f"{page.failed}/{page.evaluated} | [Xem]({page.url}) |"
+            f"{page.failed}/{page.evaluated} | {addresses.markdown('Xem', page.path)} |"
         )
     lines += [
         "",
-        f"Mọi lần chạy và các bộ quy tắc: [trang chủ Data Docs]({docs.index.resolve().as_uri()}).",
+        f"Mọi lần chạy và các bộ quy tắc: {addresses.markdown('trang chủ Data Docs', docs.index)}.",
     ]
     return "\n".join(lines)
 

@@ -22,6 +22,7 @@ from tonghop.layout import (
     find_reports,
 )
 from tonghop.periods import Period
+from tonghop.portal.addresses import OutputAddresses
 from tonghop.publishing import PublishedFiles, publish, published_files
 from tonghop_tasks.retrying import worth_retrying
 
@@ -70,8 +71,11 @@ def find_published(out_dir: Path, period: Period, version: int) -> PublishedFile
 
 
 @task(name="create-run-artifacts", cache_policy=NO_CACHE)
-def create_run_artifacts(consolidation: Consolidation, files: PublishedFiles) -> None:
-    """The province summary, reporting progress, rejected units and links to the outputs."""
+def create_run_artifacts(
+    consolidation: Consolidation, files: PublishedFiles, addresses: OutputAddresses
+) -> None:
+    """The province summary, reporting progress, rejected units and links to the outputs
+    (through the portal when there is one, else as paths)."""
     period = consolidation.period
     key = str(period).lower()
     units = consolidation.units.set_index("code")
@@ -137,7 +141,7 @@ def create_run_artifacts(consolidation: Consolidation, files: PublishedFiles) ->
     if files.reports:
         create_markdown_artifact(
             key=f"bao-cao-{key}",
-            markdown=_reports_markdown(consolidation, files),
+            markdown=_reports_markdown(consolidation, files, addresses),
             description=f"Dự thảo báo cáo và biểu đồ, {period.label_vi}",
         )
     for name, path in (
@@ -145,15 +149,25 @@ def create_run_artifacts(consolidation: Consolidation, files: PublishedFiles) ->
         ("consolidated-csv", files.consolidated_csv),
         ("status-csv", files.status_csv),
     ):
-        create_link_artifact(
-            key=f"{name}-{key}",
-            link=path.resolve().as_uri(),
-            link_text=path.name,
-            description=f"{path.name} ({period.label_vi})",
-        )
+        address = addresses.url(path)
+        if address is not None:
+            create_link_artifact(
+                key=f"{name}-{key}",
+                link=address,
+                link_text=path.name,
+                description=f"{path.name} ({period.label_vi})",
+            )
+        else:
+            create_markdown_artifact(
+                key=f"{name}-{key}",
+                markdown=f"{path.name}: {addresses.markdown(path.name, path)}",
+                description=f"{path.name} ({period.label_vi}); đường dẫn để mở trên máy chủ",
+            )
 
 
-def _reports_markdown(consolidation: Consolidation, files: PublishedFiles) -> str:
+def _reports_markdown(
+    consolidation: Consolidation, files: PublishedFiles, addresses: OutputAddresses
+) -> str:
     """Each drafted report (HTML to read, Word to edit) and its charts, as links."""
     names = consolidation.units.set_index("code")["name"]
     lines = ["| Đơn vị | Báo cáo | Biểu đồ |", "| --- | --- | --- |"]
@@ -168,9 +182,9 @@ def _reports_markdown(consolidation: Consolidation, files: PublishedFiles) -> st
                 / chart_file_name(name, consolidation.period, code, consolidation.version)
             ).exists()
         ]
-        chart_links = ", ".join(f"[{chart.stem}]({chart.resolve().as_uri()})" for chart in charts)
+        chart_links = ", ".join(addresses.markdown(chart.stem, chart) for chart in charts)
         lines.append(
-            f"| {names.get(code, code)} | [HTML]({html.resolve().as_uri()}) · "
-            f"[Word]({docx.resolve().as_uri()}) | {chart_links} |"
+            f"| {names.get(code, code)} | {addresses.markdown('HTML', html)} · "
+            f"{addresses.markdown('Word', docx)} | {chart_links} |"
         )
     return "\n".join(lines)

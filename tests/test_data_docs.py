@@ -17,6 +17,7 @@ from tests.conftest import latest_artifact
 from tests.test_validation import GOOD, form
 from tonghop.data_docs import SHOWN_VALUES, build_data_docs
 from tonghop.layout import Workspace
+from tonghop.portal.addresses import OutputAddresses
 from tonghop.validation import (
     SUBMISSION_SUITE,
     VALUE_SUITE,
@@ -134,16 +135,27 @@ def test_a_run_that_validated_nothing_builds_nothing(tmp_path: Path) -> None:
     assert not Workspace(tmp_path).gx_project.exists()
 
 
-def test_the_artifact_links_each_page_and_the_index(tmp_path: Path) -> None:
+def test_the_artifact_links_each_page_and_the_index_through_the_portal(tmp_path: Path) -> None:
     docs = build_data_docs(
         [_batch()], tmp_path, "2025Q3-lan-1", datetime(2025, 10, 11, tzinfo=ZONE)
     )
     assert docs is not None
-    markdown = data_docs_markdown(docs)
+    portal = OutputAddresses(Workspace(tmp_path), "https://tonghop.example.vn/")
+    markdown = data_docs_markdown(docs, portal)
     assert "| 2025Q3 | Kiểm tra từng báo cáo | 3 | 3/18 |" in markdown
+    site = docs.index.parent
     for page in docs.pages:
-        assert f"[Xem]({page.url})" in markdown
-    assert docs.index.resolve().as_uri() in markdown
+        relative = page.path.relative_to(site).as_posix()
+        assert f"(https://tonghop.example.vn/van-hanh/data-docs/{relative})" in markdown
+    assert "[trang chủ Data Docs](https://tonghop.example.vn/van-hanh/data-docs/index.html)" in (
+        markdown
+    )
+    assert "file://" not in markdown
+    # With no portal, the full paths to copy, not links a browser refuses.
+    plain = data_docs_markdown(docs, OutputAddresses(Workspace(tmp_path), None))
+    assert f"`{docs.index.resolve()}`" in plain and "file://" not in plain
+    for page in docs.pages:
+        assert f"`{page.path.resolve()}`" in plain
 
 
 def test_collect_builds_the_docs_once_and_links_them(imported: Path) -> None:
@@ -157,7 +169,7 @@ def test_collect_builds_the_docs_once_and_links_them(imported: Path) -> None:
     assert [page.parent.parent.parent.name for page in pages] == [SUBMISSION_SUITE, VALUE_SUITE]
     markdown = latest_artifact("kiem-tra-2025q3", state.state_details.flow_run_id)
     for page in pages:
-        assert page.resolve().as_uri() in markdown
+        assert f"`{page.resolve()}`" in markdown
 
     again = collect("2025Q3", str(imported))
     assert again.received == 0 and again.data_docs is None

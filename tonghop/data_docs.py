@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
+from urllib.request import url2pathname
 
 from tonghop.layout import DATA_DOCS_SITE, Workspace
 from tonghop.validation import BatchValidation, quiet, read_suite
@@ -35,6 +37,11 @@ class DocsPage:
     evaluated: int
     failed: int
     url: str
+
+    @property
+    def path(self) -> Path:
+        """The page's file (GX gives its address as a file:// URL)."""
+        return Path(url2pathname(urlparse(self.url).path))
 
     @property
     def title_vi(self) -> str:

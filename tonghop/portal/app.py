@@ -441,6 +441,7 @@ def create_app(config: PortalConfig) -> FastAPI:
             period=period,
             version=version,
             duplicate=bool(trung),
+            max_megabytes=settings.web_max_upload_bytes / (1024 * 1024),
         )
 
     @app.get("/don-vi/phan-hoi/{submission_id}")
