@@ -42,6 +42,8 @@ web_app = typer.Typer(
 )
 app.add_typer(web_app, name="web")
 console = Console()
+# What is said beside an output a script reads (`web links`): on standard error.
+notes = Console(stderr=True)
 
 WorkspaceOption = Annotated[
     Path | None,
@@ -527,10 +529,7 @@ def web(
         collect(period=str(open_period), workspace=root)
 
     portal = create_app(PortalConfig(settings, collect_uploaded, fixed))
-    from tonghop.portal.links import portal_base_url
-
-    address = portal_base_url(settings.web_public_url, settings.web_host, settings.web_port)
-    console.print(f"Cổng thông tin: {escape(address)} (dừng bằng Ctrl+C).")
+    console.print(f"Cổng thông tin: {escape(settings.portal_address)} (dừng bằng Ctrl+C).")
     # Behind the reverse proxy (README), the client's address comes from X-Forwarded-For of
     # the proxies uvicorn trusts (FORWARDED_ALLOW_IPS, 127.0.0.1 by default).
     uvicorn.run(
@@ -556,15 +555,15 @@ def web_links(
     revoke: Annotated[
         bool, typer.Option("--huy", help="Huỷ đường liên kết của các đơn vị --unit.")
     ] = False,
+    csv_file: Annotated[
+        Path | None,
+        typer.Option("--csv", help="Ghi thêm tệp CSV (mã, tên, thư điện tử, đường liên kết)."),
+    ] = None,
 ) -> None:
-    """Cấp đường liên kết riêng cho các đơn vị chưa có (hoặc cấp mới, huỷ) và ghi ra tệp CSV."""
+    """In đường liên kết riêng của từng đơn vị (dòng «mã_đơn_vị,đường_liên_kết»), cấp mới cho
+    đơn vị chưa có; --cap-moi cấp lại, --huy huỷ."""
     from tonghop.context import local_now
-    from tonghop.portal.links import (
-        hand_out_links,
-        portal_base_url,
-        revoke_unit_links,
-        write_links_csv,
-    )
+    from tonghop.portal.links import hand_out_links, revoke_unit_links, write_links_csv
     from tonghop.registry_store import load_units
     from tonghop.storage import transaction
 
@@ -573,39 +572,40 @@ def web_links(
     now = local_now(settings.timezone)
     with transaction(context.database_url) as connection:
         registry = load_units(connection)
-    known = {unit.code for unit in registry}
-    unknown = [code for code in units or [] if code not in known]
+    by_code = {unit.code: unit for unit in registry}
+    unknown = [code for code in units or [] if code not in by_code]
     if unknown:
         _fail(f"Không có đơn vị mã {escape(', '.join(unknown))} trong danh sách đơn vị.")
     if revoke:
         if not units:
             _fail("Cần chỉ rõ đơn vị bằng --unit để huỷ đường liên kết.")
         revoke_unit_links(context.database_url, units, now)
-        console.print(f"Đã huỷ đường liên kết của {len(units)} đơn vị.")
+        notes.print(f"Đã huỷ đường liên kết của {len(units)} đơn vị.")
         return
-    base = portal_base_url(settings.web_public_url, settings.web_host, settings.web_port)
+    chosen = (
+        [by_code[code] for code in dict.fromkeys(units)]
+        if units
+        else [unit for unit in registry if unit.active_on(now.date())]
+    )
     issued = hand_out_links(
         context.database_url,
-        registry,
-        base,
+        chosen,
+        settings.portal_address,
         now,
         settings.web_link_days,
-        only=units or (),
+        settings.portal_key(),
         rotate=rotate,
     )
-    if not issued:
-        console.print("Mọi đơn vị đã có đường liên kết còn hiệu lực; dùng --cap-moi để cấp mới.")
-        return
-    path = context.workspace.outbox / f"lien-ket-cong-thong-tin-{now:%Y%m%d-%H%M%S}.csv"
-    write_links_csv(path, issued)
-    console.print(
-        f"Đã cấp {len(issued)} đường liên kết; danh sách (chỉ hiện một lần, hãy giữ kín) ở "
-        f"«{escape(str(path))}»."
-    )
+    # The lines alone on standard output, for a script or a mail merge; notes go to stderr.
+    for link in issued:
+        print(f"{link.unit.code},{link.url}")
+    if csv_file is not None:
+        write_links_csv(csv_file, issued)
+        notes.print(f"Đã ghi {len(issued)} đường liên kết vào «{escape(str(csv_file))}» (giữ kín).")
     if not settings.web_public_url:
-        console.print(
-            "[yellow]Chưa đặt TONGHOP_WEB_PUBLIC_URL: đường liên kết dùng địa chỉ nội bộ "
-            f"{escape(base)}.[/]"
+        notes.print(
+            "[yellow]Chưa đặt TONGHOP_WEB_BASE_URL: đường liên kết dùng địa chỉ nội bộ "
+            f"{escape(settings.portal_address)}.[/]"
         )
 
 

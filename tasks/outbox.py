@@ -38,6 +38,7 @@ from tonghop.outbox import (
     write_letter_files,
 )
 from tonghop.periods import Period
+from tonghop.portal.links import hand_out_links
 from tonghop.registry import Unit
 from tonghop.registry_store import load_units
 from tonghop.reminders import REMINDER, UNIT_REMINDER, build_reminders, build_unit_reminders
@@ -123,9 +124,21 @@ def plan_form_letters(
     settings: Settings,
     resend_unconfirmed: bool,
 ) -> OutboxPlan:
-    """Each unit's blank form by e-mail, against the outbox."""
+    """Each unit's blank form by e-mail, against the outbox; with the portal's public address
+    set, each letter carries the unit's personal link (made where the unit has none)."""
     with transaction(database_url) as connection:
         states = outbox_states(connection, FORM, period, None)
+    links = {}
+    if settings.web_public_url:
+        issued = hand_out_links(
+            database_url,
+            [unit for unit in units if unit.code in forms],
+            settings.portal_address,
+            local_now(settings.timezone),
+            settings.web_link_days,
+            settings.portal_key(),
+        )
+        links = {link.unit.code: link.url for link in issued}
     letters = build_form_letters(
         period,
         units,
@@ -134,6 +147,7 @@ def plan_form_letters(
         catalogue_version(),
         settings.mail_from,
         settings.contact,
+        links,
     )
     planned = plan(letters, states, resend_unconfirmed)
     _log_plan(FORM, planned)

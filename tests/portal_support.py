@@ -56,8 +56,9 @@ def unit_links(settings: Settings, *codes: str, base: str = "") -> dict[str, str
     url = settings.resolved_database_url
     with transaction(url) as connection:
         units = load_units(connection)
+    chosen = [unit for unit in units if unit.code in codes]
     issued = hand_out_links(
-        url, units, base, local_now(settings.timezone), 30, only=codes, rotate=True
+        url, chosen, base, local_now(settings.timezone), 30, settings.portal_key(), rotate=True
     )
     return {link.unit.code: link.url for link in issued}
 

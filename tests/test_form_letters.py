@@ -136,3 +136,44 @@ def test_issue_forms_mails_every_active_unit_its_form_once(
     again = issue_forms(str(Q3), str(registered))
     assert again.mail.outcomes == () and again.mail.already_sent == 5
     assert handler.messages == []
+
+
+def test_each_form_letter_carries_the_unit_s_own_portal_link(
+    registered: Path, smtp: tuple[MailHandler, int], monkeypatch
+) -> None:
+    from fastapi.testclient import TestClient
+    from typer.testing import CliRunner
+
+    from tests.portal_support import page_text, portal_app
+    from tonghop.config import Settings
+    from tonghop_flows.cli import app as cli
+    from tonghop_flows.issue_forms import issue_forms
+
+    handler, _ = smtp
+    monkeypatch.setenv("TONGHOP_WEB_BASE_URL", "https://tonghop.example.vn")
+    issue_forms(str(Q3), str(registered))
+
+    def link_in(message) -> str:
+        body = message.get_body(("plain",)).get_content().replace("\r\n", "\n")
+        assert "Cổng thông tin Tổng hợp" in body
+        (line,) = [line for line in body.splitlines() if line.startswith("https://")]
+        return line
+
+    by_to = handler.received()
+    (thon1,) = by_to["thon1@example.vn"]
+    link = link_in(thon1)
+    assert link.startswith("https://tonghop.example.vn/u/") and len(link.split("/u/")[1]) == 43
+    # Each unit its own link, even where one office receives several units' forms.
+    links = {link_in(message) for message in by_to["hu1@example.vn"]}
+    assert len(links) == 3 and link not in links
+
+    # The link opens the unit's own page, and the operator can give it again: the same one.
+    settings = Settings(workspace=registered)
+    client = TestClient(portal_app(settings), base_url="https://tonghop.example.vn")
+    page = client.get(link)
+    assert page.status_code == 200 and "Chi bộ Thôn Một" in page_text(page.text)
+    printed = CliRunner().invoke(
+        cli, ["web", "links", "--workspace", str(registered), "--unit", "G1C1"]
+    )
+    assert printed.exit_code == 0, printed.output
+    assert printed.stdout.strip() == f"G1C1,{link}"

@@ -97,11 +97,17 @@ class Settings(BaseSettings):
     database_statement_timeout_seconds: float = 600
 
     # The web portal (`tonghop web`): where it listens, and the address people open it at
-    # behind the reverse proxy (https://…, no trailing slash). With a public address, the runs'
-    # artifacts link to the portal's pages and the blank-form letters carry each unit's link.
+    # behind the reverse proxy (https://…; SPEC §8 names it TONGHOP_WEB_BASE_URL). With it set,
+    # the runs' artifacts link to the portal's pages and the blank-form letters carry each
+    # unit's personal link.
     web_host: str = "127.0.0.1"
     web_port: int = 8080
-    web_public_url: str | None = None
+    web_public_url: str | None = Field(
+        None, validation_alias=AliasChoices("TONGHOP_WEB_BASE_URL", "TONGHOP_WEB_PUBLIC_URL")
+    )
+    # What the units' links are derived from; unset, a key file of the workspace made on first
+    # use (tonghop/portal/links.py). Changing it makes every link given so far stop working.
+    web_secret_key: SecretStr | None = None
     # The operators who may sign in: user name → password hash made by `tonghop web password`
     # (JSON in TONGHOP_WEB_OPERATORS, e.g. {"tuyengiao": "$argon2id$…"}).
     web_operators: dict[str, str] = Field(default_factory=dict)
@@ -117,6 +123,19 @@ class Settings(BaseSettings):
     def layout(self) -> Workspace:
         """Where everything of the workspace is (tonghop/layout.py)."""
         return Workspace(self.workspace)
+
+    @property
+    def portal_address(self) -> str:
+        """The address units open the portal at: the public one behind the reverse proxy, else
+        where `tonghop web` listens."""
+        return (self.web_public_url or f"http://{self.web_host}:{self.web_port}").rstrip("/")
+
+    def portal_key(self) -> bytes:
+        """The key of the units' links (made in the workspace on first use)."""
+        from tonghop.portal.links import portal_key
+
+        secret = self.web_secret_key.get_secret_value() if self.web_secret_key else None
+        return portal_key(secret, self.layout.portal_key_file)
 
     @property
     def resolved_database_url(self) -> str:

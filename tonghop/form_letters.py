@@ -45,6 +45,7 @@ def _body(
     contact: str | None,
     forwarding: list[str],
     sender: str,
+    portal_link: str | None,
 ) -> str:
     within = f" ({parent.name})" if parent else ""
     lines = [
@@ -64,11 +65,25 @@ def _body(
         "tên trang «BaoCao» và không sửa mã đơn vị, kỳ báo cáo đã ghi sẵn; mỗi đơn vị gửi báo cáo "
         "của chính mình.",
         "",
+        *_portal_lines(unit, portal_link),
         *forwarding,
     ]
     if contact:
         lines += [f"Khi cần hỗ trợ, đề nghị liên hệ {contact}.", ""]
     return signed(lines, sender)
+
+
+def _portal_lines(unit: Unit, portal_link: str | None) -> list[str]:
+    """How to send the form on the portal instead, with the unit's own link; nothing without."""
+    if not portal_link:
+        return []
+    return [
+        f"Đơn vị cũng có thể gửi báo cáo trên Cổng thông tin Tổng hợp và xem ngay kết quả kiểm "
+        f"tra, tải mẫu biểu và phản hồi của các lần gửi trước, tại đường liên kết riêng của "
+        f"{unit.name} (không chuyển cho người ngoài đơn vị):",
+        portal_link,
+        "",
+    ]
 
 
 def build_form_letters(
@@ -79,9 +94,11 @@ def build_form_letters(
     form_version: str,
     reply_to: str,
     contact: str | None = None,
+    portal_links: Mapping[str, str] | None = None,
 ) -> list[Letter]:
     """One letter per unit with a form in `forms` (by unit code), in registry order, to the
-    unit's address or its nearest ancestor's."""
+    unit's address or its nearest ancestor's; with the unit's personal link to the portal when
+    `portal_links` has one for it."""
     by_code = {unit.code: unit for unit in units}
     sender = sender_of(units)
     deadline = period.deadline(deadline_days)
@@ -113,6 +130,7 @@ def build_form_letters(
                     contact,
                     forwarded(unit.name, recipient, unit.code),
                     sender,
+                    (portal_links or {}).get(unit.code),
                 ),
                 fingerprint=fingerprint(str(period), unit.code, form_version, recipient.email),
                 attachments=(form,),

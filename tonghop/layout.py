@@ -35,6 +35,9 @@ PUBLISHED_DIR = "published"
 GX_DIR = "gx"
 DATA_DOCS_SITE = "local_site"
 DATABASE_FILE = "tonghop.db"  # SQLite, when no database URL is configured
+# The key the units' personal links are derived from (tonghop/portal/access.py), readable by
+# the workspace's owner alone, unless TONGHOP_WEB_SECRET_KEY gives one.
+PORTAL_KEY_FILE = ".khoa-lien-ket-cong-thong-tin"
 # What `tonghop demo` writes in its workspace: the demo registry, and the marker that lets a
 # later demo run replace the folder (never a workspace without it).
 DEMO_REGISTRY = "registry.csv"
@@ -95,6 +98,10 @@ class Workspace:
     @property
     def database_file(self) -> Path:
         return self.root / DATABASE_FILE
+
+    @property
+    def portal_key_file(self) -> Path:
+        return self.root / PORTAL_KEY_FILE
 
     def forms_folder(self, period: Period) -> Path:
         """`outbox/<P>/`: the period's blank forms."""

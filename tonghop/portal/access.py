@@ -6,13 +6,15 @@ many wrong links or passwords from one address are refused for a while."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import secrets
 import threading
 import time
 import uuid
 from collections import defaultdict, deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -51,42 +53,54 @@ def link_url(base_url: str, secret: str) -> str:
     return f"{base_url.rstrip('/')}{LINK_PATH}{secret}"
 
 
+def link_secret(key: bytes, link_id: str) -> str:
+    """The secret of a link: an HMAC of its id under the portal's key (43 characters). The
+    database keeps its SHA-256 alone, so a copy of the database opens nothing, while whoever
+    holds the key can give a unit its link again (in each form letter, `tonghop web links`)."""
+    mac = hmac.new(key, link_id.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+
+
 def issue_links(
-    connection: Connection, unit_codes: Iterable[str], now: datetime, days: int
+    connection: Connection, unit_codes: Sequence[str], now: datetime, days: int, key: bytes
 ) -> dict[str, str]:
-    """A new link for each unit, revoking the ones it had: the secrets, by unit code (shown
-    once: the database cannot give them back)."""
-    issued = {}
-    for code in unit_codes:
-        connection.execute(text(load_sql("revoke_portal_links")), {"unit_code": code, "now": now})
-        secret = secrets.token_urlsafe(SECRET_BYTES)
-        connection.execute(
-            text(load_sql("insert_portal_link")),
-            {
-                "id": uuid.uuid4().hex,
-                "unit_code": code,
-                "secret_sha256": digest(secret),
-                "created_at": now,
-                "expires_at": now + timedelta(days=days),
-            },
-        )
-        issued[code] = secret
-    return issued
+    """A new link for each unit, revoking the ones it had: the secrets, by unit code."""
+    if not unit_codes:
+        return {}
+    revoke_links(connection, unit_codes, now)
+    rows = [
+        {
+            "id": uuid.uuid4().hex,
+            "unit_code": code,
+            "created_at": now,
+            "expires_at": now + timedelta(days=days),
+        }
+        for code in unit_codes
+    ]
+    for row in rows:
+        row["secret_sha256"] = digest(link_secret(key, row["id"]))
+    connection.execute(text(load_sql("insert_portal_link")), rows)
+    return {row["unit_code"]: link_secret(key, row["id"]) for row in rows}
 
 
-def revoke_links(connection: Connection, unit_codes: Iterable[str], now: datetime) -> None:
+def revoke_links(connection: Connection, unit_codes: Sequence[str], now: datetime) -> None:
     """The units' links stop working now, and so do the visits opened with them."""
-    for code in unit_codes:
-        connection.execute(text(load_sql("revoke_portal_links")), {"unit_code": code, "now": now})
+    if unit_codes:
+        connection.execute(
+            text(load_sql("revoke_portal_links")),
+            [{"unit_code": code, "now": now} for code in unit_codes],
+        )
 
 
-def working_links(connection: Connection, now: datetime) -> dict[str, Link]:
-    """Each unit's working link, by unit code (without its secret)."""
-    rows = connection.execute(text(load_sql("select_portal_links")), {"now": now})
-    return {
-        row.unit_code: Link("", row.unit_code, _moment(row.created_at), _moment(row.expires_at))
-        for row in rows
-    }
+def working_secrets(connection: Connection, now: datetime, key: bytes) -> dict[str, str]:
+    """Each unit's working link's secret, by unit code, for the links made under `key` (a link
+    made under another key, or before links were derived, cannot be given again)."""
+    found = {}
+    for row in connection.execute(text(load_sql("select_portal_links")), {"now": now}):
+        secret = link_secret(key, row.id)
+        if hmac.compare_digest(digest(secret), row.secret_sha256.strip()):
+            found[row.unit_code] = secret
+    return found
 
 
 def find_link(connection: Connection, secret: str, now: datetime) -> Link | None:

@@ -1,34 +1,51 @@
-"""Handing out the units' personal links (`tonghop web links`): a new link for each unit that
-has none working (or for the units named, replacing theirs), and a CSV the operator can mail
-merge or print, since the database keeps no secret and cannot show a link again."""
+"""The units' personal links: the portal's key they are derived from, and handing them out — to
+`tonghop web links` (one `unit_code,url` line per unit, a CSV for mail merge on demand) and to
+the blank-form letters, which carry each unit's link. A unit keeps its link until the operator
+rotates or revokes it; a link is made the first time one is asked for."""
 
 from __future__ import annotations
 
 import csv
+import os
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 from tonghop.layout import write_atomically
-from tonghop.portal.access import issue_links, link_url, revoke_links, working_links
+from tonghop.portal.access import issue_links, link_url, revoke_links, working_secrets
 from tonghop.registry import Unit
 from tonghop.storage import transaction
 
-LINKS_CSV_HEADER = ("ma_don_vi", "ten_don_vi", "email", "lien_ket", "het_han")
-
+LINKS_CSV_HEADER = ("ma_don_vi", "ten_don_vi", "email", "lien_ket")
 
 @dataclass(frozen=True)
 class IssuedLink:
     unit: Unit
     url: str
-    expires_at: datetime
 
 
-def portal_base_url(public_url: str | None, host: str, port: int) -> str:
-    """The address units open: the public one behind the reverse proxy, else where
-    `tonghop web` listens."""
-    return (public_url or f"http://{host}:{port}").rstrip("/")
+def portal_key(configured: str | None, key_file: Path) -> bytes:
+    """The key the links are derived from: the configured one (TONGHOP_WEB_SECRET_KEY), else the
+    workspace's key file, made on first use readable by its owner alone."""
+    if configured:
+        return configured.encode()
+    try:
+        return key_file.read_bytes().strip()
+    except FileNotFoundError:
+        pass
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process made it first
+        return key_file.read_bytes().strip()
+    key = secrets.token_hex(32).encode()
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(key)
+        handle.flush()
+        os.fsync(handle.fileno())
+    return key
 
 
 def hand_out_links(
@@ -37,23 +54,18 @@ def hand_out_links(
     base_url: str,
     now: datetime,
     days: int,
+    key: bytes,
     *,
-    only: Sequence[str] = (),
     rotate: bool = False,
 ) -> list[IssuedLink]:
-    """New links for the units active today (or the units `only` names) that have no working
-    link, or for all of them with `rotate`; registry order."""
-    chosen = (
-        [unit for unit in units if unit.code in only]
-        if only
-        else [unit for unit in units if unit.active_on(now.date())]
-    )
+    """Each unit's link, in the order given: the one it has, or a new one when it has none
+    working (for every unit with `rotate`, revoking the old)."""
+    codes = [unit.code for unit in units]
     with transaction(database_url) as connection:
-        working = working_links(connection, now)
-        due = [unit for unit in chosen if rotate or unit.code not in working]
-        secrets = issue_links(connection, [unit.code for unit in due], now, days)
-    expires = now + timedelta(days=days)
-    return [IssuedLink(unit, link_url(base_url, secrets[unit.code]), expires) for unit in due]
+        working = {} if rotate else working_secrets(connection, now, key)
+        due = [code for code in codes if code not in working]
+        secrets_by_code = working | issue_links(connection, due, now, days, key)
+    return [IssuedLink(unit, link_url(base_url, secrets_by_code[unit.code])) for unit in units]
 
 
 def revoke_unit_links(database_url: str, unit_codes: Sequence[str], now: datetime) -> None:
@@ -63,22 +75,14 @@ def revoke_unit_links(database_url: str, unit_codes: Sequence[str], now: datetim
 
 
 def write_links_csv(path: Path, issued: Sequence[IssuedLink]) -> None:
-    """The issued links as a CSV Excel opens as UTF-8 (with its byte-order mark)."""
+    """The links as a CSV Excel opens as UTF-8 (with its byte-order mark), for mail merge."""
 
     def write(temp: Path) -> None:
         with temp.open("w", encoding="utf-8-sig", newline="") as handle:
             writer = csv.writer(handle)
             writer.writerow(LINKS_CSV_HEADER)
             for link in issued:
-                writer.writerow(
-                    (
-                        link.unit.code,
-                        link.unit.name,
-                        link.unit.email or "",
-                        link.url,
-                        link.expires_at.strftime("%d/%m/%Y"),
-                    )
-                )
+                writer.writerow((link.unit.code, link.unit.name, link.unit.email or "", link.url))
 
     write_atomically(path, write)
     # Anyone who reads this file can open the units' pages.
