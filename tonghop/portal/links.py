@@ -20,6 +20,7 @@ from tonghop.storage import transaction
 
 LINKS_CSV_HEADER = ("ma_don_vi", "ten_don_vi", "email", "lien_ket")
 
+
 @dataclass(frozen=True)
 class IssuedLink:
     unit: Unit
