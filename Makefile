@@ -8,7 +8,22 @@ export GX_ANALYTICS_ENABLED := false
 
 .PHONY: demo test bench lint format lock clean
 
-$(BIN)/tonghop: pyproject.toml constraints.txt
+# The scripts, styles and fonts the Data Docs load from CDNs, vendored from the npm registry at
+# the versions package-lock.json pins (tonghop/data/data_docs/assets.txt lists what is taken).
+VENDOR := tonghop/data/data_docs/vendor
+ASSETS := tonghop/data/data_docs/assets.txt
+
+$(VENDOR)/.complete: package.json package-lock.json $(ASSETS)
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	rm -rf $(VENDOR)
+	grep -v '^#' $(ASSETS) | while read -r asset; do \
+		[ -n "$$asset" ] || continue; \
+		mkdir -p "$(VENDOR)/$$(dirname "$$asset")"; \
+		cp -R "node_modules/$$asset" "$(VENDOR)/$$asset"; \
+	done
+	touch $@
+
+$(BIN)/tonghop: pyproject.toml constraints.txt $(VENDOR)/.complete
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check --upgrade pip 2>/dev/null
 	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
@@ -45,5 +60,5 @@ lock: $(BIN)/tonghop
 # Removes only what the build made: the virtualenv, build output and caches. Never ./workspace,
 # which is also the default production workspace (the demo's is rebuilt by `make demo` anyway).
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache bench/.cache
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache bench/.cache node_modules $(VENDOR)
 	find . -name __pycache__ -type d -prune -not -path './.git/*' -exec rm -rf {} +

@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo
 from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
-from prefect.runtime import flow_run
 
 from tonghop.collecting import (
     InboxFile,
@@ -27,7 +26,7 @@ from tonghop.collecting import (
 )
 from tonghop.comparisons import Comparisons, load_comparisons
 from tonghop.context import local_now
-from tonghop.data_docs import DataDocs, build_data_docs
+from tonghop.data_docs import DataDocs, build_data_docs, run_name_of
 from tonghop.errors import DiskFull, is_disk_full
 from tonghop.formatting import format_count
 from tonghop.inbox import SkippedEntry, changed_entries, folder_units, scan_inbox
@@ -223,8 +222,7 @@ def publish_data_docs(
     """Store the run's validation results in the workspace's Great Expectations project, build
     their Data Docs pages and link them from the run."""
     run_time = datetime.now(ZoneInfo(timezone))
-    # The flow run's name ties the pages to the run an operator sees in the UI.
-    run_name = f"{period}-{flow_run.name or run_time.strftime('%Y%m%dT%H%M%S')}"
+    run_name = run_name_of(period, run_time)
     docs = build_data_docs(validations, workspace, run_name, run_time)
     if docs is None:
         return None

@@ -15,7 +15,13 @@ import pytest
 
 from tests.conftest import latest_artifact
 from tests.test_validation import GOOD, form
-from tonghop.data_docs import SHOWN_VALUES, build_data_docs
+from tonghop.data_docs import (
+    SHOWN_VALUES,
+    VENDORED_ASSETS,
+    build_data_docs,
+    run_name_of,
+    vendored_assets,
+)
 from tonghop.layout import Workspace
 from tonghop.portal.addresses import OutputAddresses
 from tonghop.validation import (
@@ -193,3 +199,127 @@ def test_docs_that_cannot_be_written_do_not_stop_the_run(imported: Path, databas
     summary = collect("2025Q3", str(imported))
     assert summary.received > 0 and summary.data_docs is None
     assert submission_count(database_url) == summary.received
+
+
+def _local_references(page: Path) -> list[Path]:
+    """The files a page loads or links (scripts, styles, icons, pages), resolved on disk."""
+    html = page.read_text(encoding="utf-8")
+    found = re.findall(r"""(?:src|href)=["']([^"'#?]+)""", html)
+    return [(page.parent / reference).resolve() for reference in found if "://" not in reference]
+
+
+def test_the_pages_load_nothing_from_elsewhere_and_read_in_vietnamese(tmp_path: Path) -> None:
+    run_time = datetime(2025, 10, 11, 8, 30, tzinfo=ZONE)
+    docs = build_data_docs([_batch()], tmp_path, run_name_of("2025Q3", run_time), run_time)
+    assert docs is not None
+    site = docs.index.parent
+    pages = sorted(site.rglob("*.html"))
+    assert len(pages) == 5  # the index, two suites, two results
+    for page in pages:
+        html = page.read_text(encoding="utf-8")
+        assert not re.search(r"""(?:src|href)=["']https?://""", html), page
+        for reference in _local_references(page):
+            assert reference.is_file(), (page, reference)
+    loaded = {
+        path.relative_to(site / "static" / "vendor").as_posix()
+        for page in pages
+        for path in _local_references(page)
+        if (site / "static" / "vendor") in path.parents
+    }
+    assert "jquery/dist/jquery.min.js" in loaded
+    assert "@fortawesome/fontawesome-free/css/all.min.css" in loaded
+    # The icon font the status icons are drawn with is there beside its stylesheet.
+    assert (
+        site / "static/vendor/@fortawesome/fontawesome-free/webfonts/fa-solid-900.woff2"
+    ).is_file()
+
+    index = docs.index.read_text(encoding="utf-8")
+    assert "'title': 'Thời điểm chạy'" in index and "'title': 'Run Time'" not in index
+    assert "'run_name': '2025Q3 · thu thập 11/10/2025 08:30'" in index
+    assert "'run_time': '11/10/2025 08:30:00'" in index  # the operators' clock, not UTC
+    result = _text(_page(docs.pages[0].url))
+    for vietnamese in ("Kết quả kiểm tra", "Số quy tắc đã kiểm tra", "Mục lục", "Tỷ lệ đạt"):
+        assert vietnamese in result
+    assert "2025Q3 · thu thập 11/10/2025 08:30" in result
+    for english in (
+        "Expectation Validation Result",
+        "Evaluated Expectations",
+        "Show more info",
+        "Table of Contents",
+        "newsletter",
+        "Great Expectations Version",
+        "unexpected",
+    ):
+        assert english not in result, english
+
+
+def test_every_asset_the_templates_name_is_vendored() -> None:
+    listed = vendored_assets()
+    for asset in listed:
+        assert (VENDORED_ASSETS / asset).exists(), f"{asset}: run `make` to vendor it"
+    templates = VENDORED_ASSETS.parent
+    named = {
+        match
+        for template in templates.glob("*.j2")
+        for match in re.findall(r"paths\.vendor \}\}([^\"']+)", template.read_text("utf-8"))
+    }
+    assert named and all(
+        any(
+            asset == listed_asset or asset.startswith(listed_asset + "/") for listed_asset in listed
+        )
+        for asset in named
+    ), named - set(listed)
+
+
+@pytest.mark.parametrize(
+    ("english", "vietnamese"),
+    [
+        ("Evaluated Expectations", "Số quy tắc đã kiểm tra"),
+        ("  Status:\n ", "  Kết quả:\n "),
+        (
+            "1 unexpected values found. ≈0.01186% of 8429 total rows.",
+            "1 giá trị không đạt, ≈0,01186% của 8.429 dòng.",
+        ),
+        (
+            "3 unexpected values found. 100% of 3 total rows.",
+            "3 giá trị không đạt, 100% của 3 dòng.",
+        ),
+        ("≈0.0823% unexpected", "≈0,0823% không đạt"),
+        ("0% null", "0% để trống"),
+        ("100% not null", "100% có giá trị"),
+        ("≈42.86%", "≈42,86%"),
+        ("Data asset: 2025Q3", "Kỳ: 2025Q3"),
+        (
+            "Validations / value_rules / 2025Q3 / 2025Q3-thu-thap-20251011-083000 / "
+            "2025-10-11T01:30:00Z",
+            "Kết quả kiểm tra / Kiểm tra từng số liệu / 2025Q3 / 2025Q3 · thu thập 11/10/2025 "
+            "08:30 / 11/10/2025 08:30:00",
+        ),
+        ("Expectations / submission_rules", "Bộ quy tắc / Kiểm tra từng báo cáo"),
+        ("O1_1__change", "Quy tắc O1: mức thay đổi so với kỳ trước"),
+        ("V3_1__members", "Quy tắc V3: Tổng số đảng viên"),
+        (
+            "This Expectation suite currently contains 7 total Expectations across 2 columns.",
+            "Bộ quy tắc này có 7 quy tắc trên 2 cột.",
+        ),
+        ("2025Q3-lan-1", "2025Q3-lan-1"),  # a name of another making stays as it is
+        ("F4 (lỗi): Mã đơn vị khớp với thư mục nộp", "F4 (lỗi): Mã đơn vị khớp với thư mục nộp"),
+    ],
+)
+def test_the_words_gx_writes_are_put_into_vietnamese(english: str, vietnamese: str) -> None:
+    from tonghop.data_docs_view import Translator
+
+    assert Translator("Asia/Ho_Chi_Minh").text(english) == vietnamese
+
+
+def test_links_and_scripts_are_never_translated() -> None:
+    from tonghop.data_docs_view import Translator
+
+    page = (
+        '<a href="expectations/value_rules.html">value_rules</a>'
+        "<script>var x = 'Status'; data: [{'run_name': 'a', 'title': 'Status'}]</script>"
+    )
+    assert Translator("Asia/Ho_Chi_Minh").page(page) == (
+        '<a href="expectations/value_rules.html">Kiểm tra từng số liệu</a>'
+        "<script>var x = 'Status'; data: [{'run_name': 'a', 'title': 'Kết quả'}]</script>"
+    )

@@ -180,3 +180,38 @@ def test_a_unit_an_upper_level_and_an_operator_in_chromium(served, browser, tmp_
     with operator.expect_download() as downloading:
         operator.get_by_role("link", name=f"tong-hop-{PERIOD}.xlsx").click()
     assert Path(downloading.value.path()).read_bytes() == published.read_bytes()
+
+    # The Data Docs, with their scripts on: everything comes from the portal itself (a closed
+    # network has nothing else), the index lists the runs and the status icons are drawn.
+    docs = browser.new_context(locale="vi-VN", viewport={"width": 1400, "height": 900})
+    elsewhere_requests: list[str] = []
+
+    def only_the_portal(route) -> None:
+        if route.request.url.startswith(base):
+            route.continue_()
+        else:
+            elsewhere_requests.append(route.request.url)
+            route.abort()
+
+    docs.route("**/*", only_the_portal)
+    reader = docs.new_page()
+    reader.goto(f"{base}/dang-nhap")
+    reader.get_by_label("Tên đăng nhập").fill(OPERATOR)
+    reader.get_by_label("Mật khẩu").fill(OPERATOR_PASSWORD)
+    reader.get_by_role("button", name="Đăng nhập").click()
+    reader.get_by_role("link", name=re.compile("kết quả kiểm tra dữ liệu", re.IGNORECASE)).click()
+    runs = reader.locator("table.ge-index-page-validation-results-table tbody tr")
+    runs.first.wait_for()
+    rows = runs.all_inner_texts()
+    assert len(rows) >= 2 and all(f"{PERIOD} · thu thập" in row for row in rows)
+    assert any("Kiểm tra từng báo cáo" in row for row in rows)
+    reader.wait_for_function("document.fonts.check('900 16px \"Font Awesome 6 Free\"')")
+    icon = reader.locator("i.fas").first
+    assert icon.evaluate("i => getComputedStyle(i, '::before').content") not in ("none", "")
+    shot(reader, "data-docs-muc-luc")
+    reader.locator("table.ge-index-page-validation-results-table tbody tr").first.click()
+    reader.wait_for_url(re.compile(r".*/validations/.*\.html"))
+    assert "Kết quả kiểm tra" in reader.locator("h4").first.inner_text()
+    assert "Số quy tắc đã kiểm tra" in reader.locator("body").inner_text()
+    shot(reader, "data-docs-lan-kiem-tra")
+    assert elsewhere_requests == []

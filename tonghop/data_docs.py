@@ -1,10 +1,17 @@
 """Great Expectations Data Docs of the runs' validations: each run's suite results kept in a file
 Data Context inside the workspace (`Workspace.gx_project`), a page per suite and period, the
-suites themselves, and GX's index of every run so far (`Workspace.data_docs_index`)."""
+suites themselves, and GX's index of every run so far (`Workspace.data_docs_index`). The site is
+made to work on a closed network and to read in Vietnamese: its views are the project's
+(tonghop/data_docs_view.py), and the scripts, styles and fonts GX loads from CDNs are copied
+into its `static/vendor/` from the project's vendored copy (tonghop/data/data_docs/vendor, made
+by `make` from the npm packages of package.json)."""
 
 from __future__ import annotations
 
 import copy
+import filecmp
+import logging
+import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,6 +22,10 @@ from urllib.request import url2pathname
 
 from tonghop.layout import DATA_DOCS_SITE, Workspace
 from tonghop.validation import BatchValidation, quiet, read_suite
+
+VENDORED_ASSETS = Path(__file__).parent / "data" / "data_docs" / "vendor"
+ASSET_LIST = VENDORED_ASSETS.parent / "assets.txt"
+_VIEWS = "tonghop.data_docs_view"
 
 # Long parameter lists (every active unit code: tens of thousands) are cut to this many values
 # on the page: the page is for people, the run keeps the full list.
@@ -56,15 +67,73 @@ class DataDocs:
     pages: tuple[DocsPage, ...]
 
 
+def run_name_of(period: object, run_time: datetime) -> str:
+    """A collection's name in the Data Docs: its period and when it ran, ASCII since GX makes a
+    folder of it (`2026Q3-thu-thap-20261130-060000`); the pages show it as
+    `2026Q3 · thu thập 30/11/2026 06:00`."""
+    return f"{period}-thu-thap-{run_time:%Y%m%d-%H%M%S}"
+
+
+def site_config(timezone: str) -> dict[str, Any]:
+    """The site as the workspace's GX project keeps it: GX's own builders with the project's
+    Vietnamese views, and without GX's how-to buttons and newsletter."""
+    view = {"module_name": _VIEWS, "class_name": "VietnamesePageView", "timezone": timezone}
+    return {
+        "class_name": "SiteBuilder",
+        "show_how_to_buttons": False,
+        "store_backend": {
+            "class_name": "TupleFilesystemStoreBackend",
+            "base_directory": f"uncommitted/data_docs/{DATA_DOCS_SITE}/",
+        },
+        "site_index_builder": {
+            "class_name": "DefaultSiteIndexBuilder",
+            "view": {**view, "class_name": "VietnameseIndexPageView"},
+        },
+        "site_section_builders": {
+            "expectations": {"view": view},
+            "validations": {"view": view},
+            "profiling": {"view": view},
+        },
+    }
+
+
+def vendored_assets() -> list[str]:
+    """The assets the pages load (paths inside node_modules, as assets.txt lists them)."""
+    lines = ASSET_LIST.read_text(encoding="utf-8").splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+
+
+def copy_vendored_assets(site: Path) -> bool:
+    """Put the vendored assets into the site's `static/vendor/` where they are missing or
+    differ; False (and a warning) when this installation has no vendored copy to give."""
+    if not VENDORED_ASSETS.is_dir():
+        logging.getLogger(__name__).warning(
+            "Thiếu bản sao thư viện hiển thị của Data Docs (%s): chạy `make` để tạo; các trang "
+            "vẫn được ghi nhưng cần Internet để hiển thị đúng.",
+            VENDORED_ASSETS,
+        )
+        return False
+    target = site / "static" / "vendor"
+    for source in sorted(VENDORED_ASSETS.rglob("*")):
+        if not source.is_file():
+            continue
+        copy = target / source.relative_to(VENDORED_ASSETS)
+        if copy.is_file() and filecmp.cmp(source, copy, shallow=True):
+            continue
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, copy)
+    return True
+
+
 def build_data_docs(
     validations: Sequence[BatchValidation], workspace: Path, run_name: str, run_time: datetime
 ) -> DataDocs | None:
-    """Store the run's suite results and build their pages and the index; None when the run
-    validated nothing."""
+    """Store the run's suite results and build their pages and the index, with times shown in
+    `run_time`'s time zone; None when the run validated nothing."""
     runs = [(item.period, run) for item in validations for run in item.runs]
     if not runs:
         return None
-    context = _docs_context(workspace)
+    context = _docs_context(workspace, str(run_time.tzinfo or "UTC"))
     from great_expectations.core.run_identifier import RunIdentifier
     from great_expectations.data_context.types.resource_identifiers import (
         ExpectationSuiteIdentifier,
@@ -83,6 +152,7 @@ def build_data_docs(
         keys.append(key)
     suites = _store_suites(context)
     context.build_data_docs(site_names=[DATA_DOCS_SITE], resource_identifiers=[*keys, *suites])
+    copy_vendored_assets(Workspace(workspace).data_docs_index.parent)
     pages = []
     for (period, run), key in zip(runs, keys, strict=True):
         (found,) = context.get_docs_sites_urls(resource_identifier=key, site_name=DATA_DOCS_SITE)
@@ -100,15 +170,19 @@ def build_data_docs(
     return DataDocs(index=Workspace(workspace).data_docs_index, pages=tuple(pages))
 
 
-def _docs_context(workspace: Path) -> Any:
+def _docs_context(workspace: Path, timezone: str) -> Any:
     """The workspace's file Data Context, made on first use, quiet and without progress bars
-    (GX makes its project folder, `Workspace.gx_project`, inside the root it is given)."""
+    (GX makes its project folder, `Workspace.gx_project`, inside the root it is given), its
+    site configured as `site_config` says."""
     import great_expectations as gx
 
     workspace.mkdir(parents=True, exist_ok=True)
     context = quiet(gx.get_context(mode="file", project_root_dir=str(workspace)))
     # The pages' logo is fetched from GX's servers with this id appended (usage tracking).
     context.variables.data_context_id = None
+    wanted = site_config(timezone)
+    if context.list_data_docs_sites().get(DATA_DOCS_SITE) != wanted:
+        context.update_data_docs_site(DATA_DOCS_SITE, wanted)
     return context
 
 
