@@ -59,3 +59,7 @@ def test_the_wheel_runs_the_demo_from_an_empty_folder(tmp_path: Path, prefect_se
     published = empty / "workspace" / "published" / "2026Q3"
     assert (published / "tong-hop-2026Q3.xlsx").is_file()
     assert any(published.glob("bao-cao-2026Q3-*.docx"))
+    # The Data Docs' scripts, styles and fonts travel in the wheel: the site works offline.
+    vendor = empty / "workspace" / "gx" / "uncommitted" / "data_docs" / "local_site" / "static"
+    assert (vendor / "vendor" / "jquery" / "dist" / "jquery.min.js").is_file()
+    assert any((vendor / "vendor" / "@fortawesome").rglob("fa-solid-900.woff2"))
