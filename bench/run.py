@@ -17,6 +17,8 @@ The stages, for each N (bench/corpus.py makes and caches the files):
 - run with nothing new: `tonghop run` again; it must receive no file.
 - late form: a unit the plan left missing sends its form after the consolidation, then
   `tonghop run`; it must publish version 2.
+- portal: `tonghop web` on that workspace; an operator signs in and opens the province's
+  progress page (every registry unit under it) five times; the slowest counts.
 - naive: openpyxl and one Great Expectations validation per file on a fixed sample
   (bench/naive.py), reported per file and extrapolated to N, not measured at N.
 
@@ -80,6 +82,8 @@ TARGET_FLAT = 1.25  # ms per form at the largest N against the smallest: "flat" 
 TARGET_NOTHING_NEW = 10.0
 TARGET_LATE = 15.0
 TARGET_REGISTRY = 60.0
+TARGET_PROGRESS_PAGE = 1.0  # the portal's progress page of the province
+PORTAL_REQUESTS = 5
 BENCH_DATABASE = "tonghop_bench"
 _SUMMARY = re.compile(r"nhận (\d+) tệp mới — (\d+) hợp lệ, (\d+) có cảnh báo, (\d+) bị trả lại")
 # Settings the bench decides itself; every other TONGHOP_* variable passes through.
@@ -347,6 +351,7 @@ class Outcome:
     pipeline_peak: float = 0.0
     nothing_new: float = 0.0
     late: float = 0.0
+    progress_page: float | None = None
     naive_per_file: float | None = None
     naive_extrapolated: float | None = None
     checks: list[str] = field(default_factory=list)
@@ -446,6 +451,10 @@ class Bench:
         if summary is None or summary[0] != len(files):
             outcome.checks.append(f"the first run received {summary and summary[0]} files")
             note += " — CHECK FAILED: not every file was received"
+        elif summary[3] > corpus.faults:
+            # Only the corpus's deliberately faulty forms may be refused.
+            outcome.checks.append(f"{summary[3]:,} files rejected, {corpus.faults} faulty")
+            note += " — CHECK FAILED: good forms were rejected"
         self._add(_row(corpus, "pipeline: tonghop run", first, len(files)), note=note)
 
         again = measure(run, env=env, log=self.logs / f"{n}-run-nothing-new")
@@ -470,9 +479,49 @@ class Bench:
             note = "CHECK FAILED: no version 2 published for the late form"
         self._add(_row(corpus, "late form, then run", after), note=note)
 
+        self._portal(corpus, workspace, env, outcome)
         if not self.ephemeral_done and not self.args.skip_ephemeral:
             self._ephemeral(run, env, again.seconds, n)
         self._discard(workspace)
+
+    def _portal(
+        self, corpus: Corpus, workspace: Path, env: dict[str, str], outcome: Outcome
+    ) -> None:
+        """`tonghop web` on the published workspace: an operator signs in and opens the
+        province's progress page (every unit of the registry under it) a few times."""
+        from argon2 import PasswordHasher
+
+        port = _free_port()
+        base = f"http://127.0.0.1:{port}"
+        password = "bench-mat-khau"
+        portal_env = dict(env)
+        portal_env["TONGHOP_WEB_PORT"] = str(port)
+        portal_env["TONGHOP_WEB_OPERATORS"] = json.dumps({"bench": PasswordHasher().hash(password)})
+        command = self.tonghop("web", "--workspace", str(workspace), "--period", corpus.period)
+        log = self.logs / f"{corpus.units}-portal.log"
+        with log.open("w") as output:
+            server = subprocess.Popen(command, env=portal_env, stdout=output, stderr=output)
+        try:
+            opener = _signed_in(base, "bench", password)
+            root = _root_code(workspace / "registry.csv")
+            seconds = []
+            for _ in range(PORTAL_REQUESTS):
+                started = time.perf_counter()
+                with opener.open(f"{base}/tien-do/{root}", timeout=120) as response:
+                    page = response.read().decode()
+                seconds.append(time.perf_counter() - started)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+        outcome.progress_page = max(seconds)
+        note = f"{PORTAL_REQUESTS} requests: first {seconds[0]:.2f} s, slowest {max(seconds):.2f} s"
+        if "Tiến độ báo cáo" not in page:
+            outcome.checks.append("the progress page did not show the progress")
+            note = "CHECK FAILED: no progress on the page"
+        self._add(
+            Row(f"{corpus.units:,}", "portal: the province's progress page", max(seconds)),
+            note=note,
+        )
 
     def _discard(self, workspace: Path) -> None:
         """A measured workspace holds a copy of every file (its archive): gone unless kept."""
@@ -480,17 +529,14 @@ class Bench:
             shutil.rmtree(workspace, ignore_errors=True)
 
     def _workspace_for(self, corpus: Corpus) -> Path:
-        """A fresh workspace: the registry copied, the inbox hard-linked (the pipeline only
-        reads inbox files; it copies them into its archive)."""
+        """A fresh workspace: the registry and the inbox copied with their times (not linked:
+        the collector refuses a file with another name elsewhere, SPEC §5)."""
         workspace = self.workspace(f"{corpus.units}-{corpus.seed}")
         shutil.copy2(corpus.registry, workspace / "registry.csv")
         for name in corpus.files:
             source, target = corpus.root / name, workspace / name
             target.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                os.link(source, target)
-            except OSError:
-                shutil.copy2(source, target)
+            shutil.copy2(source, target)
         return workspace
 
     def _ephemeral(self, run: list[str], env: dict[str, str], with_server: float, n: int) -> None:
@@ -602,6 +648,36 @@ def _row(
         measured.peak_tree_mb,
         measured.peak_process_mb,
     )
+
+
+def _signed_in(base: str, user: str, password: str) -> urllib.request.OpenerDirector:
+    """An HTTP client holding an operator's session of the portal at `base`, once it answers."""
+    import http.cookiejar
+    import urllib.parse
+
+    opener = urllib.request.build_opener(
+        urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+    )
+    form = urllib.parse.urlencode({"ten": user, "mat_khau": password}).encode()
+    deadline = time.monotonic() + SERVER_START_SECONDS
+    while True:
+        try:
+            with opener.open(f"{base}/dang-nhap", data=form, timeout=30) as response:
+                if response.url.endswith("/van-hanh"):
+                    return opener
+                raise BenchError(f"the portal refused the operator: {response.url}")
+        except (ConnectionError, urllib.error.URLError):
+            if time.monotonic() > deadline:
+                raise BenchError("the portal did not start") from None
+            time.sleep(0.2)
+
+
+def _root_code(registry: Path) -> str:
+    """The registry's root: the unit without a parent."""
+    import csv
+
+    with registry.open(encoding="utf-8") as handle:
+        return next(row["code"] for row in csv.DictReader(handle) if not row["parent_code"])
 
 
 def _summary(stdout: str) -> tuple[int, int, int, int] | None:
@@ -754,6 +830,12 @@ def targets(bench: Bench) -> list[str]:
         f"- late form re-published < {TARGET_LATE:g} s: {top.late:.1f} s — "
         f"{mark(top.late < TARGET_LATE and not top.checks)}"
     )
+    if top.progress_page is not None:
+        lines.append(
+            f"- the portal's progress page of the province < {TARGET_PROGRESS_PAGE:g} s: "
+            f"{top.progress_page:.2f} s (slowest of {PORTAL_REQUESTS}) — "
+            f"{mark(top.progress_page < TARGET_PROGRESS_PAGE)}"
+        )
     for outcome in bench.outcomes:
         for check in outcome.checks:
             lines.append(f"- CHECK FAILED at N = {outcome.n:,}: {check}")
