@@ -62,7 +62,7 @@ def test_header_fields_are_where_the_spec_puts_them(tmp_path: Path) -> None:
     assert sheet["C4"].value.date() == date(2025, 4, 5)
     assert sheet["C4"].number_format == "DD/MM/YYYY"
     assert sheet["C5"].value == "Nguyễn Văn An"
-    assert sheet["C6"].value == TEMPLATE_VERSION == "2025.1"
+    assert sheet["C6"].value == TEMPLATE_VERSION == "2026.1"
     assert sheet["D2"].value == "Chi bộ Phòng Tổ chức"
     assert "NGHỊ QUYẾT" in sheet["A1"].value
     assert "QUÝ I NĂM 2025" in sheet["A1"].value
@@ -212,7 +212,7 @@ def test_round_trip_gives_back_the_values(tmp_path: Path) -> None:
     )
     form = read_form(path)
     assert form.problems == []
-    assert (form.unit_code, form.period, form.template_version) == ("CB0101", "2025Q1", "2025.1")
+    assert (form.unit_code, form.period, form.template_version) == ("CB0101", "2025Q1", "2026.1")
     assert (form.prepared_on, form.preparer) == ("2025-04-08", "Trần Thị Bình")
     read = {row.indicator_code: row.value for row in form.rows}
     assert list(read) == [*(i.code for i in load_catalogue()), "bogus"]
