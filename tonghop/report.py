@@ -1047,7 +1047,8 @@ def _write_docx(path: Path, template: Path, context: dict, charts: list[tuple[st
         {
             **table,
             "rows": [
-                {**row, "text": RichText(row["text"], bold=row["group"], size=24)} for row in table["rows"]
+                {**row, "text": RichText(row["text"], bold=row["group"], size=24)}
+                for row in table["rows"]
             ],
         }
         for table in context["appendix"]
