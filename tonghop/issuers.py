@@ -247,6 +247,8 @@ def issuer_settings(folder: Path | None, unit_code: str, defaults: IssuerSetting
 
 def registry_defaults(units: Mapping[str, Mapping[str, object]], unit_code: str) -> IssuerSettings:
     """`default_settings` of a unit from units indexed by code (name, kind, parent_code)."""
+    if unit_code not in units:
+        raise ValueError(f"unit not in the consolidation: {unit_code!r}")
     unit = units[unit_code]
     parent = units.get(unit.get("parent_code") or "")
     root = unit

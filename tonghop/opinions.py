@@ -170,15 +170,17 @@ def addressee(text: str, writer: str, tree: Tree) -> str | None:
     window = lowered[trigger.end() : trigger.end() + _ADDRESSEE_WINDOW]
     candidates: list[tuple[str, str]] = [(name, CENTRAL) for name in _CENTRAL_NAMES]
     ancestors = tree.ancestors(writer)
+    # An organisation is named by its committee too: "Đảng bộ Sở Y tế" is led by "Đảng ủy Sở Y tế".
+    names = {
+        code: " ".join(tree.names.get(code, "").lower().split()).replace("đảng bộ", "đảng ủy", 1)
+        for code in ancestors
+    }
     for code in ancestors:
         name = " ".join(tree.names.get(code, "").lower().split())
         if name:
-            candidates.append((name, code))
+            candidates += [(name, code), (names[code], code)]
     for word in _COMMITTEE_WORDS:
-        nearest = next(
-            (code for code in ancestors if tree.names.get(code, "").lower().startswith(word)),
-            None,
-        )
+        nearest = next((code for code in ancestors if names[code].startswith(word)), None)
         if nearest is not None:
             candidates.append((word, nearest))
     if ancestors:
