@@ -689,7 +689,7 @@ class _Report:
         for key, wording in (
             ("missing", "đơn vị chưa gửi báo cáo"),
             ("late", "đơn vị gửi báo cáo chậm so với thời hạn"),
-            ("rejected", "đơn vị có báo cáo bị trả lại do chưa đúng quy định mà chưa gửi lại"),
+            ("rejected", "đơn vị bị trả lại báo cáo do chưa đúng quy định mà chưa gửi lại"),
         ):
             codes = shortfalls[key]
             if codes:
