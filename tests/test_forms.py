@@ -227,3 +227,28 @@ def test_round_trip_gives_back_the_values(tmp_path: Path) -> None:
     }
     sheet = _open(path)
     assert all(sheet.cell(row.row_number, 2).value == row.indicator_code for row in form.rows)
+
+
+def test_limitations_and_their_causes_are_two_rows(leaf_sheet: Worksheet) -> None:
+    rows = _indicator_rows(leaf_sheet)
+    assert leaf_sheet.cell(rows["limitations"], 3).value == "Hạn chế"
+    assert leaf_sheet.cell(rows["causes"], 3).value == "Nguyên nhân của hạn chế"
+    assert rows["causes"] == rows["limitations"] + 1
+
+
+def test_a_form_of_the_earlier_template_is_still_read(tmp_path: Path) -> None:
+    """Template 2025.1 had one row «Hạn chế và nguyên nhân» (`limitations`) and no `causes`."""
+    path = tmp_path / "cu.xlsx"
+    text = "Đường truyền chưa ổn định. Nguyên nhân do kinh phí hạn hẹp."
+    write_form(path, LEAF, PERIOD, False, {"members": 14, "limitations": text})
+    book = openpyxl.load_workbook(path)
+    sheet = book["BaoCao"]
+    rows = _indicator_rows(sheet)
+    sheet.cell(rows["limitations"], 3).value = "Hạn chế và nguyên nhân"
+    sheet.delete_rows(rows["causes"])
+    sheet["C6"] = "2025.1"
+    book.save(path)
+    form = read_form(path)
+    assert form.problems == [] and form.template_version == "2025.1"
+    read = {row.indicator_code: row.value for row in form.rows}
+    assert read["limitations"] == text and "causes" not in read
