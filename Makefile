@@ -6,7 +6,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: demo test bench lint format lock clean
+.PHONY: demo docs test bench lint format lock clean
 
 # The scripts, styles and fonts the Data Docs load from CDNs, vendored from the npm registry at
 # the versions package-lock.json pins (tonghop/data/data_docs/assets.txt lists what is taken).
@@ -32,6 +32,12 @@ $(BIN)/tonghop: pyproject.toml constraints.txt $(VENDOR)/.complete
 
 demo: $(BIN)/tonghop
 	$(BIN)/tonghop demo
+
+# The first two pages of each drafted report of the demo and the first page of each of its
+# workbooks, printed by LibreOffice, as PNG files in docs/ (needs libreoffice-writer-nogui,
+# libreoffice-calc-nogui and poppler-utils).
+docs: demo
+	$(BIN)/python -m tests.rendering workspace/published/$$(ls workspace/published | sort | tail -1) docs
 
 # Tests run in parallel, one worker per core by default, each test file on one worker (module
 # fixtures are built once); e.g. `make test TEST_WORKERS=1` for one process.

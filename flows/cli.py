@@ -1,5 +1,9 @@
 """The `tonghop` command line (SPEC §8): each command runs a flow, or reads the database, and
-prints a short Vietnamese summary; library logs stay quiet unless `--chi-tiet` is given."""
+prints a short Vietnamese summary; library logs stay quiet unless `--chi-tiet` is given.
+
+Everything it says is Vietnamese, its help and its usage errors included: Typer's headings and
+Click's standard `--help` line are given in Vietnamese here, and a mistyped command line is
+answered in Vietnamese too. `--workspace` goes before or after the command."""
 
 from __future__ import annotations
 
@@ -15,6 +19,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from typer import rich_utils
+from typer.core import TyperCommand, TyperGroup
 
 from tonghop.config import quiet_libraries
 
@@ -25,17 +31,89 @@ if TYPE_CHECKING:  # imported where used: the command line starts before the hea
     from tonghop.periods import Period
     from tonghop.registry_changes import RemovalNotice
 
+HELP_OPTION_VI = "Hiện hướng dẫn này rồi thoát."
+_OPTIONS_VI = "[TÙY CHỌN]"
+_SUBCOMMAND_VI = "LỆNH [THAM SỐ]..."
+USAGE_VI = "Cách dùng:"
+# Typer reads its help's headings from these module constants each time it prints a help.
+rich_utils.ARGUMENTS_PANEL_TITLE = "Tham số"
+rich_utils.OPTIONS_PANEL_TITLE = "Tùy chọn"
+rich_utils.COMMANDS_PANEL_TITLE = "Lệnh"
+rich_utils.ERRORS_PANEL_TITLE = "Lỗi"
+rich_utils.ABORTED_TEXT = "Đã dừng."
+rich_utils.DEFAULT_STRING = "[mặc định: {}]"
+rich_utils.REQUIRED_LONG_STRING = "[bắt buộc]"
+rich_utils.ENVVAR_STRING = "[biến môi trường: {}]"
+rich_utils.RICH_HELP = "Xem [blue]'{command_path} {help_option}'[/] để biết cách dùng."
+
+
+class _Vietnamese:
+    """What Click writes in English in every help: the `--help` line and `Usage:`."""
+
+    def get_help_option(self, ctx: typer.Context) -> object:
+        option = super().get_help_option(ctx)  # type: ignore[misc]
+        if option is not None:
+            option.help = HELP_OPTION_VI
+        return option
+
+    def get_usage(self, ctx: typer.Context) -> str:
+        return super().get_usage(ctx).replace("Usage:", USAGE_VI, 1)  # type: ignore[misc]
+
+
+class Command(_Vietnamese, TyperCommand):
+    """A command whose help reads in Vietnamese."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.options_metavar = _OPTIONS_VI
+
+
+class Group(_Vietnamese, TyperGroup):
+    """A group of commands whose help reads in Vietnamese."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.options_metavar = _OPTIONS_VI
+        self.subcommand_metavar = _SUBCOMMAND_VI
+
+
+_typer_format_error = rich_utils.rich_format_error
+
+
+def _format_error_vi(error: Exception) -> None:
+    """Typer's error panel, its message in Vietnamese."""
+    worded = usage_error_vi(error)
+    error.format_message = lambda: worded  # type: ignore[attr-defined]
+    _typer_format_error(error)
+
+
+# Typer prints a command-line mistake through this function, looked up when it happens.
+rich_utils.rich_format_error = _format_error_vi
+# --workspace given before the command (the command's own wins); set by `main` each run.
+_GLOBAL_OPTIONS: dict[str, Path | None] = {"workspace": None}
+
+
 app = typer.Typer(
-    help="Tổng hợp — thu thập, kiểm tra, tổng hợp và công bố báo cáo định kỳ của các cấp ủy.",
+    cls=Group,
+    help="Tổng hợp: thu thập, kiểm tra, tổng hợp và công bố báo cáo định kỳ của các cấp ủy.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-registry_app = typer.Typer(help="Danh sách đơn vị (registry).", no_args_is_help=True)
-rules_app = typer.Typer(help="Quy tắc kiểm tra.", no_args_is_help=True)
+registry_app = typer.Typer(
+    cls=Group,
+    help="Nhập danh sách đơn vị (registry).",
+    no_args_is_help=True,
+)
+rules_app = typer.Typer(
+    cls=Group,
+    help="Quản lý các quy tắc kiểm tra.",
+    no_args_is_help=True,
+)
 app.add_typer(registry_app, name="registry")
 app.add_typer(rules_app, name="rules")
 web_app = typer.Typer(
+    cls=Group,
     help="Cổng thông tin: đơn vị gửi báo cáo và xem kết quả, cấp trên xem tiến độ, cán bộ vận "
     "hành tải kết quả công bố.",
     invoke_without_command=True,
@@ -47,19 +125,26 @@ notes = Console(stderr=True)
 
 WorkspaceOption = Annotated[
     Path | None,
-    typer.Option("--workspace", help="Thư mục làm việc (mặc định TONGHOP_HOME hoặc ./workspace)."),
+    typer.Option(
+        "--workspace",
+        help="Thư mục làm việc; mặc định là TONGHOP_HOME, nếu không có thì ./workspace.",
+    ),
 ]
 PeriodOption = Annotated[
     str | None,
-    typer.Option("--period", help="Kỳ báo cáo, ví dụ 2025Q3 (mặc định: quý vừa kết thúc)."),
+    typer.Option("--period", help="Kỳ báo cáo, ví dụ 2025Q3; mặc định là quý vừa kết thúc."),
 ]
 
 
 @app.callback()
 def main(
-    verbose: Annotated[bool, typer.Option("--chi-tiet", help="In cả nhật ký của Prefect.")] = False,
+    workspace: WorkspaceOption = None,
+    verbose: Annotated[
+        bool, typer.Option("--chi-tiet", help="In cả nhật ký của Prefect ra màn hình.")
+    ] = False,
 ) -> None:
-    """Quiet the libraries before anything imports them."""
+    """Tổng hợp: thu thập, kiểm tra, tổng hợp và công bố báo cáo định kỳ của các cấp ủy."""
+    _GLOBAL_OPTIONS["workspace"] = workspace
     quiet_libraries()
     if not verbose:
         # The terminal shows a spinner and a summary; Prefect's logs, tracebacks of failed runs
@@ -76,7 +161,20 @@ def _context(
     period explicitly, and the commands that only read use it directly."""
     from tonghop.context import resolve_run
 
-    return resolve_run(workspace, period, upcoming=upcoming)
+    return resolve_run(workspace or _global_workspace(), period, upcoming=upcoming)
+
+
+def _global_workspace() -> Path | None:
+    """`--workspace` as given before the command, if it was."""
+    return _GLOBAL_OPTIONS["workspace"]
+
+
+def _settings() -> Settings:
+    """The settings, with the workspace given before the command, if any."""
+    from tonghop.config import Settings
+
+    workspace = _global_workspace()
+    return Settings(workspace=workspace) if workspace else Settings()
 
 
 def _fail(message: str) -> None:
@@ -84,9 +182,9 @@ def _fail(message: str) -> None:
     raise typer.Exit(code=1)
 
 
-@registry_app.command("import")
+@registry_app.command("import", cls=Command)
 def registry_import(
-    file: Annotated[Path, typer.Argument(help="Tệp CSV danh sách đơn vị.")],
+    file: Annotated[Path, typer.Argument(help="Tệp CSV chứa danh sách đơn vị cần nhập.")],
     workspace: WorkspaceOption = None,
 ) -> None:
     """Kiểm tra và nhập danh sách đơn vị; danh sách có lỗi bị từ chối toàn bộ."""
@@ -137,7 +235,12 @@ ResendOption = Annotated[
 ]
 
 
-@app.command("forms")
+@app.command(
+    "forms",
+    cls=Command,
+    help="Tạo mẫu biểu trống cho mọi đơn vị đang hoạt động vào outbox/<kỳ>/ và gửi thư đến "
+    "từng đơn vị, mỗi phiên bản mẫu biểu một lần.",
+)
 def forms(
     period: PeriodOption = None, workspace: WorkspaceOption = None, resend: ResendOption = False
 ) -> None:
@@ -157,7 +260,7 @@ def forms(
     _print_mail([issued.mail])
 
 
-@app.command("run")
+@app.command("run", cls=Command)
 def run(
     period: PeriodOption = None, workspace: WorkspaceOption = None, resend: ResendOption = False
 ) -> None:
@@ -272,34 +375,49 @@ def _print_mail(summaries: Sequence[object], *, failures_below: bool = True) -> 
             console.print(f"[yellow]{escape(unconfirmed_message(summary))}[/]")
 
 
-UnitOption = Annotated[str, typer.Option("--unit", help="Mã đơn vị, ví dụ CB01.")]
+UnitOption = Annotated[str, typer.Option("--unit", help="Mã của đơn vị cần xem, ví dụ CB01.")]
 
 
-@app.command("status")
+@app.command(
+    "status",
+    cls=Command,
+    help="Hiện tiến độ báo cáo của một kỳ theo đơn vị cấp trên trực tiếp, cùng các đơn vị chưa "
+    "nộp, bị trả lại hoặc nộp quá hạn.",
+)
 def status(
     period: PeriodOption = None,
     workspace: WorkspaceOption = None,
     parent: Annotated[
         str | None,
-        typer.Option("--cap-tren", help="Chỉ xem các đơn vị trực thuộc một đơn vị cấp trên (mã)."),
+        typer.Option("--cap-tren", help="Chỉ xem các đơn vị trực thuộc đơn vị cấp trên có mã này."),
     ] = None,
 ) -> None:
     """Tiến độ báo cáo của một kỳ theo đơn vị cấp trên trực tiếp, và các đơn vị chưa nộp, bị
     trả lại hoặc nộp quá hạn."""
+    from tonghop.formatting import format_count
     from tonghop.progress import SITUATION_LABELS_VI, progress_by_parent
 
     context = _context(workspace, period)
     settings, chosen = context.settings, context.period
-    rows = progress_by_parent(settings.resolved_database_url, chosen, settings.deadline_days)
+    progress = progress_by_parent(settings.resolved_database_url, chosen, settings.deadline_days)
+    rows = progress.lines
     if parent is not None:
         rows = [row for row in rows if row.parent_code == parent]
         if not rows:
             _fail(f"Không có đơn vị nào trực thuộc đơn vị mã «{parent}» trong kỳ {chosen}.")
     table = Table(title=f"Tiến độ báo cáo {chosen.label_vi}")
-    for header in ("Đơn vị cấp trên", "Phải nộp", "Đã nhận", "Bị trả lại", "Chưa nộp", "Quá hạn"):
+    # the words of the workbook's «Tiến độ báo cáo»
+    headers = ("Đơn vị cấp trên", "Phải báo cáo", "Đã tiếp nhận", "Bị trả lại", "Chưa nộp")
+    for header in (*headers, "Nộp quá hạn"):
         table.add_column(header, justify="left" if header == "Đơn vị cấp trên" else "right")
     for row in rows:
-        table.add_row(escape(row.parent_name), *(str(value) for value in row.counts))
+        table.add_row(escape(row.parent_name), *(format_count(value) for value in row.counts))
+    if parent is None:
+        # every expected unit, the top unit's own report included: the workbook's figures
+        table.add_section()
+        table.add_row(
+            "[bold]Tổng cộng[/]", *(f"[bold]{format_count(v)}[/]" for v in progress.total)
+        )
     console.print(table)
     outstanding = [(row, unit) for row in rows for unit in row.outstanding]
     if not outstanding:
@@ -359,11 +477,11 @@ def _print_not_counted(found: KnownUnit, period: Period) -> None:
     )
 
 
-@app.command("history")
+@app.command("history", cls=Command)
 def history(
     unit: UnitOption, period: PeriodOption = None, workspace: WorkspaceOption = None
 ) -> None:
-    """Mọi phiên bản báo cáo một đơn vị đã gửi trong kỳ: thời điểm nhận, kết quả, lỗi."""
+    """Liệt kê mọi phiên bản báo cáo một đơn vị đã gửi trong kỳ: lúc nhận, kết quả, lỗi."""
     from tonghop.audit import unit_history
     from tonghop.consolidation import STATUS_LABELS_VI
     from tonghop.formatting import format_count, format_datetime
@@ -408,9 +526,9 @@ def history(
             console.print(f"  • [{problem.rule}, {severity}] {escape(problem.message)}")
 
 
-@app.command("show")
+@app.command("show", cls=Command)
 def show(unit: UnitOption, period: PeriodOption = None, workspace: WorkspaceOption = None) -> None:
-    """Số liệu đang được tính của một đơn vị trong kỳ và tệp báo cáo mà số liệu đó lấy từ."""
+    """Hiện số liệu đang được tính của một đơn vị trong kỳ và tệp báo cáo chứa số liệu đó."""
     from tonghop.audit import counted_values
     from tonghop.catalogue import RATES, label_vi, load_catalogue
     from tonghop.formatting import format_datetime
@@ -472,7 +590,12 @@ def _shown_value(frame: object, code: str, *, rate: bool) -> str:
     return format_percent(row["number"]) if rate else format_count(row["number"])
 
 
-@app.command("remind")
+@app.command(
+    "remind",
+    cls=Command,
+    help="Gửi thư đôn đốc đến cấp ủy cấp trên về các đơn vị trực thuộc chưa nộp hoặc bị trả lại "
+    "báo cáo; thư đã gửi ở lần chạy trước không gửi lại.",
+)
 def remind(
     period: PeriodOption = None, workspace: WorkspaceOption = None, resend: ResendOption = False
 ) -> None:
@@ -493,13 +616,12 @@ def remind(
         console.print(f"Kỳ {reminded.upper.period}: không có đơn vị nào cần đôn đốc.")
 
 
-@app.command("serve")
+@app.command("serve", cls=Command)
 def serve() -> None:
-    """Phục vụ các lịch chạy (không cần worker); lịch theo hạn nộp và múi giờ trong cấu hình."""
-    from tonghop.config import Settings
+    """Phục vụ các lịch chạy theo hạn nộp và múi giờ trong cấu hình, không cần worker."""
     from tonghop_flows.serving import serve_deployments
 
-    serve_deployments(Settings())
+    serve_deployments(_settings())
 
 
 @web_app.callback()
@@ -508,7 +630,7 @@ def web(
     workspace: WorkspaceOption = None,
     period: Annotated[
         str | None,
-        typer.Option("--period", help="Kỳ đang thu thập (mặc định: quý vừa kết thúc)."),
+        typer.Option("--period", help="Kỳ đang thu thập; mặc định là quý vừa kết thúc."),
     ] = None,
 ) -> None:
     """Chạy cổng thông tin (địa chỉ, cổng và địa chỉ công khai trong cấu hình TONGHOP_WEB_*)."""
@@ -542,18 +664,18 @@ def web(
     )
 
 
-@web_app.command("links")
+@web_app.command("links", cls=Command)
 def web_links(
     workspace: WorkspaceOption = None,
     units: Annotated[
         list[str] | None,
-        typer.Option("--unit", help="Chỉ các đơn vị này (mã; lặp lại cho nhiều đơn vị)."),
+        typer.Option("--unit", help="Chỉ đơn vị có mã này; lặp lại tùy chọn để chọn nhiều đơn vị."),
     ] = None,
     rotate: Annotated[
-        bool, typer.Option("--cap-moi", help="Cấp đường liên kết mới, huỷ đường liên kết cũ.")
+        bool, typer.Option("--cap-moi", help="Cấp đường liên kết mới và hủy đường liên kết cũ.")
     ] = False,
     revoke: Annotated[
-        bool, typer.Option("--huy", help="Huỷ đường liên kết của các đơn vị --unit.")
+        bool, typer.Option("--huy", help="Hủy đường liên kết của các đơn vị ghi ở --unit.")
     ] = False,
     csv_file: Annotated[
         Path | None,
@@ -609,7 +731,7 @@ def web_links(
         )
 
 
-@web_app.command("password")
+@web_app.command("password", cls=Command)
 def web_password() -> None:
     """Tạo mã băm mật khẩu của một cán bộ vận hành, để ghi vào TONGHOP_WEB_OPERATORS."""
     from tonghop.portal.access import hash_password
@@ -618,21 +740,20 @@ def web_password() -> None:
     console.print(hash_password(password), markup=False, highlight=False)
 
 
-@app.command("deployments")
+@app.command("deployments", cls=Command)
 def deployments(
-    output: Annotated[Path, typer.Option("--ghi-vao", help="Tệp prefect.yaml cần ghi.")] = Path(
+    output: Annotated[Path, typer.Option("--ghi-vao", help="Tệp prefect.yaml sẽ được ghi.")] = Path(
         "prefect.yaml"
     ),
 ) -> None:
-    """Ghi prefect.yaml (cho `prefect deploy --all`) theo hạn nộp và múi giờ trong cấu hình."""
-    from tonghop.config import Settings
+    """Ghi tệp prefect.yaml cho `prefect deploy --all` theo hạn nộp và múi giờ trong cấu hình."""
     from tonghop_flows.serving import prefect_yaml
 
-    output.write_text(prefect_yaml(Settings()), encoding="utf-8")
+    output.write_text(prefect_yaml(_settings()), encoding="utf-8")
     console.print(f"Đã ghi {output}.")
 
 
-@rules_app.command("build")
+@rules_app.command("build", cls=Command)
 def rules_build() -> None:
     """Viết lại các bộ kiểm tra Great Expectations trong expectations/ từ bảng quy tắc."""
     from tonghop.validation import write_suites
@@ -641,7 +762,7 @@ def rules_build() -> None:
         console.print(f"Đã viết {path}")
 
 
-@app.command("demo")
+@app.command("demo", cls=Command)
 def demo(workspace: WorkspaceOption = None) -> None:
     """Chạy thử trên dữ liệu mẫu giống Đảng bộ Khối ở báo cáo 001 và in kết quả."""
 
@@ -724,6 +845,37 @@ def cli() -> None:
             "và báo cho người quản trị hệ thống."
         )
         sys.exit(2)
+
+
+def usage_error_vi(error: Exception) -> str:
+    """A command-line mistake in Vietnamese (Click, inside Typer, words them in English)."""
+    kind = type(error).__name__
+    param = getattr(error, "param", None)
+    name = param.opts[0] if param is not None and getattr(param, "opts", None) else ""
+    if kind == "NoSuchOption":
+        text = f"Không có tùy chọn {error.option_name}."  # type: ignore[attr-defined]
+        possibilities = getattr(error, "possibilities", None)
+        if possibilities:
+            text += f" Có phải là {', '.join(sorted(possibilities))}?"
+        return text
+    if kind == "MissingParameter":
+        if getattr(param, "param_type_name", "") == "argument":
+            return f"Thiếu tham số {name.upper()}."
+        return f"Thiếu tùy chọn {name}."
+    if kind == "BadParameter":
+        return f"Giá trị không hợp lệ cho {name}: {getattr(error, 'message', error)}"
+    message = error.format_message() if hasattr(error, "format_message") else str(error)
+    if message.startswith("No such command"):
+        command = message.split("'")[1] if "'" in message else ""
+        suggestion = (
+            message.split("Did you mean '")[1].split("'")[0] if "Did you mean" in (message) else ""
+        )
+        return f"Không có lệnh «{command}»." + (
+            f" Có phải là «{suggestion}»?" if suggestion else ""
+        )
+    if message.startswith("Got unexpected extra argument"):
+        return f"Thừa tham số: {message.split('(', 1)[-1].rstrip(').')}."
+    return message
 
 
 if __name__ == "__main__":

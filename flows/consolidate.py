@@ -59,6 +59,7 @@ def consolidate_and_publish(context: RunContext) -> PublishedFiles:
         settings.deadline_days,
         settings.attendance_threshold,
         unfinished,
+        context.workspace.report_settings,
     )
     commit_publication(folders)
     with_database_retries(mark_version_published, settings)(url, version, settings.timezone)

@@ -1,7 +1,8 @@
 """The `deliver_reports` flow: after a version is published, e-mail the province and every
-upper-level unit its draft report and the version's workbook, once per version and address. No
-mail server configured means nothing is sent and the run still succeeds; a message that fails
-after its retries fails the run, once every result is recorded."""
+upper-level unit its draft report and its workbook (an upper level's of its own subtree), once
+per version and address. No mail server configured means nothing is sent and the run still
+succeeds; a message that fails after its retries fails the run, once every result is
+recorded."""
 
 from __future__ import annotations
 
@@ -28,10 +29,11 @@ def deliver_version(
     if version is None:
         version = with_database_retries(latest_published_version, settings)(url, period)
     out_dir = context.workspace.published_folder(period)
-    workbook = published_files(out_dir, period, version).workbook
+    files = published_files(out_dir, period, version)
     reports = find_reports(out_dir, period, version)
+    workbooks = {code: files.workbook_for(code) for code in reports}
     planned = with_database_retries(plan_report_letters, settings)(
-        url, period, version, reports, workbook, resend_unconfirmed
+        url, period, version, reports, workbooks, resend_unconfirmed
     )
     return send_planned(context, REPORT, planned, version, optional=True)
 

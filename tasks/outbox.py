@@ -102,14 +102,15 @@ def plan_report_letters(
     period: Period,
     version: int,
     reports: Mapping[str, Path],
-    workbook: Path,
+    workbooks: Mapping[str, Path],
     resend_unconfirmed: bool,
 ) -> OutboxPlan:
-    """The version's report deliveries from the registry's addresses, against the outbox."""
+    """The version's report deliveries (each unit its report and its workbook) from the
+    registry's addresses, against the outbox."""
     with transaction(database_url) as connection:
         units = load_units(connection)
         states = outbox_states(connection, REPORT, period, version)
-    letters = build_deliveries(period, version, units, reports, workbook)
+    letters = build_deliveries(period, version, units, reports, workbooks)
     planned = plan(letters, states, resend_unconfirmed)
     _log_plan(REPORT, planned)
     return planned

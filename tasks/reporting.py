@@ -34,11 +34,12 @@ def draft_reports(
     deadline_days: int,
     attendance_threshold: float,
     rewrite: bool,
+    settings_folder: Path | None = None,
 ) -> dict[str, Path]:
     """Write each report (and its charts) not published yet, or every one with `rewrite`, into
-    the version's staging folder; returns where each unit's Word file is published, by unit
-    code. The previous quarter, which the reports compare with, is read only when there is a
-    report to write."""
+    the version's staging folder, each issuer's settings and template from `settings_folder`;
+    returns where each unit's Word file is published, by unit code. The previous quarter, which
+    the reports compare with, is read only when there is a report to write."""
     units = consolidation.units.sort_values("position", kind="stable")
     codes = [row.code for row in units.itertuples() if row.kind in REPORTING_KINDS]
     paths = {
@@ -60,6 +61,7 @@ def draft_reports(
                 charts=charts,
                 previous=previous,
                 attendance_threshold=attendance_threshold,
+                settings_folder=settings_folder,
             )
     get_run_logger().info("Đã soạn báo cáo cho %d đơn vị.", len(paths))
     return {code: docx for code, (docx, _) in paths.items()}

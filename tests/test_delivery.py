@@ -60,23 +60,24 @@ def _units() -> list[Unit]:
 
 
 @pytest.fixture
-def files(tmp_path: Path) -> tuple[dict[str, Path], Path]:
-    """Draft reports of P, U1 and U2 (in no particular order) and a workbook, each with bytes
-    of its own."""
-    reports = {}
+def files(tmp_path: Path) -> tuple[dict[str, Path], dict[str, Path]]:
+    """Draft reports of P, U1 and U2 (in no particular order) and their workbooks — the
+    province's whole one, each upper level's own — each with bytes of its own."""
+    reports, workbooks = {}, {}
     for code in ("U2", "P", "U1"):
         reports[code] = tmp_path / f"bao-cao-2025Q3-{code}.docx"
         reports[code].write_bytes(f"PK\x03\x04 báo cáo {code}".encode() + bytes(range(256)))
-    workbook = tmp_path / "tong-hop-2025Q3.xlsx"
-    workbook.write_bytes(b"PK\x03\x04 workbook" + bytes(range(255, -1, -1)))
-    return reports, workbook
+        name = "tong-hop-2025Q3.xlsx" if code == "P" else f"tong-hop-2025Q3-{code}.xlsx"
+        workbooks[code] = tmp_path / name
+        workbooks[code].write_bytes(f"PK\x03\x04 {code}".encode() + bytes(range(255, -1, -1)))
+    return reports, workbooks
 
 
 def test_one_delivery_per_drafted_report_to_the_unit_or_its_nearest_addressed_ancestor(
     files,
 ) -> None:
-    reports, workbook = files
-    deliveries = build_deliveries(Q3, 1, _units(), reports, workbook)
+    reports, workbooks = files
+    deliveries = build_deliveries(Q3, 1, _units(), reports, workbooks)
 
     # Hierarchy order; U2 has no address and is reached through the province (SPEC §1).
     assert [(d.about_code, d.recipient.email) for d in deliveries] == [
@@ -94,7 +95,9 @@ def test_one_delivery_per_drafted_report_to_the_unit_or_its_nearest_addressed_an
     )
     assert "đề nghị chuyển đến" not in deliveries[1].body
     district = deliveries[1]
-    assert district.attachments == (reports["U1"], workbook)
+    # a district receives its own workbook, of its subtree
+    assert district.attachments == (reports["U1"], workbooks["U1"])
+    assert deliveries[0].attachments == (reports["P"], workbooks["P"])
     assert district.about == "báo cáo Quý III năm 2025 (phiên bản 1)"
     assert district.subject == (
         "Dự thảo báo cáo Quý III năm 2025 của Huyện ủy Một và bảng tổng hợp số liệu (phiên bản 1)"
@@ -106,9 +109,10 @@ def test_one_delivery_per_drafted_report_to_the_unit_or_its_nearest_addressed_an
         "truyền các nghị quyết, chỉ thị, kết luận của Đảng Quý III năm 2025 (phiên bản 1) của "
         "Huyện ủy Một" in body
     )
-    assert "bảng tổng hợp số liệu toàn Tỉnh ủy Thử nghiệm cùng kỳ" in body
+    assert "bảng tổng hợp số liệu của Huyện ủy Một và các đơn vị trực thuộc cùng kỳ" in body
+    assert "bảng tổng hợp số liệu toàn Tỉnh ủy Thử nghiệm cùng kỳ" in deliveries[0].body
     assert "1. bao-cao-2025Q3-U1.docx: dự thảo báo cáo" in body
-    assert "2. tong-hop-2025Q3.xlsx: bảng tổng hợp số liệu." in body
+    assert "2. tong-hop-2025Q3-U1.xlsx: bảng tổng hợp số liệu." in body
     assert "rà soát nội dung dự thảo, đối chiếu số liệu, bổ sung số, ngày ký báo cáo" in body
     assert "thay thế" not in body  # a first version replaces nothing
     assert body.rstrip().endswith(
@@ -118,8 +122,8 @@ def test_one_delivery_per_drafted_report_to_the_unit_or_its_nearest_addressed_an
 
 
 def test_a_later_version_says_what_it_replaces(files) -> None:
-    reports, workbook = files
-    (province, *_) = build_deliveries(Q3, 2, _units(), reports, workbook)
+    reports, workbooks = files
+    (province, *_) = build_deliveries(Q3, 2, _units(), reports, workbooks)
     assert province.subject.endswith("bảng tổng hợp số liệu (phiên bản 2)")
     assert "Quý III năm 2025 (phiên bản 2)" in province.body
     assert (
@@ -129,8 +133,8 @@ def test_a_later_version_says_what_it_replaces(files) -> None:
 
 
 def test_the_message_carries_the_letter_the_report_and_the_workbook(files) -> None:
-    reports, workbook = files
-    district = build_deliveries(Q3, 1, _units(), reports, workbook)[1]
+    reports, workbooks = files
+    district = build_deliveries(Q3, 1, _units(), reports, workbooks)[1]
     raw = compose(district, "bantuyengiao@example.vn").as_bytes()
     assert raw.isascii()  # travels through any server, 8BITMIME or not
 
@@ -147,7 +151,7 @@ def test_the_message_carries_the_letter_the_report_and_the_workbook(files) -> No
     ]
     assert attached == [
         ("bao-cao-2025Q3-U1.docx", DOCX, reports["U1"].read_bytes()),
-        ("tong-hop-2025Q3.xlsx", XLSX, workbook.read_bytes()),
+        ("tong-hop-2025Q3-U1.xlsx", XLSX, workbooks["U1"].read_bytes()),
     ]
 
 
@@ -163,12 +167,12 @@ def test_a_file_name_outside_ascii_travels_as_rfc_2231(tmp_path: Path) -> None:
 
 
 def test_a_unit_without_address_up_the_line_cannot_be_sent_and_says_why(files) -> None:
-    reports, workbook = files
+    reports, workbooks = files
     units = [
         unit if unit.code == "U1" else replace(unit, email=None)  # only U1 keeps its address
         for unit in _units()
     ]
-    unaddressed = build_deliveries(Q3, 1, units, reports, workbook)[2]
+    unaddressed = build_deliveries(Q3, 1, units, reports, workbooks)[2]
     assert unaddressed.recipient.email is None and not unaddressed.deliverable
     assert unaddressed.to == "Huyện ủy Hai (mã U2)"
     with pytest.raises(ValueError):
@@ -189,8 +193,8 @@ def test_the_fingerprint_is_the_version_and_the_address() -> None:
 
 
 def test_the_plan_keeps_what_was_not_delivered(files) -> None:
-    reports, workbook = files
-    province, district, unaddressed = build_deliveries(Q3, 1, _units(), reports, workbook)
+    reports, workbooks = files
+    province, district, unaddressed = build_deliveries(Q3, 1, _units(), reports, workbooks)
     planned = plan([province, district, unaddressed], {district.fingerprint: SENT})
     assert planned.to_send == [province, unaddressed] and planned.already_sent == [district]
 
@@ -332,9 +336,13 @@ def test_each_unit_receives_its_report_and_the_workbook_once(mailed, smtp, datab
         body = message.get_body(("plain",)).get_content().replace("\r\n", "\n")
         assert body.startswith(f"Kính gửi: Ban Thường vụ {name}\n")
         docx = published.reports[code]
+        workbook = published.workbook_for(code)
+        assert workbook.name == (
+            f"tong-hop-{PERIOD}.xlsx" if code == "P" else f"tong-hop-{PERIOD}-{code}.xlsx"
+        )
         assert _attachments(message) == {
             docx.name: docx.read_bytes(),
-            f"tong-hop-{PERIOD}.xlsx": published.workbook.read_bytes(),
+            workbook.name: workbook.read_bytes(),
         }
     assert _logged(database_url) == [
         ("P", "vanphong@example.vn", 1, 1, "sent", None),
@@ -462,10 +470,10 @@ def test_a_new_version_is_sent_again(mailed, smtp) -> None:
     assert message["Subject"].endswith("(phiên bản 2)")
     assert sorted(_attachments(message)) == [
         f"bao-cao-{PERIOD}-U1-v2.docx",
-        f"tong-hop-{PERIOD}-v2.xlsx",
+        f"tong-hop-{PERIOD}-U1-v2.xlsx",
     ]
-    assert _attachments(message)[f"tong-hop-{PERIOD}-v2.xlsx"] == (
-        second.published.workbook.read_bytes()
+    assert _attachments(message)[f"tong-hop-{PERIOD}-U1-v2.xlsx"] == (
+        second.published.workbook_for("U1").read_bytes()
     )
 
 
@@ -488,7 +496,10 @@ def test_a_missing_or_changed_address(mailed, smtp, database_url) -> None:
     (message,) = forwarded
     body = message.get_body(("plain",)).get_content().replace("\r\n", "\n")
     assert "đề nghị chuyển đến Huyện ủy Một." in body
-    assert sorted(_attachments(message)) == [f"bao-cao-{PERIOD}-U1.docx", f"tong-hop-{PERIOD}.xlsx"]
+    assert sorted(_attachments(message)) == [
+        f"bao-cao-{PERIOD}-U1.docx",
+        f"tong-hop-{PERIOD}-U1.xlsx",
+    ]
 
     # The address is added: the unit is sent the version at its own; a changed one again.
     handler.messages.clear()
@@ -569,6 +580,7 @@ def test_a_published_file_gone_from_disk_is_a_failure_with_its_name(
     monkeypatch.delenv("TONGHOP_SMTP_HOST")
     report = quarterly_report(PERIOD, str(mailed))
     report.published.workbook.unlink()
+    report.published.workbook_for("U1").unlink()
     monkeypatch.setenv("TONGHOP_SMTP_HOST", "127.0.0.1")
 
     state = deliver_reports(PERIOD, str(mailed), return_state=True)

@@ -62,7 +62,7 @@ def test_header_fields_are_where_the_spec_puts_them(tmp_path: Path) -> None:
     assert sheet["C4"].value.date() == date(2025, 4, 5)
     assert sheet["C4"].number_format == "DD/MM/YYYY"
     assert sheet["C5"].value == "Nguyễn Văn An"
-    assert sheet["C6"].value == TEMPLATE_VERSION == "2025.1"
+    assert sheet["C6"].value == TEMPLATE_VERSION == "2026.1"
     assert sheet["D2"].value == "Chi bộ Phòng Tổ chức"
     assert "NGHỊ QUYẾT" in sheet["A1"].value
     assert "QUÝ I NĂM 2025" in sheet["A1"].value
@@ -212,7 +212,7 @@ def test_round_trip_gives_back_the_values(tmp_path: Path) -> None:
     )
     form = read_form(path)
     assert form.problems == []
-    assert (form.unit_code, form.period, form.template_version) == ("CB0101", "2025Q1", "2025.1")
+    assert (form.unit_code, form.period, form.template_version) == ("CB0101", "2025Q1", "2026.1")
     assert (form.prepared_on, form.preparer) == ("2025-04-08", "Trần Thị Bình")
     read = {row.indicator_code: row.value for row in form.rows}
     assert list(read) == [*(i.code for i in load_catalogue()), "bogus"]
@@ -227,3 +227,28 @@ def test_round_trip_gives_back_the_values(tmp_path: Path) -> None:
     }
     sheet = _open(path)
     assert all(sheet.cell(row.row_number, 2).value == row.indicator_code for row in form.rows)
+
+
+def test_limitations_and_their_causes_are_two_rows(leaf_sheet: Worksheet) -> None:
+    rows = _indicator_rows(leaf_sheet)
+    assert leaf_sheet.cell(rows["limitations"], 3).value == "Hạn chế"
+    assert leaf_sheet.cell(rows["causes"], 3).value == "Nguyên nhân của hạn chế"
+    assert rows["causes"] == rows["limitations"] + 1
+
+
+def test_a_form_of_the_earlier_template_is_still_read(tmp_path: Path) -> None:
+    """Template 2025.1 had one row «Hạn chế và nguyên nhân» (`limitations`) and no `causes`."""
+    path = tmp_path / "cu.xlsx"
+    text = "Đường truyền chưa ổn định. Nguyên nhân do kinh phí hạn hẹp."
+    write_form(path, LEAF, PERIOD, False, {"members": 14, "limitations": text})
+    book = openpyxl.load_workbook(path)
+    sheet = book["BaoCao"]
+    rows = _indicator_rows(sheet)
+    sheet.cell(rows["limitations"], 3).value = "Hạn chế và nguyên nhân"
+    sheet.delete_rows(rows["causes"])
+    sheet["C6"] = "2025.1"
+    book.save(path)
+    form = read_form(path)
+    assert form.problems == [] and form.template_version == "2025.1"
+    read = {row.indicator_code: row.value for row in form.rows}
+    assert read["limitations"] == text and "causes" not in read

@@ -272,3 +272,17 @@ def test_operators_sign_in_and_open_only_published_files(portal) -> None:
         assert client.get(f"/van-hanh/tep/{PERIOD}/{trick}").status_code == 404
     docs = client.get("/van-hanh/data-docs/index.html")
     assert docs.status_code == 200 and "<html" in docs.text.lower()
+
+    # An upper level downloads its own workbook, of its subtree; nobody else's.
+    links = unit_links(settings, "U1", "G1C2")
+    upper, _ = signed_in(app, links["U1"])
+    home = upper.get("/don-vi").text
+    own = f"/bang-tong-hop/U1/{PERIOD}/1"
+    assert own in home and "Tải bảng tổng hợp số liệu của đơn vị (.xlsx)" in page_text(home)
+    download = upper.get(own)
+    path = settings.layout.published_folder(PERIOD) / f"tong-hop-{PERIOD}-U1.xlsx"
+    assert download.status_code == 200 and download.content == path.read_bytes()
+    assert f"tong-hop-{PERIOD}-U1.xlsx" in download.headers["content-disposition"]
+    assert upper.get(f"/bang-tong-hop/P/{PERIOD}/1").status_code == 404
+    cell, _ = signed_in(app, links["G1C2"])
+    assert cell.get(own).status_code == 404

@@ -193,75 +193,114 @@ def test_sheet_titles(workbook):
     ]
 
 
+# The levels sheet: label, measure, the province and each upper level, then the code.
+CODE_COLUMN = 6
+
+
+def code_row(sheet, code: str) -> int:
+    """The row of an indicator, by its code in the last column."""
+    return find_row(sheet, CODE_COLUMN, code)
+
+
 def test_levels_sheet_puts_the_province_first_then_the_uppers(workbook):
     sheet = workbook["Tổng hợp theo cấp"]
-    top = header_row(sheet, "Mã chỉ tiêu")
+    top = header_row(sheet, "Chỉ tiêu")
     headers = [cell.value for cell in sheet[top]]
+    # what a person reads first; the codes, for machines, last
     assert headers == [
-        "Mã chỉ tiêu",
         "Chỉ tiêu",
         "Đơn vị tính",
         "Tỉnh ủy Thái Nguyên",
         "Đảng ủy Khối Cơ quan và Doanh nghiệp tỉnh",
         "Huyện ủy Phú Bình",
+        "Mã chỉ tiêu",
     ]
-    assert "Quý III năm 2025" in sheet["A3"].value
+    assert sheet.cell(row=code_row(sheet, "members"), column=1).value == "Tổng số đảng viên"
+    assert "Quý III năm 2025" in sheet["A3"].value and "Tỉnh ủy Thái Nguyên" in sheet["A3"].value
     assert "09/10/2025 06:30" in sheet["A4"].value
 
 
 def test_levels_sheet_counts_are_numbers_shown_with_dots_and_blank_stays_blank(workbook):
     sheet = workbook["Tổng hợp theo cấp"]
-    members = sheet.cell(row=find_row(sheet, 1, "members"), column=4)
+    members = sheet.cell(row=code_row(sheet, "members"), column=3)
     assert members.value == 14103
     assert members.data_type == "n"
     assert members.number_format == COUNT_FORMAT
-    assert sheet.cell(row=find_row(sheet, 1, "news_items"), column=4).value == 1234567
+    assert sheet.cell(row=code_row(sheet, "news_items"), column=3).value == 1234567
     # A reported zero is a zero; a value nobody reported is blank, not 0.
-    assert sheet.cell(row=find_row(sheet, 1, "sessions_total"), column=4).value == 0
-    assert sheet.cell(row=find_row(sheet, 1, "sessions_total"), column=5).value is None
-    assert sheet.cell(row=find_row(sheet, 1, "contests"), column=5).value is None
-    assert sheet.cell(row=find_row(sheet, 1, "members"), column=6).value == 12486
+    assert sheet.cell(row=code_row(sheet, "sessions_total"), column=3).value == 0
+    assert sheet.cell(row=code_row(sheet, "sessions_total"), column=4).value is None
+    assert sheet.cell(row=code_row(sheet, "contests"), column=4).value is None
+    assert sheet.cell(row=code_row(sheet, "members"), column=5).value == 12486
 
 
 def test_levels_sheet_groups_rows_by_section_then_rates(workbook):
     sheet = workbook["Tổng hợp theo cấp"]
     first_column = [cell.value for cell in sheet["A"]]
-    section_a = first_column.index("A")
-    assert sheet.cell(row=section_a + 1, column=2).value == catalogue.SECTION_TITLES_VI["A"]
-    assert first_column[section_a + 1] == "members"
-    assert first_column.index("B") < first_column.index("sessions_in_person")
-    assert first_column.index("members") < first_column.index("attendance_rate")
+    codes = [cell.value for cell in sheet["F"]]
+    section_a = first_column.index(f"A. {catalogue.SECTION_TITLES_VI['A']}")
+    assert codes[section_a + 1] == "members"
+    assert first_column.index(f"B. {catalogue.SECTION_TITLES_VI['B']}") < codes.index(
+        "sessions_in_person"
+    )
+    assert codes.index("members") < codes.index("attendance_rate")
     # Text indicators are read in their own sheet, not here.
-    assert "highlights" not in first_column
-    flag_row = find_row(sheet, 1, "secretary_presented")
-    assert sheet.cell(row=flag_row, column=4).value == 2
-    assert sheet.cell(row=flag_row, column=3).value == "đơn vị"
-    assert sheet.cell(row=flag_row, column=2).value == (
+    assert "highlights" not in codes
+    flag_row = code_row(sheet, "secretary_presented")
+    assert sheet.cell(row=flag_row, column=3).value == 2
+    assert sheet.cell(row=flag_row, column=2).value == "đơn vị"
+    assert sheet.cell(row=flag_row, column=1).value == (
         "Số đơn vị có bí thư cấp ủy trực tiếp quán triệt"
     )
     # The figures behind the rates come right before the rates, where given.
-    expected_units = find_row(sheet, 1, "expected_units")
-    assert sheet.cell(row=expected_units, column=4).value == 7
-    assert expected_units < find_row(sheet, 1, "attendance_rate")
-    assert "on_time_units" not in first_column
+    expected_units = code_row(sheet, "expected_units")
+    assert sheet.cell(row=expected_units, column=3).value == 7
+    assert expected_units < code_row(sheet, "attendance_rate")
+    assert "on_time_units" not in codes
 
 
-def test_rates_are_shown_as_vietnamese_percentages(workbook):
+def test_rates_are_numbers_shown_as_percentages(workbook):
     sheet = workbook["Tổng hợp theo cấp"]
-    attendance = find_row(sheet, 1, "attendance_rate")
-    assert sheet.cell(row=attendance, column=4).value == "97,3%"
-    assert sheet.cell(row=attendance, column=5).value == "100,0%"
-    assert sheet.cell(row=attendance, column=6).value is None
+    attendance = code_row(sheet, "attendance_rate")
+    cell = sheet.cell(row=attendance, column=3)
+    # a number that sorts, sums and charts; Excel shows it as 97,3% in Vietnamese
+    assert cell.value == 0.973 and cell.data_type == "n" and cell.number_format == "0.0%"
+    assert sheet.cell(row=attendance, column=4).value == 1.0
+    assert sheet.cell(row=attendance, column=5).value is None
     # NaN means undefined: blank, never 0%.
-    assert sheet.cell(row=find_row(sheet, 1, "makeup_rate"), column=4).value is None
+    assert sheet.cell(row=code_row(sheet, "makeup_rate"), column=3).value is None
 
 
-def test_grassroots_sheet_lists_each_organisation_in_hierarchy_order(workbook):
+def test_every_rate_column_of_every_sheet_holds_numbers(workbook):
+    labels = {rate.label_vi for rate in catalogue.RATES}
+    checked: set[str] = set()
+    for sheet in workbook.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if cell.value not in labels or not cell.font.bold:
+                    continue
+                for below in sheet.iter_rows(
+                    min_row=cell.row + 1, min_col=cell.column, max_col=cell.column
+                ):
+                    value = below[0].value
+                    assert value is None or isinstance(value, int | float), (sheet.title, value)
+                    if value is not None:
+                        assert below[0].number_format == "0.0%"
+                        checked.add(sheet.title)
+    assert checked == {"Tổ chức cơ sở đảng", "Theo loại hình"}
+
+
+def test_every_sheet_prints_its_title_and_page_numbers(workbook):
+    for sheet in workbook.worksheets:
+        assert sheet.title in sheet.oddHeader.center.text
+        assert "Quý III năm 2025" in sheet.oddHeader.center.text
+        assert sheet.oddFooter.center.text == "Trang &P/&N"
+
+
+def test_grassroots_sheet_lists_each_organisation_with_subtotals_per_khoi(workbook):
     sheet = workbook["Tổ chức cơ sở đảng"]
     top = header_row(sheet, "STT")
-    rows = [
-        [cell.value for cell in row[:6]] for row in sheet.iter_rows(min_row=top + 1) if row[0].value
-    ]
+    rows = [[cell.value for cell in row[:7]] for row in sheet.iter_rows(min_row=top + 1)]
     assert rows == [
         [
             1,
@@ -270,6 +309,7 @@ def test_grassroots_sheet_lists_each_organisation_in_hierarchy_order(workbook):
             "Đảng ủy Khối Cơ quan và Doanh nghiệp tỉnh",
             "Đảng bộ cơ sở",
             "Cơ quan hành chính, đơn vị sự nghiệp, hội",
+            "Đã tiếp nhận",
         ],
         [
             2,
@@ -278,6 +318,16 @@ def test_grassroots_sheet_lists_each_organisation_in_hierarchy_order(workbook):
             "Đảng ủy Khối Cơ quan và Doanh nghiệp tỉnh",
             "Chi bộ cơ sở",
             "Doanh nghiệp 100% vốn Nhà nước",
+            "Bị trả lại",
+        ],
+        [
+            None,
+            None,
+            "Cộng Đảng ủy Khối Cơ quan và Doanh nghiệp tỉnh (2 tổ chức)",
+            None,
+            None,
+            None,
+            "Đã tiếp nhận 1/2",
         ],
         [
             3,
@@ -286,14 +336,23 @@ def test_grassroots_sheet_lists_each_organisation_in_hierarchy_order(workbook):
             "Huyện ủy Phú Bình",
             "Đảng bộ cơ sở",
             "Xã, phường, thị trấn",
+            "Chưa nộp",
         ],
+        [None, None, "Cộng Huyện ủy Phú Bình (1 tổ chức)", None, None, None, "Đã tiếp nhận 0/1"],
+        [None, None, "Tổng cộng (3 tổ chức)", None, None, None, "Đã tiếp nhận 1/3"],
     ]
     headers = [cell.value for cell in sheet[top]]
     members = headers.index("Tổng số đảng viên") + 1
     rate = headers.index(catalogue.label_vi("attendance_rate")) + 1
     assert sheet.cell(row=top + 1, column=members).value == 500
-    assert sheet.cell(row=top + 1, column=rate).value == "95,0%"
+    assert sheet.cell(row=top + 1, column=rate).value == 0.95
     assert sheet.cell(row=top + 2, column=members).value is None
+    # subtotals add up the organisations above them, in bold; the rows fold under them
+    assert sheet.cell(row=top + 3, column=members).value == 500
+    assert sheet.cell(row=top + 3, column=members).font.bold
+    assert sheet.cell(row=top + 6, column=members).value == 500
+    assert sheet.row_dimensions[top + 1].outlineLevel == 1
+    assert sheet.row_dimensions[top + 3].outlineLevel == 0
 
 
 def test_sectors_sheet_has_a_row_per_sector_and_a_recomputed_total(workbook):
@@ -312,7 +371,7 @@ def test_sectors_sheet_has_a_row_per_sector_and_a_recomputed_total(workbook):
     assert sheet.cell(row=total, column=3).value == 1
     assert sheet.cell(row=total, column=headers.index("Tổng số đảng viên") + 1).value == 800
     rate = headers.index(catalogue.label_vi("attendance_rate")) + 1
-    assert sheet.cell(row=total, column=rate).value == format_percent(765 / 800)
+    assert sheet.cell(row=total, column=rate).value == pytest.approx(765 / 800)
     online = headers.index(catalogue.label_vi("grassroots_online")) + 1
     assert [sheet.cell(row=r, column=online).value for r in range(top + 1, top + 5)] == [
         1,
@@ -321,7 +380,7 @@ def test_sectors_sheet_has_a_row_per_sector_and_a_recomputed_total(workbook):
         1,
     ]
     share = headers.index(catalogue.label_vi("grassroots_online_share")) + 1
-    assert sheet.cell(row=total, column=share).value == "100,0%"
+    assert sheet.cell(row=total, column=share).value == 1.0
     # No figure to compute it from: blank, not 0%.
     timeliness = headers.index(catalogue.label_vi("reporting_timeliness")) + 1
     assert sheet.cell(row=total, column=timeliness).value is None
@@ -344,9 +403,12 @@ def test_sectors_total_row_uses_the_given_total_when_there_is_one(tmp_path):
     headers = [cell.value for cell in sheet[top]]
     total = find_row(sheet, 1, "Tổng cộng")
     assert sheet.cell(row=total, column=2).value == 3
-    assert sheet.cell(
-        row=total, column=headers.index(catalogue.label_vi("reporting_completeness")) + 1
-    ).value == ("50,0%")
+    assert (
+        sheet.cell(
+            row=total, column=headers.index(catalogue.label_vi("reporting_completeness")) + 1
+        ).value
+        == 0.5
+    )
 
 
 def test_progress_sheet_shows_every_expected_unit_in_vietnamese(workbook):
@@ -360,7 +422,7 @@ def test_progress_sheet_shows_every_expected_unit_in_vietnamese(workbook):
         "Loại tổ chức",
         "Trực thuộc",
         "Tình trạng",
-        "Thời hạn",
+        "Đúng hạn?",
         "Thời điểm nhận",
         "Tệp đã nhận",
         "Số lỗi",
@@ -376,9 +438,9 @@ def test_progress_sheet_shows_every_expected_unit_in_vietnamese(workbook):
         "Đảng bộ cấp trên cơ sở",
         "Tỉnh ủy Thái Nguyên",
         "Đã tiếp nhận, có cảnh báo",
-        "Đúng hạn",
+        "Có",
     ]
-    assert table["C1"][5:7] == ["Đã tiếp nhận", "Quá hạn"]
+    assert table["C1"][5:7] == ["Đã tiếp nhận", "Không"]
     assert table["G2"][5:11] == ["Bị trả lại", None, RECEIVED, "=g2.xlsx", 2, 0]
     assert table["G3"][5:9] == ["Chưa nộp", None, None, None]
     received = sheet.cell(row=find_row(sheet, 2, "G2"), column=8)
@@ -390,6 +452,12 @@ def test_progress_sheet_shows_every_expected_unit_in_vietnamese(workbook):
     assert "Bị trả lại: 1" in summary
     assert "Chưa nộp: 1" in summary
     assert "Nộp quá hạn: 1" in summary
+    # the units whose report does not count stand out, and sort first from A to Z
+    rejected, missing = find_row(sheet, 2, "G2"), find_row(sheet, 2, "G3")
+    assert sheet.cell(row=rejected, column=3).fill.fgColor.rgb.endswith("F8CBAD")
+    assert sheet.cell(row=missing, column=11).fill.fgColor.rgb.endswith("FCE4D6")
+    assert sheet.cell(row=find_row(sheet, 2, "G1"), column=3).fill.fill_type is None
+    assert sorted(["Đã tiếp nhận", "Bị trả lại", "Chưa nộp"])[:2] == ["Bị trả lại", "Chưa nộp"]
 
 
 def test_problems_sheet_lists_every_problem_with_labels(workbook):
@@ -418,7 +486,7 @@ def test_texts_sheet_holds_units_own_texts_in_hierarchy_order(workbook):
         [
             "DUK",
             "Đảng ủy Khối Cơ quan và Doanh nghiệp tỉnh",
-            "Hạn chế và nguyên nhân",
+            "Hạn chế",
             "-Một số chi bộ báo cáo chậm.",
         ],
         [
@@ -448,7 +516,7 @@ def test_no_cell_anywhere_holds_a_formula(published):
 
 def test_headers_are_frozen_and_styled_for_reading_and_printing(workbook):
     expected = {
-        "Tổng hợp theo cấp": "D8",
+        "Tổng hợp theo cấp": "C8",
         "Tổ chức cơ sở đảng": "D8",
         "Theo loại hình": "B8",
         "Ý kiến đơn vị": "C8",
@@ -466,11 +534,11 @@ def test_headers_are_frozen_and_styled_for_reading_and_printing(workbook):
     assert wide.page_setup.fitToWidth > 1
     assert wide.print_title_cols == "$A:$C"
     sheet = workbook["Tổng hợp theo cấp"]
-    header = sheet.cell(row=header_row(sheet, "Mã chỉ tiêu"), column=4)
+    header = sheet.cell(row=header_row(sheet, "Chỉ tiêu"), column=4)
     assert header.font.bold
     assert header.alignment.wrap_text
     assert header.border.bottom.style == "thin"
-    assert sheet.column_dimensions["B"].width >= 40
+    assert sheet.column_dimensions["A"].width >= 40
     # A wrapped header too long for one line gets the height of the lines it needs.
     assert sheet.row_dimensions[header.row].height >= 45
 
@@ -772,3 +840,50 @@ def test_a_quiet_period_publishes_without_problems_or_texts(tmp_path):
     sectors = book["Theo loại hình"]
     total = find_row(sectors, 1, "Tổng cộng")
     assert all(cell.value is None for cell in sectors[total][1:])
+
+
+# --------------------------------------------------------------------------- each upper level's
+
+
+def test_each_upper_level_gets_a_workbook_of_its_own_subtree(published, workbook):
+    assert sorted(published.unit_workbooks) == ["DUK", "HPB"]
+    path = published.unit_workbooks["DUK"]
+    assert path.name == "tong-hop-2025Q3-DUK.xlsx"
+    assert published.workbook_for("DUK") == path and published.workbook_for("TU") == (
+        published.workbook
+    )
+    own = openpyxl.load_workbook(path)
+    assert own.sheetnames == workbook.sheetnames  # the same layout
+    levels = own["Tổng hợp theo cấp"]
+    top = header_row(levels, "Chỉ tiêu")
+    assert [cell.value for cell in levels[top]] == [
+        "Chỉ tiêu",
+        "Đơn vị tính",
+        "Đảng ủy Khối Cơ quan và Doanh nghiệp tỉnh",
+        "Mã chỉ tiêu",
+    ]
+    assert "Đơn vị: Đảng ủy Khối Cơ quan và Doanh nghiệp tỉnh" in levels["A3"].value
+    progress = own["Tiến độ báo cáo"]
+    codes = [row[1].value for row in progress.iter_rows(min_row=header_row(progress, "STT") + 1)]
+    assert codes == ["DUK", "G1", "C1", "G2"]  # nothing of the district's
+    assert "Số đơn vị phải báo cáo: 4" in [
+        progress.cell(row=r, column=2).value for r in range(1, 14)
+    ]
+    sectors = own["Theo loại hình"]
+    labels = [row[0].value for row in sectors.iter_rows(min_row=header_row(sectors, "Loại hình"))]
+    assert "Xã, phường, thị trấn" not in labels and "Tổng cộng" in labels
+    texts = own["Ý kiến đơn vị"]
+    first = header_row(texts, "Mã đơn vị") + 1
+    assert {row[0].value for row in texts.iter_rows(min_row=first)} == {"DUK", "G1"}
+
+
+def test_the_csvs_have_a_copy_people_open_in_excel(published):
+    machine, people = published.consolidated_csv, published.excel_csvs[0]
+    assert people.name == "consolidated-2025Q3-excel.csv"
+    assert people.read_bytes().startswith(b"\xef\xbb\xbf") and b"\r\n" in people.read_bytes()
+    assert not machine.read_bytes().startswith(b"\xef\xbb\xbf")
+    assert b"\r\n" not in machine.read_bytes()
+    with people.open(encoding="utf-8-sig", newline="") as handle:
+        assert list(csv.reader(handle)) == read_csv(machine)
+    assert published.excel_csvs[1].name == "status-2025Q3-excel.csv"
+    assert "Tỉnh ủy Thái Nguyên" in people.read_text(encoding="utf-8-sig")

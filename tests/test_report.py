@@ -1,5 +1,6 @@
-"""Tests of the narrative report: its Vietnamese sentences, the figures in them, and the Word and
-HTML renderings (escaping of units' texts included)."""
+"""Tests of the narrative report: its Vietnamese sentences, the figures in them, what units wrote
+as the issuer relays it, the issuer's settings file, and the Word and HTML renderings (escaping
+of units' texts included)."""
 
 from __future__ import annotations
 
@@ -19,12 +20,13 @@ from tonghop.consolidation import PROBLEM_COLUMNS, SECTOR_COLUMNS, Consolidation
 from tonghop.formatting import format_count, format_percent
 from tonghop.periods import Period
 from tonghop.report import (
-    MAX_NAMES,
-    _names_vi,
+    DOCX_TEMPLATE,
     change_vi,
     count_vi,
+    date_vi,
     report_context,
     section_texts,
+    template_tasks,
     write_report,
     write_reports,
 )
@@ -104,11 +106,22 @@ STATUS = [
     ("G3", "missing", None),
 ]
 TEXTS = [
+    ("TU", "limitations", "Một số chi bộ báo cáo chậm, số liệu chưa đầy đủ."),
+    ("TU", "proposals", "Đề nghị Ban Tuyên giáo và Dân vận Trung ương sớm cấp tài liệu."),
     ("G1", "limitations", "Một số chi bộ báo cáo chậm."),
+    ("G1", "causes", "Cán bộ kiêm nhiệm nhiều việc."),
     ("G3", "limitations", EVIL),
-    ("G1", "proposals", "Đề nghị tổ chức thêm lớp bồi dưỡng."),
-    ("G3", "proposals", "Đề nghị hỗ trợ thiết bị cho điểm cầu."),
+    ("G3", "causes", "- Cán bộ kiêm nhiệm nhiều việc"),
+    # addressed to its parent: the bloc committee relays it, the province does not
+    ("G1", "proposals", "Đề nghị Ban Tuyên giáo Tỉnh ủy mở thêm lớp bồi dưỡng."),
+    # to the Centre, in two wordings: relayed by both, as one point of two units
+    ("G2", "proposals", "Đề nghị Trung ương sớm phát hành tài liệu hỏi - đáp."),
+    ("G3", "proposals", "đề nghị Trung ương sớm phát hành tài liệu hỏi đáp"),
+    # to its own parent (the district), and naming no one: never relayed to the province
+    ("HPB", "proposals", "Đề nghị Huyện ủy Phú Bình hỗ trợ thiết bị."),
+    ("C1", "proposals", "Đề nghị hỗ trợ thiết bị cho điểm cầu."),
     ("DUK", "highlights", "Tổ chức hội nghị trực tuyến đến tận chi bộ."),
+    ("DUK", "proposals", "Đề nghị Ban Tuyên giáo và Dân vận Tỉnh ủy cử báo cáo viên."),
 ]
 
 
@@ -162,6 +175,11 @@ def section_two(paragraphs: list[str]) -> list[str]:
     return paragraphs[start + 1 : end]
 
 
+def styled(path: Path) -> list[tuple[str, str]]:
+    """(style name, text) of the body's paragraphs."""
+    return [(p.style.name, p.text) for p in docx.Document(str(path)).paragraphs]
+
+
 def numbers_in(text: str) -> list[str]:
     """Vietnamese-formatted numbers: 14.103, 97,3%, 04."""
     return re.findall(r"\d{1,3}(?:\.\d{3})*(?:,\d+)?%?", text)
@@ -170,7 +188,7 @@ def numbers_in(text: str) -> list[str]:
 # --------------------------------------------------------------------------- wording
 
 
-def test_counts_and_changes_in_vietnamese_style() -> None:
+def test_counts_dates_and_changes_in_vietnamese_style() -> None:
     assert count_vi(14103) == "14.103"
     assert count_vi(4) == "04"  # as the seeds write small counts
     assert count_vi(0) == "0"
@@ -180,51 +198,105 @@ def test_counts_and_changes_in_vietnamese_style() -> None:
     assert change_vi(9, 9) == "bằng quý trước"
     assert change_vi(9, None) == "" and change_vi(None, 9) == ""
     assert change_vi(0.973, 0.961, rate=True) == "tăng 1,2 điểm phần trăm so với quý trước"
+    # days under 10 and months under 3 with a zero, as Party documents write them
+    assert date_vi(date(2026, 2, 5)) == "ngày 05 tháng 02 năm 2026"
+    assert date_vi(date(2026, 12, 6)) == "ngày 06 tháng 12 năm 2026"
 
 
-def test_names_are_capped() -> None:
-    names = [f"Chi bộ {i}" for i in range(MAX_NAMES + 3)]
-    assert _names_vi(names).endswith("và 03 đơn vị khác")
-    assert _names_vi(["A", "B", "C"]) == "A, B và C"
-
-
-def test_heading_block() -> None:
+def test_heading_block_defaults_come_from_the_registry() -> None:
     context = report_context(make_consolidation(), "DUK", issued_on=date(2025, 10, 15))
     assert context["superior"] == "ĐẢNG BỘ TỈNH THÁI NGUYÊN"
     assert context["issuer"] == "ĐẢNG ỦY KHỐI CƠ QUAN VÀ DOANH NGHIỆP TỈNH"
     assert context["number"] == "Số      -BC/ĐUK"
-    assert context["place_date"] == "………, ngày 15 tháng 10 năm 2025"
-    province = report_context(make_consolidation(), "TU", place="Thái Nguyên")
+    assert context["place_date"] == "Thái Nguyên, ngày 15 tháng 10 năm 2025"
+    assert context["recipients"] == [
+        "Ban Thường vụ Tỉnh ủy (b/c),",
+        "Ban Tuyên giáo và Dân vận Tỉnh ủy (b/c),",
+        "Các tổ chức cơ sở đảng trực thuộc,",
+        "Lưu VT.",
+    ]
+    province = report_context(make_consolidation(), "TU")
     assert province["superior"] == "" and province["number"].endswith("-BC/TU")
-    assert province["place_date"] == "Thái Nguyên, ngày     tháng     năm 2025"
+    # the draft is dated the day it was drafted
+    assert province["place_date"] == "Thái Nguyên, ngày 09 tháng 10 năm 2025"
     assert "quý III năm 2025" in province["title"]
-    assert report_context(make_consolidation(), "HPB")["number"].endswith("-BC/HU")
+    assert province["recipients"][0] == "Ban Tuyên giáo và Dân vận Trung ương (b/c),"
+    assert province["recipients"][-1] == "Lưu VT."
+    district = report_context(make_consolidation(), "HPB")
+    assert district["number"].endswith("-BC/HU")
+    assert district["place_date"].startswith("Phú Bình, ngày")
 
 
-def test_situation_and_results_sentences() -> None:
+def test_the_issuer_settings_file_is_written_once_then_read(tmp_path: Path) -> None:
+    folder = tmp_path / "thiet-lap-bao-cao"
+    report_context(make_consolidation(), "TU", settings_folder=folder)
+    settings = folder / "TU.toml"
+    assert (folder / "mau-bao-cao.docx").is_file()
+    text = settings.read_text(encoding="utf-8")
+    assert 'dia_danh = "Thái Nguyên"' in text and "# Địa danh ở dòng ngày tháng" in text
+    edited = (
+        text.replace('so = ""', 'so = "27"')
+        .replace('nguoi_ky = ""', 'nguoi_ky = "Nguyễn Văn An"')
+        .replace('chuc_vu = "BÍ THƯ"', 'chuc_vu = "PHÓ BÍ THƯ"')
+        .replace('"Lưu VT",', '"Ban Thường vụ Tỉnh ủy",\n    "Lưu VT",')
+    )
+    settings.write_text(edited, encoding="utf-8")
+    context = report_context(make_consolidation(), "TU", settings_folder=folder)
+    assert context["number"] == "Số 27-BC/TU"
+    assert (context["signer_title"], context["signer_name"]) == ("PHÓ BÍ THƯ", "Nguyễn Văn An")
+    assert context["recipients"][-2:] == ["Ban Thường vụ Tỉnh ủy,", "Lưu VT."]
+    # a file the operator broke: the draft still comes, with the defaults, and says why
+    settings.write_text('so = "27\n', encoding="utf-8")
+    broken = report_context(make_consolidation(), "TU", settings_folder=folder)
+    assert broken["number"] == "Số      -BC/TU"
+    assert any("TU.toml" in line and "có lỗi" in line for line in broken["draft_note"])
+
+
+def test_units_are_named_with_their_organisation_and_never_alike() -> None:
+    units = [*UNITS, ("G4", "Đảng bộ Sở Y tế", "grassroots_committee", "agency", "DUK", 2)]
+    units += [("C4", "Chi bộ Văn phòng Sở", "cell", None, "G4", 3)]
+    consolidation = make_consolidation()
+    consolidation.units = pd.DataFrame(
+        units, columns=["code", "name", "kind", "sector", "parent_code", "level"]
+    ).assign(position=range(len(units)))
+    from tonghop.consolidation import ConsolidationView
+
+    names = ConsolidationView(consolidation).display_names
+    assert names["C1"] == "Chi bộ Văn phòng Sở (Đảng bộ Sở Tư pháp)"
+    assert names["C4"] == "Chi bộ Văn phòng Sở (Đảng bộ Sở Y tế)"
+    assert names["G1"] == "Đảng bộ Sở Tư pháp"
+    assert len(set(names.values())) == len(names)
+
+
+def test_situation_and_results_state_the_basis_of_each_sum() -> None:
     context = report_context(make_consolidation(), "TU")
     situation = lines(context, "situation")
-    assert "14.103 đảng viên" in situation
+    assert "Theo báo cáo của 5/8 đơn vị, tổng số đảng viên là 14.103 đồng chí." in situation
     assert "03 tổ chức cơ sở đảng, trong đó: 02 đảng bộ cơ sở, 01 chi bộ cơ sở" in situation
     assert "01 đảng bộ bộ phận" in situation and "01 chi bộ trực thuộc" in situation
     assert "có 5/8 đơn vị đã gửi báo cáo được tiếp nhận (đạt 62,5%)" in situation
     results = lines(context, "results")
+    assert results.startswith("Theo báo cáo của 5/8 đơn vị, kết quả cụ thể như sau:")
     assert (
         "Trong quý, toàn Đảng bộ tổ chức 2.509 hội nghị nghiên cứu, học tập, quán triệt, trong "
-        "đó 1.203 hội nghị trực tiếp, 804 hội nghị trực tuyến với 1.024 điểm cầu và 502 hội "
-        "nghị trực tiếp kết hợp trực tuyến, thu hút 45.512 lượt cán bộ, đảng viên tham gia."
+        "đó 1.203 hội nghị trực tiếp, 804 hội nghị trực tuyến và 502 hội nghị trực tiếp kết hợp "
+        "trực tuyến (các hội nghị trực tuyến, trực tiếp kết hợp trực tuyến có 1.024 điểm cầu), "
+        "thu hút 45.512 lượt cán bộ, đảng viên, người lao động tham gia."
     ) in results
     assert "13.722 đồng chí, đạt 97,3%" in results
-    assert "Có 66,7% tổ chức cơ sở đảng" in results
+    assert "2/3 tổ chức cơ sở đảng có báo cáo (66,7%) đã tổ chức học tập" in results
     assert "12.000 bài thu hoạch, trong đó 2.400 bài xếp loại xuất sắc, chiếm 20,0%" in results
     assert "30 lớp bồi dưỡng nhận thức về Đảng cho 3.728 quần chúng ưu tú" in results
     assert "10 lớp bồi dưỡng lý luận chính trị cho 1.555 đảng viên mới" in results
     assert "Có 460 tập thể và 1.160 cá nhân được biểu dương" in results
+    assert "Đồng chí bí thư cấp ủy trực tiếp quán triệt tại 03 đơn vị, chiếm 75,0%" in results
     # a 0 is said plainly; figures nobody reported are left out, not written as 0
     assert "Có 0 đảng viên bị phê bình" in results
     assert "quán triệt tại 12 tổ chức đảng." in results  # no supervision figures: no clause
     assert "cuộc thi" not in results
     assert "so với quý trước" not in results  # no previous quarter given
+    # the wording slips of earlier drafts
+    assert "Có 03 đơn vị có" not in results and "Còn " not in lines(context, "limitations")
 
 
 def test_unit_without_figures_says_nothing_about_them() -> None:
@@ -242,28 +314,73 @@ def test_change_from_previous_quarter() -> None:
     assert "323 tin, bài tuyên truyền (giảm 15,0% so với quý trước)" in results
 
 
-def test_limitations_list_units_and_their_own_texts() -> None:
+def test_limitations_count_by_branch_and_name_units_in_the_appendix() -> None:
     context = report_context(make_consolidation(), "TU", attendance_threshold=0.9)
     limitations = lines(context, "limitations")
-    assert "Còn 01 đơn vị chưa gửi báo cáo: Đảng bộ xã Kha Sơn." in limitations
-    assert "gửi báo cáo chậm so với thời hạn: Chi bộ Văn phòng Sở." in limitations
-    assert "bị trả lại do chưa đúng quy định, chưa gửi lại: Chi bộ Công ty Điện lực." in (
-        limitations
-    )
-    assert "dưới 90,0%: Huyện ủy Phú Bình (88,0%) và Đảng bộ xã Kha Sơn (85,3%)." in limitations
-    assert "- Đảng bộ Sở Tư pháp: Một số chi bộ báo cáo chậm." in limitations
+    assert limitations.startswith("1. Hạn chế\n")
+    assert (
+        "- Có 01 đơn vị chưa gửi báo cáo (Huyện ủy Phú Bình: 01), danh sách tại Phụ lục 1."
+    ) in limitations
+    assert "Có 01 đơn vị gửi báo cáo chậm so với thời hạn (Đảng ủy Khối Cơ quan và" in limitations
+    assert "dưới 90,0% (Huyện ủy Phú Bình: 02), danh sách tại Phụ lục 2." in limitations
+    # the body names no unit below the issuer's children: they are in the appendix
+    assert "Kha Sơn" not in limitations and "Chi bộ Văn phòng Sở" not in limitations
+    # the issuer's own limitation is its own statement; a unit's near-identical one merges
+    # into it, the others are counted
+    assert "- Một số chi bộ báo cáo chậm, số liệu chưa đầy đủ." in limitations
+    assert "Một số chi bộ báo cáo chậm. (" not in limitations
+    assert f"- {EVIL} (01 đơn vị nêu)." in limitations
+    # causes follow, the same point from two units once
+    causes = limitations.split("2. Nguyên nhân\n")[1]
+    assert causes == "- Cán bộ kiêm nhiệm nhiều việc (02 đơn vị nêu)."
+    appendix = context["appendix"]
+    assert [table["title"] for table in appendix] == [
+        "Đơn vị chưa gửi báo cáo, bị trả lại hoặc gửi chậm",
+        "Tổ chức đảng có tỷ lệ đảng viên tham gia học tập dưới 90,0%",
+        "Ý kiến của các đơn vị đã tổng hợp trong báo cáo",
+    ]
+    rows = [(row["text"], row["value"]) for row in appendix[0]["rows"]]
+    assert ("Đảng bộ xã Kha Sơn", "") in rows
+    # a cell carries its grassroots organisation, even under a partial committee
+    assert ("Chi bộ Văn phòng Sở (Đảng bộ Sở Tư pháp)", "") in rows
+    assert [row["text"] for row in appendix[1]["rows"]] == [
+        "Huyện ủy Phú Bình",
+        "Đảng bộ xã Kha Sơn",
+    ]
+    opinions = {row["text"]: row["value"] for row in appendix[2]["rows"]}
+    assert opinions["Cán bộ kiêm nhiệm nhiều việc."] == "02: Đảng bộ Sở Tư pháp; Đảng bộ xã Kha Sơn"
     # only the unit's own subtree
     duk = lines(report_context(make_consolidation(), "DUK"), "limitations")
-    assert "Kha Sơn" not in duk and "Đảng bộ Sở Tư pháp: Một số chi bộ" in duk
-    assert "Công ty Điện lực" in duk
+    assert "Huyện ủy Phú Bình" not in duk and "Một số chi bộ báo cáo chậm (01 đơn vị nêu)." in duk
 
 
-def test_proposals_grouped_by_branch() -> None:
-    proposals = report_context(make_consolidation(), "TU")["proposals"]
-    groups = [item["text"] for item in proposals if item["kind"] == "group"]
-    assert groups == ["Đảng ủy Khối Cơ quan và Doanh nghiệp tỉnh", "Huyện ủy Phú Bình"]
-    bullets = [(item["unit"], item["text"]) for item in proposals if item["kind"] == "bullet"]
-    assert ("Đảng bộ Sở Tư pháp", "Đề nghị tổ chức thêm lớp bồi dưỡng.") in bullets
+def test_a_form_of_the_old_template_keeps_its_text_under_limitations() -> None:
+    combined = "Đường truyền chưa ổn định. Nguyên nhân do kinh phí hạn hẹp."
+    context = report_context(make_consolidation(texts=[("G1", "limitations", combined)]), "DUK")
+    limitations, causes = lines(context, "limitations").split("2. Nguyên nhân\n")
+    assert "Đường truyền chưa ổn định (01 đơn vị nêu)." in limitations
+    assert "Nguyên nhân do kinh phí hạn hẹp (01 đơn vị nêu)." in limitations
+    assert causes.startswith("Các đơn vị chưa nêu nguyên nhân")
+
+
+def test_only_proposals_addressed_above_the_issuer_are_relayed() -> None:
+    province = lines(report_context(make_consolidation(), "TU"), "proposals")
+    assert province.split("\n") == [
+        "Đề nghị Ban Tuyên giáo và Dân vận Trung ương sớm cấp tài liệu.",
+        "- Có 02 đơn vị đề nghị Trung ương sớm phát hành tài liệu hỏi - đáp.",
+    ]
+    context = report_context(make_consolidation(), "DUK")
+    assert lines(context, "proposals").split("\n") == [
+        "Đề nghị Ban Tuyên giáo và Dân vận Tỉnh ủy cử báo cáo viên.",
+        "- Có 01 đơn vị đề nghị Ban Tuyên giáo Tỉnh ủy mở thêm lớp bồi dưỡng.",
+        "- Có 01 đơn vị đề nghị Trung ương sớm phát hành tài liệu hỏi - đáp.",
+    ]
+    # what stays with the issuer is counted in the draft's note, not relayed
+    assert any("kiến nghị của các đơn vị gửi" in line for line in context["draft_note"])
+    assert "Trên đây là báo cáo kết quả nghiên cứu" in context["closing"]
+    assert context["closing"].endswith(
+        "quý III năm 2025, Đảng ủy Khối Cơ quan và Doanh nghiệp tỉnh báo cáo Ban Thường vụ Tỉnh ủy."
+    )
 
 
 # --------------------------------------------------------------------------- rendering
@@ -277,7 +394,7 @@ def chart(tmp_path: Path) -> Path:
     return path
 
 
-def test_word_and_html_reports(tmp_path: Path, chart: Path) -> None:
+def test_word_report_is_made_the_way_people_use_word(tmp_path: Path, chart: Path) -> None:
     out = tmp_path / "published" / str(PERIOD)
     docx_path, html_path = write_report(
         make_consolidation(), "TU", out, charts={"attendance": chart}
@@ -290,12 +407,67 @@ def test_word_and_html_reports(tmp_path: Path, chart: Path) -> None:
     assert "BÁO CÁO" in text and "ĐẢNG CỘNG SẢN VIỆT NAM" in text and "Nơi nhận:" in text
     # no placeholder left unrendered
     assert "{{" not in text.replace(EVIL, "") and "{%" not in text.replace(EVIL, "")
+    paragraphs = styled(docx_path)
+    headings = [text for style, text in paragraphs if style == "Heading 1"]
+    assert headings == [
+        "I. TÌNH HÌNH CHUNG",
+        "II. KẾT QUẢ ĐẠT ĐƯỢC",
+        "III. MỘT SỐ HẠN CHẾ VÀ NGUYÊN NHÂN",
+        "IV. NHIỆM VỤ TRỌNG TÂM THỜI GIAN TỚI",
+        "V. KIẾN NGHỊ, ĐỀ XUẤT",
+        "PHỤ LỤC",
+    ]
+    assert ("Heading 2", "2. Nguyên nhân") in paragraphs
+    assert ("Title", "BÁO CÁO") in paragraphs
+    tasks = [text for style, text in paragraphs if style == "List Number"]
+    assert len(tasks) == 5 and tasks == template_tasks(DOCX_TEMPLATE)
+    # the draft's note is a comment, not text of the report
+    assert "Dự thảo do Tổng hợp" not in text
+    comments = list(document.comments)
+    assert comments and comments[0].text.startswith("Dự thảo do Tổng hợp lập ngày 09/10/2025")
+    # pages numbered at the top, the first page without
+    section = document.sections[0]
+    assert section.different_first_page_header_footer
+    assert 'instr="PAGE"' in section.header._element.xml.replace("w:instr", "instr")
+
+
+def test_html_report_is_one_file_that_keeps_its_spacing(tmp_path: Path, chart: Path) -> None:
+    _, html_path = write_report(
+        make_consolidation(), "TU", tmp_path / "out", charts={"attendance": chart}
+    )
     page = lxml.html.parse(str(html_path)).getroot()
     assert page.find(".//h1").text == "BÁO CÁO"
     images = page.findall(".//img")
-    # a chart from outside the folder is copied beside the page
-    assert [image.get("src") for image in images] == [chart.name]
-    assert (html_path.parent / images[0].get("src")).exists()
+    # the chart is inside the page: it can be forwarded alone
+    assert len(images) == 1 and images[0].get("src").startswith("data:image/png;base64,")
+    assert sorted(p.name for p in html_path.parent.iterdir()) == [
+        "bao-cao-2025Q3-TU.docx",
+        "bao-cao-2025Q3-TU.html",
+    ]
+    assert "white-space: pre-wrap" in html_path.read_text(encoding="utf-8")
+    assert "Số      -BC/TU" in page.text_content()
+    tasks = [li.text_content() for li in page.findall(".//ol[@class='tasks']/li")]
+    assert tasks == template_tasks(DOCX_TEMPLATE)
+    note = page.find(".//aside[@class='draft-note']")
+    assert "Dự thảo do Tổng hợp" in note.text_content()
+    appendix = page.findall(".//section[@class='appendix']/h3")
+    assert appendix and appendix[0].text.startswith("Phụ lục 1.")
+
+
+def test_tasks_are_edited_in_the_template(tmp_path: Path) -> None:
+    folder = tmp_path / "thiet-lap-bao-cao"
+    report_context(make_consolidation(), "TU", settings_folder=folder)
+    template = folder / "mau-bao-cao.docx"
+    document = docx.Document(str(template))
+    task = next(p for p in document.paragraphs if p.style.name == "List Number")
+    task.text = "Tổ chức sơ kết {{ period_label }} việc học tập Nghị quyết."
+    document.save(str(template))
+    docx_path, html_path = write_report(
+        make_consolidation(), "TU", tmp_path / "out", settings_folder=folder
+    )
+    expected = "Tổ chức sơ kết Quý III năm 2025 việc học tập Nghị quyết."
+    assert ("List Number", expected) in styled(docx_path)
+    assert expected in lxml.html.parse(str(html_path)).getroot().text_content()
 
 
 def test_several_reports_at_once_read_as_each_alone(tmp_path: Path) -> None:
@@ -328,12 +500,12 @@ def test_every_figure_of_section_two_comes_from_the_consolidation(tmp_path: Path
     allowed = set()
     for value in published.values():
         allowed |= {format_count(value), count_vi(value), format_percent(value)}
-    allowed |= {format_count(TU_FIGURES["grassroots_online"])}  # reporting figures
-    allowed |= {format_count(TU_FIGURES["grassroots_reporting"])}
+    for code in ("grassroots_online", "grassroots_reporting", "accepted_units", "expected_units"):
+        allowed |= {format_count(TU_FIGURES[code])}  # reporting figures
     written = [
         paragraph
         for paragraph in section_two(docx_paragraphs(docx_path))
-        # headings are numbered, and units' quoted texts are theirs, not figures
+        # headings are numbered, and units' texts are theirs, not figures
         if paragraph and not re.match(r"\d+\. ", paragraph) and not paragraph.startswith("- ")
     ]
     found = [number for paragraph in written for number in numbers_in(paragraph)]
@@ -362,12 +534,31 @@ def test_units_texts_stay_literal(tmp_path: Path) -> None:
 def test_control_characters_do_not_break_the_word_file(tmp_path: Path) -> None:
     texts = [("G1", "limitations", "Báo cáo\x0b chậm\x00.")]
     docx_path, _ = write_report(make_consolidation(texts=texts), "TU", tmp_path)
-    assert any("Báo cáo chậm." in p for p in docx_paragraphs(docx_path))
+    assert any("Báo cáo chậm" in p for p in docx_paragraphs(docx_path))
 
 
 def test_unsafe_unit_code_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError):
         write_report(make_consolidation(), "../TU", tmp_path)
+
+
+def test_a_broken_placeholder_in_an_edited_template_falls_back_to_the_default(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "thiet-lap-bao-cao"
+    report_context(make_consolidation(), "TU", settings_folder=folder)
+    template = folder / "mau-bao-cao.docx"
+    document = docx.Document(str(template))
+    document.add_paragraph("{{ chỗ giữ chỗ hỏng")
+    document.save(str(template))
+    docx_path, _ = write_report(
+        make_consolidation(), "TU", tmp_path / "out", settings_folder=folder
+    )
+    document = docx.Document(str(docx_path))
+    assert any(p.text == "BÁO CÁO" for p in document.paragraphs)
+    assert "dùng mẫu mặc định" in "\n".join(
+        paragraph.text for comment in document.comments for paragraph in comment.paragraphs
+    )
 
 
 def test_template_can_be_regenerated(tmp_path: Path) -> None:

@@ -75,10 +75,10 @@ def test_a_correction_after_publication_makes_version_two(published_once: Path) 
     members = {row[1]: tuple(row[5:8]) for row in rows if "Tổng số đảng viên" in row}
     # every level from the cell up to the province
     assert members == {
-        "G1C1": (25, 30, "+5"),
-        "G1": (25, 30, "+5"),
-        "U1": (25, 30, "+5"),
-        "P": (1142, 1147, "+5"),
+        "G1C1": (25, 30, 5),
+        "G1": (25, 30, 5),
+        "U1": (25, 30, 5),
+        "P": (1142, 1147, 5),
     }
 
     # nothing new: the same version, no file written again, no v3

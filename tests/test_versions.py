@@ -177,8 +177,9 @@ def test_a_new_version_is_written_beside_the_old_with_what_changed(tmp_path: Pat
     figures = {
         (row[1], row[4]): tuple(row[5:8]) for row in rows if len(row) >= 8 and row[0] != "STT"
     }
-    assert figures[("TU", "Tổng số đảng viên")] == (14103, 14123, "+20")
-    assert figures[("C1", "Tổng số đảng viên")] == (500, 520, "+20")
+    # the change is a number too, shown signed
+    assert figures[("TU", "Tổng số đảng viên")] == (14103, 14123, 20)
+    assert figures[("C1", "Tổng số đảng viên")] == (500, 520, 20)
     # the province comes before the cell: changes read top-down the hierarchy
     assert list(figures).index(("TU", "Tổng số đảng viên")) < list(figures).index(
         ("C1", "Tổng số đảng viên")

@@ -15,6 +15,7 @@ from tonghop import catalogue
 from tonghop.catalogue import Indicator
 from tonghop.formatting import is_blank
 from tonghop.periods import Period
+from tonghop.registry import GRASSROOTS_KINDS
 
 if TYPE_CHECKING:
     # Only named in an annotation: versions stores what this module declares.
@@ -139,6 +140,56 @@ class ConsolidationView:
         unit = self.by_code.get(code) if code else None
         return (unit["name"] or "") if unit else ""
 
+    @cached_property
+    def display_names(self) -> dict[str, str]:
+        """Each unit's name as a document names it, never the same for two units: a unit below
+        a grassroots organisation carries that organisation ("Chi bộ Văn phòng (Đảng bộ Sở Y
+        tế)"); a name still shared takes the next organisation up, then the unit's code."""
+        qualifiers: dict[str, list[str]] = {}
+        for unit in self.units:
+            chain = []
+            if unit["kind"] in ("cell", "partial_committee"):
+                for ancestor in self.ancestors(unit["code"]):
+                    chain.append(ancestor)
+                    if self.by_code[ancestor]["kind"] in GRASSROOTS_KINDS:
+                        break
+                chain = chain[-1:]  # the organisation itself; the rest only when needed
+            qualifiers[unit["code"]] = chain
+        for _ in range(3):
+            shown = {code: self._shown_name(code, chain) for code, chain in qualifiers.items()}
+            shared = _shared(shown)
+            if not shared:
+                return shown
+            for code in shared:
+                more = [a for a in self.ancestors(code) if a not in qualifiers[code]]
+                if more:  # the nearest organisation not named yet, kept in hierarchy order
+                    qualifiers[code] = sorted(
+                        [*qualifiers[code], more[0]], key=lambda a: -self.position[a]
+                    )
+        shown = {code: self._shown_name(code, chain) for code, chain in qualifiers.items()}
+        for code in _shared(shown):
+            shown[code] = f"{shown[code]} [{code}]"
+        return shown
+
+    def _shown_name(self, code: str, qualifiers: list[str]) -> str:
+        name = self.name(code) or code
+        if not qualifiers:
+            return name
+        return f"{name} ({', '.join(self.name(q) or q for q in qualifiers)})"
+
+    def ancestors(self, code: str) -> list[str]:
+        """The unit's ancestors present in the consolidation, nearest first."""
+        found: list[str] = []
+        parent = self.by_code.get(code, {}).get("parent_code")
+        while parent in self.by_code and parent not in found:
+            found.append(parent)
+            parent = self.by_code[parent]["parent_code"]
+        return found
+
+    def display_name(self, code: str | None) -> str:
+        """`display_names` of one unit, "" for none."""
+        return self.display_names.get(code, code or "") if code else ""
+
     def hierarchy_rank(self, code: str) -> tuple[int, str]:
         """What sorts units in hierarchy order; units absent from the hierarchy (should not
         happen) go last, by code."""
@@ -197,6 +248,14 @@ class ConsolidationView:
     def _in_hierarchy_order(self, frame: pd.DataFrame) -> list[dict]:
         rows = [{k: plain_value(v) for k, v in row.items()} for row in frame.to_dict("records")]
         return sorted(rows, key=lambda row: self.hierarchy_rank(row["unit_code"]))
+
+
+def _shared(shown: dict[str, str]) -> list[str]:
+    """The units whose shown name another unit also has."""
+    counts: dict[str, int] = {}
+    for name in shown.values():
+        counts[name] = counts.get(name, 0) + 1
+    return [code for code, name in shown.items() if counts[name] > 1]
 
 
 def plain_value(value: object) -> object:

@@ -1,7 +1,7 @@
 """Sending each published version to the units that sign its reports, a kind of outbox letter:
 for the province and every upper-level unit with a drafted report, one e-mail to the unit's own
 address in the registry, with a short cover letter, its draft report (Word, charts inside) and
-the version's workbook."""
+its workbook — the province's whole one, an upper-level unit's of its own subtree."""
 
 from __future__ import annotations
 
@@ -52,17 +52,16 @@ def _body(
     report: Path,
     workbook: Path,
     sender: str,
-    root_name: str | None,
+    scope: str,
     forwarding: list[str],
 ) -> str:
-    scope = f" toàn {root_name}" if root_name else ""
     lines = [
         f"Kính gửi: Ban Thường vụ {unit_name}",
         "",
         "Hệ thống Tổng hợp gửi dự thảo báo cáo kết quả nghiên cứu, học tập, quán triệt và tuyên "
         f"truyền các nghị quyết, chỉ thị, kết luận của Đảng {scope_label(period, version)} "
         f"của {unit_name}, lập từ số liệu các đơn vị trực thuộc đã gửi, và bảng tổng hợp số "
-        f"liệu{scope} cùng kỳ. Tài liệu gửi kèm:",
+        f"liệu {scope} cùng kỳ. Tài liệu gửi kèm:",
         "",
         f"1. {report.name}: dự thảo báo cáo (bản Word, đã có các biểu đồ);",
         f"2. {workbook.name}: bảng tổng hợp số liệu.",
@@ -88,11 +87,11 @@ def build_deliveries(
     version: int,
     units: Sequence[Unit],
     reports: Mapping[str, Path],
-    workbook: Path,
+    workbooks: Mapping[str, Path],
 ) -> list[Letter]:
-    """One delivery per unit with a drafted report in `reports` (by unit code), in hierarchy
-    order, to the unit's address in the registry `units` or, without one, to its nearest
-    ancestor's."""
+    """One delivery per unit with a drafted report in `reports` (by unit code), with its
+    workbook in `workbooks`, in hierarchy order, to the unit's address in the registry `units`
+    or, without one, to its nearest ancestor's."""
     by_code = {unit.code: unit for unit in units}
     order = {unit.code: position for position, unit in enumerate(units)}
     sender = sender_of(units)
@@ -104,7 +103,11 @@ def build_deliveries(
         found = reach(unit, by_code) if unit else None
         recipient = recipient_of(found) if found else Recipient(code, name, None)
         report = Path(reports[code])
-        root_name = root.name if root else None
+        workbook = Path(workbooks[code])
+        if root is not None and root.code == code:
+            scope = f"toàn {root.name}"
+        else:
+            scope = f"của {name} và các đơn vị trực thuộc"
         deliveries.append(
             Letter(
                 kind=REPORT,
@@ -120,13 +123,13 @@ def build_deliveries(
                     version,
                     name,
                     report,
-                    Path(workbook),
+                    workbook,
                     sender,
-                    root_name,
+                    scope,
                     forwarded(name, recipient, code),
                 ),
                 fingerprint=fingerprint(str(period), version, code, recipient.email),
-                attachments=(report, Path(workbook)),
+                attachments=(report, workbook),
                 undeliverable=unreachable(name, code),
             )
         )

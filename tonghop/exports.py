@@ -1,5 +1,9 @@
-"""The machine-readable CSVs of a consolidation (SPEC §7): every unit's figures, and every
-expected unit's status."""
+"""The CSVs of a consolidation (SPEC §7): every unit's figures, and every expected unit's status.
+
+Each is written twice: plain UTF-8 with `\n` lines for machines (the contract), and a copy for
+people (`…-excel.csv`) in UTF-8 with a byte order mark and `\r\n` lines, which Excel opens with
+its Vietnamese letters intact on a double click (without the mark it reads the bytes as the
+Windows code page: «Tá»‰nh á»§y»)."""
 
 from __future__ import annotations
 
@@ -21,10 +25,16 @@ def _csv_number(value: float | None, *, rate: bool) -> str:
     return "0" if text in ("", "-0") else text
 
 
-def write_consolidated_csv(view: ConsolidationView, path: Path) -> None:
+def _open(path: Path, excel: bool):
+    """The file to write, and the writer: plain for machines, Excel's dialect for people."""
+    handle = path.open("w", encoding="utf-8-sig" if excel else "utf-8", newline="")
+    return handle, csv.writer(handle, lineterminator="\r\n" if excel else "\n")
+
+
+def write_consolidated_csv(view: ConsolidationView, path: Path, *, excel: bool = False) -> None:
     """One row per unit and numeric indicator or rate, in hierarchy and catalogue order."""
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
+    handle, writer = _open(path, excel)
+    with handle:
         writer.writerow(["unit_code", "unit_name", "kind", "indicator_code", "value"])
         for unit in view.units:
             code = unit["code"]
@@ -37,10 +47,10 @@ def write_consolidated_csv(view: ConsolidationView, path: Path) -> None:
                 writer.writerow([*identity, rate.code, value])
 
 
-def write_status_csv(view: ConsolidationView, path: Path) -> None:
+def write_status_csv(view: ConsolidationView, path: Path, *, excel: bool = False) -> None:
     """One row per expected unit, in hierarchy order."""
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
+    handle, writer = _open(path, excel)
+    with handle:
         writer.writerow(["unit_code", "status", "on_time", "errors", "warnings"])
         for entry in view.status:
             on_time = entry.get("on_time")

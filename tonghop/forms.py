@@ -20,7 +20,10 @@ from tonghop.catalogue import SECTION_TITLES_VI, Indicator, by_code, load_catalo
 from tonghop.periods import Period
 from tonghop.registry import Unit
 
-TEMPLATE_VERSION = "2025.1"
+# 2026.1 asks for limitations («Hạn chế») and their causes («Nguyên nhân của hạn chế») in two
+# rows; forms of 2025.1, with one row «Hạn chế và nguyên nhân» under the code `limitations`,
+# are still read and accepted: their text counts as limitations.
+TEMPLATE_VERSION = "2026.1"
 SHEET_NAME = "BaoCao"
 HEADER_ROW = 8
 MAX_TEXT_LENGTH = 10_000

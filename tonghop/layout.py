@@ -42,6 +42,8 @@ PORTAL_KEY_FILE = ".khoa-lien-ket-cong-thong-tin"
 # later demo run replace the folder (never a workspace without it).
 DEMO_REGISTRY = "registry.csv"
 DEMO_MARKER = ".tonghop-demo"
+# Each issuing unit's report settings (`<mã>.toml`) and the Word template they name.
+REPORT_SETTINGS_DIR = "thiet-lap-bao-cao"
 
 FEEDBACK_DIR = "phan-hoi"
 MAIL_ARCHIVE_DIR = "_thu"
@@ -50,6 +52,7 @@ CHARTS_DIR = "bieu-do"
 WORKBOOK_STEM = "tong-hop"
 CONSOLIDATED_CSV_STEM = "consolidated"
 STATUS_CSV_STEM = "status"
+EXCEL_CSV_SUFFIX = "-excel.csv"
 REPORT_STEM = "bao-cao"
 CHART_STEM = "bieu-do"
 # A copy being written into the archive, still without its checksum name: `archive/<unit>/.*`.
@@ -94,6 +97,11 @@ class Workspace:
     def data_docs_index(self) -> Path:
         """The Data Docs site's index page: every run's results and the suites."""
         return self.gx_project / "uncommitted" / "data_docs" / DATA_DOCS_SITE / "index.html"
+
+    @property
+    def report_settings(self) -> Path:
+        """`thiet-lap-bao-cao/`: how each issuing unit signs its reports, and their template."""
+        return self.root / REPORT_SETTINGS_DIR
 
     @property
     def database_file(self) -> Path:
@@ -180,6 +188,23 @@ def workbook_path(folder: Path, period: Period, version: int) -> Path:
     return Path(folder) / published_name(WORKBOOK_STEM, period, version, ".xlsx")
 
 
+def unit_workbook_path(folder: Path, period: Period, unit_code: str, version: int) -> Path:
+    """An upper-level unit's own workbook, of its subtree: `tong-hop-<P>-<unit>[-vN].xlsx`."""
+    check_code(unit_code)
+    return Path(folder) / f"{WORKBOOK_STEM}-{period}-{unit_code}{version_marker(version)}.xlsx"
+
+
+def find_unit_workbooks(folder: Path, period: Period, version: int) -> dict[str, Path]:
+    """The upper-level units' own workbooks a version published in `folder`, by unit code."""
+    return _find_by_unit(folder, WORKBOOK_STEM, period, version, ".xlsx")
+
+
+def excel_csv_path(csv_path: Path) -> Path:
+    """The Excel-friendly copy of a published CSV, for people: `consolidated-<P>[-vN]-excel.csv`
+    (UTF-8 with a byte order mark and CRLF lines, which Excel reads right on a double click)."""
+    return csv_path.with_name(f"{csv_path.stem}{EXCEL_CSV_SUFFIX}")
+
+
 def consolidated_csv_path(folder: Path, period: Period, version: int) -> Path:
     """Every unit's figures, for machines: `consolidated-<P>[-vN].csv`."""
     return Path(folder) / published_name(CONSOLIDATED_CSV_STEM, period, version, ".csv")
@@ -220,14 +245,21 @@ def report_paths(folder: Path, period: Period, unit_code: str, version: int) -> 
 
 def find_reports(folder: Path, period: Period, version: int) -> dict[str, Path]:
     """The Word reports of a version already drafted in `folder`, by unit code."""
-    name = re.compile(
-        rf"{REPORT_STEM}-{period}-(?P<unit>.+?){re.escape(version_marker(version))}\.docx"
-    )
+    return _find_by_unit(folder, REPORT_STEM, period, version, ".docx")
+
+
+def _find_by_unit(
+    folder: Path, stem: str, period: Period, version: int, suffix: str
+) -> dict[str, Path]:
+    """The files `<stem>-<P>-<unit>[-vN]<suffix>` of one version in `folder`, by unit code."""
+    marker = re.escape(version_marker(version))
+    name = re.compile(rf"{stem}-{period}-(?P<unit>.+?){marker}{re.escape(suffix)}")
     return {
         match["unit"]: path
-        for path in sorted(Path(folder).glob(f"{REPORT_STEM}-{period}-*.docx"))
-        # a version 1 name must not swallow a later version's `-vN`
-        if (match := name.fullmatch(path.name)) and not re.search(r"-v\d+$", match["unit"])
+        for path in sorted(Path(folder).glob(f"{stem}-{period}-*{suffix}"))
+        # a version 1 name must not swallow a later version's `-vN` (nor take the province's
+        # `tong-hop-<P>-v2.xlsx` for a unit's)
+        if (match := name.fullmatch(path.name)) and not re.search(r"(^|-)v\d+$", match["unit"])
     }
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pandas as pd
+
 from tonghop.formatting import format_count, format_percent
 from tonghop.periods import Period
 from tonghop.registry_store import units_frame
@@ -34,20 +36,39 @@ class ParentProgress:
     outstanding: tuple[Outstanding, ...] = ()
 
 
-def progress_by_parent(
-    database_url: str, period: Period, deadline_days: int
-) -> list[ParentProgress]:
-    """One line per parent unit, in hierarchy order, over its direct children's status."""
+def _counts(group: pd.DataFrame) -> tuple[int, int, int, int, int]:
+    """expected, accepted, rejected, missing, late."""
+    return (
+        len(group),
+        int(group["status"].isin(["accepted", "accepted_with_warnings"]).sum()),
+        int((group["status"] == "rejected").sum()),
+        int((group["status"] == "missing").sum()),
+        int((group["on_time"] == 0).sum()),
+    )
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How the period stands: per parent unit, and for every expected unit together (the top
+    unit's own report included), as the workbook's «Tiến độ báo cáo» counts them."""
+
+    lines: list[ParentProgress]
+    total: tuple[int, int, int, int, int]
+
+
+def progress_by_parent(database_url: str, period: Period, deadline_days: int) -> Progress:
+    """One line per parent unit, in hierarchy order, over its direct children's status; and the
+    total over every expected unit."""
     with transaction(database_url) as connection:
         units = units_frame(connection).set_index("code")
         status = period_status(connection, period, deadline_days)
+    total = _counts(status)
     status["parent_code"] = status["unit_code"].map(units["parent_code"])
     lines = []
     # status comes in hierarchy order, so parents appear in it too
     for parent_code, group in status.dropna(subset=["parent_code"]).groupby(
         "parent_code", sort=False
     ):
-        accepted = group["status"].isin(["accepted", "accepted_with_warnings"]).sum()
         outstanding = [
             Outstanding(
                 row.unit_code,
@@ -61,17 +82,11 @@ def progress_by_parent(
             ParentProgress(
                 parent_code=str(parent_code),
                 parent_name=str(units["name"].get(parent_code, parent_code)),
-                counts=(
-                    len(group),
-                    int(accepted),
-                    int((group["status"] == "rejected").sum()),
-                    int((group["status"] == "missing").sum()),
-                    int((group["on_time"] == 0).sum()),
-                ),
+                counts=_counts(group),
                 outstanding=tuple(outstanding),
             )
         )
-    return lines
+    return Progress(lines, total)
 
 
 def province_headline(database_url: str, period: Period) -> str:

@@ -1,5 +1,6 @@
 """Publishing a consolidated period (SPEC §7): which files a version publishes — the workbook,
-the two CSVs and a feedback workbook per unit whose latest file needs one — each written
+each upper-level unit's own workbook of its subtree, the two CSVs (each with its Excel-friendly
+copy for people) and a feedback workbook per unit whose latest file needs one — each written
 atomically into the version's staging folder, and what a publication produced.
 
 The files' contents are written by `tonghop.workbook`, `tonghop.exports` and `tonghop.feedback`,
@@ -8,6 +9,7 @@ their names and folders come from `tonghop.layout`."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from tonghop.consolidation import Consolidation, ConsolidationView
@@ -16,12 +18,16 @@ from tonghop.feedback import feedback_due, write_feedback_workbook
 from tonghop.layout import (
     PublicationFolders,
     consolidated_csv_path,
+    excel_csv_path,
     feedback_path,
+    find_unit_workbooks,
     status_csv_path,
+    unit_workbook_path,
     workbook_path,
     write_atomically,
 )
 from tonghop.periods import Period
+from tonghop.subtree import subtree_consolidation
 from tonghop.workbook import write_workbook
 
 
@@ -42,12 +48,23 @@ class PublishedFiles:
     newly_published: bool = True  # False when the run changed nothing already published
     # the narrative report (Word) of the province and of each upper-level unit, by unit code
     reports: dict[str, Path] = field(default_factory=dict)
+    # each upper-level unit's own workbook (its subtree), by unit code
+    unit_workbooks: dict[str, Path] = field(default_factory=dict)
+
+    @property
+    def excel_csvs(self) -> tuple[Path, Path]:
+        """The CSVs' copies for people to open in Excel."""
+        return excel_csv_path(self.consolidated_csv), excel_csv_path(self.status_csv)
 
     @property
     def complete(self) -> bool:
-        """Whether the workbook and both CSVs are on disk."""
-        outputs = (self.workbook, self.consolidated_csv, self.status_csv)
+        """Whether the workbook and the CSVs are on disk."""
+        outputs = (self.workbook, self.consolidated_csv, self.status_csv, *self.excel_csvs)
         return all(path.exists() for path in outputs)
+
+    def workbook_for(self, unit_code: str) -> Path:
+        """The workbook a unit receives: its own, of its subtree, or the province's."""
+        return self.unit_workbooks.get(unit_code, self.workbook)
 
 
 def publish(
@@ -61,14 +78,27 @@ def publish(
     """
     view = ConsolidationView(consolidation)
     period, version = consolidation.period, consolidation.version
+    consolidated = consolidated_csv_path(folders.final, period, version)
+    status = status_csv_path(folders.final, period, version)
     outputs = (
         (workbook_path(folders.final, period, version), write_workbook),
-        (consolidated_csv_path(folders.final, period, version), write_consolidated_csv),
-        (status_csv_path(folders.final, period, version), write_status_csv),
+        (consolidated, write_consolidated_csv),
+        (status, write_status_csv),
+        (excel_csv_path(consolidated), partial(write_consolidated_csv, excel=True)),
+        (excel_csv_path(status), partial(write_status_csv, excel=True)),
     )
     for path, write in outputs:
         if rewrite or not path.exists():
             write_atomically(folders.staged(path), lambda temp, write=write: write(view, temp))
+    unit_workbooks: dict[str, Path] = {}
+    for unit in view.units:
+        if unit["kind"] != "upper":
+            continue
+        path = unit_workbook_path(folders.final, period, unit["code"], version)
+        if rewrite or not path.exists():
+            own = ConsolidationView(subtree_consolidation(consolidation, unit["code"]))
+            write_atomically(folders.staged(path), lambda temp, own=own: write_workbook(own, temp))
+        unit_workbooks[unit["code"]] = path
     feedback: dict[str, Path] = {}
     for due in feedback_due(view):
         path = feedback_path(folders.final, due.unit_code, period, due.submission_number)
@@ -77,7 +107,12 @@ def publish(
                 folders.staged(path), lambda temp, due=due: write_feedback_workbook(view, due, temp)
             )
         feedback[due.unit_code] = path
-    return PublishedFiles(*(path for path, _ in outputs), feedback=feedback, version=version)
+    return PublishedFiles(
+        *(path for path, _ in outputs[:3]),
+        feedback=feedback,
+        version=version,
+        unit_workbooks=unit_workbooks,
+    )
 
 
 def published_files(out_dir: Path, period: Period, version: int) -> PublishedFiles:
@@ -90,4 +125,5 @@ def published_files(out_dir: Path, period: Period, version: int) -> PublishedFil
         feedback={},
         version=version,
         newly_published=False,
+        unit_workbooks=find_unit_workbooks(out_dir, period, version),
     )

@@ -1,29 +1,50 @@
-"""The narrative report (báo cáo) of a consolidated period for the province or an upper-level unit:
-its content composed as Vietnamese sentences in the register of the seed reports, rendered to
-Word through an editable docxtpl template and to HTML through a Jinja2 template."""
+"""The narrative report (báo cáo) of a consolidated period for the province or an upper-level unit,
+drafted for its committee to sign: its content composed as Vietnamese sentences in the register
+of the seed reports and in the issuer's own voice, rendered to Word through an editable docxtpl
+template (heading styles, page numbers, the draft's note as a Word comment) and to a
+self-contained HTML page.
+
+What the report says of its issuer (place, heading, symbol, recipients, signer) comes from the
+unit's settings file (`tonghop.issuers`); what units wrote is read through `tonghop.opinions`:
+split into points, near-identical points counted once, and only proposals addressed above the
+issuer relayed. Units are named by their display names (never two alike), and lists of them go
+to the appendix (Phụ lục), the body giving counts."""
 
 from __future__ import annotations
 
+import base64
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from datetime import date
+from functools import cached_property
 from pathlib import Path
 
 from babel.numbers import format_decimal
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, TemplateError, select_autoescape
 
 from tonghop.consolidation import Consolidation, ConsolidationView
 from tonghop.formatting import LOCALE, format_count, format_date, format_percent
+from tonghop.issuers import DEFAULT_TEMPLATE, Issuer, issuer_settings, registry_defaults
 from tonghop.layout import report_paths, write_atomically
+from tonghop.opinions import (
+    Group,
+    Tree,
+    addressed_points,
+    group_points,
+    same_point,
+    split_points,
+)
+from tonghop.periods import Period
 from tonghop.registry import GRASSROOTS_KINDS, KIND_LABELS_VI, SECTOR_LABELS_VI, SECTORS
 
 DATA_DIR = Path(__file__).parent / "data"
 DOCX_TEMPLATE = DATA_DIR / "bao-cao-mau.docx"
 HTML_TEMPLATE = "bao-cao.html.j2"
-DEFAULT_PLACE = "………"
-MAX_NAMES = 10  # units named in one limitation before "và … đơn vị khác"
-MAX_QUOTES = 10  # units' texts quoted in one section; the workbook keeps them all
+MAX_POINTS = 10  # units' points in one part of the body; the appendix lists every one
+MAX_NAMED = 3  # units named beside a highlight in the body; more are counted
 CHART_WIDTH_MM = 150
+TASKS_STYLE = "List Number"  # the template's numbered tasks (section IV) are in this style
 
 CHART_CAPTIONS_VI = {
     "attendance": "Tỷ lệ đảng viên tham gia học tập",
@@ -35,6 +56,7 @@ CHART_CAPTIONS_VI = {
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 # Seed reports write counts under ten with a leading zero ("04 hội nghị", "03 lớp").
 _SMALL_COUNT_PATTERN = "00"
+_PROPOSING = re.compile(r"^(đề nghị|kiến nghị|đề xuất)\b", re.IGNORECASE)
 
 
 # --------------------------------------------------------------------------- wording helpers
@@ -49,12 +71,21 @@ def count_vi(value: float | None) -> str:
     return format_decimal(int(value), format=_SMALL_COUNT_PATTERN, locale=LOCALE)
 
 
+def period_words(period: Period) -> tuple[str, str]:
+    """How sentences name the period — (`quý III năm 2026`, `quý`) — the one place the report
+    words it."""
+    label = period.label_vi
+    return label[:1].lower() + label[1:], label.split()[0].lower()
+
+
 def _points_vi(difference: float) -> str:
     """A difference of two rates in percentage points, without sign: `1,2`."""
     return format_decimal(abs(difference) * 100, format="#,##0.0", locale=LOCALE)
 
 
-def change_vi(current: float | None, before: float | None, *, rate: bool = False) -> str:
+def change_vi(
+    current: float | None, before: float | None, *, rate: bool = False, noun: str = "quý"
+) -> str:
     """`tăng 12,5% so với quý trước` / `giảm …` / `bằng quý trước`; `` when either is blank.
 
     Rates change by percentage points; a count that was 0 has no relative change to state.
@@ -62,18 +93,20 @@ def change_vi(current: float | None, before: float | None, *, rate: bool = False
     if current is None or before is None:
         return ""
     if current == before:
-        return "bằng quý trước"
+        return f"bằng {noun} trước"
     direction = "tăng" if current > before else "giảm"
     if rate:
-        return f"{direction} {_points_vi(current - before)} điểm phần trăm so với quý trước"
+        return f"{direction} {_points_vi(current - before)} điểm phần trăm so với {noun} trước"
     if before == 0:
         return ""
-    return f"{direction} {format_percent(abs(current - before) / before)} so với quý trước"
+    return f"{direction} {format_percent(abs(current - before) / before)} so với {noun} trước"
 
 
-def _period_vi(label: str) -> str:
-    """`Quý III năm 2025` inside a sentence: `quý III năm 2025`."""
-    return label[:1].lower() + label[1:]
+def date_vi(day: date) -> str:
+    """`ngày 06 tháng 12 năm 2026`; days under 10 and months under 3 with a leading zero, as
+    Party documents write them."""
+    month = f"{day.month:02d}" if day.month < 3 else str(day.month)
+    return f"ngày {day.day:02d} tháng {month} năm {day.year}"
 
 
 def _clean_text(text: object) -> str:
@@ -88,34 +121,19 @@ def _join_vi(parts: list[str]) -> str:
     return ", ".join(parts[:-1]) + " và " + parts[-1]
 
 
-def _names_vi(names: list[str]) -> str:
-    """Unit names, capped at MAX_NAMES with `và … đơn vị khác`."""
-    if len(names) <= MAX_NAMES:
-        return _join_vi(names)
-    rest = len(names) - MAX_NAMES
-    return ", ".join(names[:MAX_NAMES]) + f" và {count_vi(rest)} đơn vị khác"
-
-
 def _sentence(text: str) -> str:
     text = text.strip()
     return text[:1].upper() + text[1:] + ("" if text.endswith((".", ":", "…")) else ".")
 
 
-def _quotes(entries: list[tuple[str, str, str]]) -> list[dict]:
-    """Bullets quoting units' texts: one per distinct text, naming every unit that wrote it,
-    at most MAX_QUOTES of them, then where to read the rest."""
-    by_text: dict[str, list[str]] = {}
-    for _, unit, text in entries:
-        by_text.setdefault(text, []).append(unit)
-    items = [_bullet(text, _names_vi(units)) for text, units in by_text.items()]
-    if len(items) > MAX_QUOTES:
-        rest = len(items) - MAX_QUOTES
-        more = _para(
-            f"Còn {count_vi(rest)} ý kiến khác của các đơn vị, xem đầy đủ tại trang "
-            "«Ý kiến đơn vị» của bảng tổng hợp."
-        )
-        items = [*items[:MAX_QUOTES], more]
-    return items
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
+
+
+def _with_aside(text: str, aside: str) -> str:
+    """`Text.` + aside → `Text (aside).`"""
+    body = text.rstrip(".")
+    return f"{body} ({aside})."
 
 
 def _heading(text: str) -> dict:
@@ -126,42 +144,15 @@ def _para(text: str) -> dict:
     return {"kind": "text", "text": text}
 
 
-def _bullet(text: str, unit: str = "") -> dict:
-    return {"kind": "bullet", "text": text, "unit": unit}
-
-
-def _abbreviation(name: str, kind: str) -> str:
-    """The issuer's abbreviation in `Số …-BC/…`: TU for the province; for an upper-level unit
-    HU, QU, TU (thị ủy, thành ủy) by its name, ĐUK for a bloc committee, else ĐU."""
-    if kind == "province":
-        return "TU"
-    lowered = name.lower()
-    for prefix, abbreviation in (
-        ("huyện ủy", "HU"),
-        ("quận ủy", "QU"),
-        ("thị ủy", "TU"),
-        ("thành ủy", "TU"),
-        ("đảng ủy khối", "ĐUK"),
-    ):
-        if lowered.startswith(prefix):
-            return abbreviation
-    return "ĐU"
-
-
-def _party_body(name: str) -> str:
-    """`Tỉnh ủy Thái Nguyên` → `Đảng bộ tỉnh Thái Nguyên`: the line above the issuer."""
-    for committee, body in (("Tỉnh ủy ", "Đảng bộ tỉnh "), ("Thành ủy ", "Đảng bộ thành phố ")):
-        if name.startswith(committee):
-            return body + name.removeprefix(committee)
-    return name
+def _bullet(text: str) -> dict:
+    return {"kind": "bullet", "text": text}
 
 
 def _subject(name: str, kind: str) -> str:
     """How the report names the whole organisation it speaks for, as in the seeds."""
     if kind == "province":
         return "toàn Đảng bộ"
-    lowered = name.lower()
-    if lowered.startswith("đảng ủy "):
+    if name.lower().startswith("đảng ủy "):
         return "Đảng bộ " + name[len("Đảng ủy ") :]
     for committee in ("Huyện ủy ", "Quận ủy ", "Thị ủy ", "Thành ủy "):
         if name.startswith(committee):
@@ -173,7 +164,7 @@ def _subject(name: str, kind: str) -> str:
 
 
 class _Report:
-    """One unit's figures, subtree and statuses, with the sentences built from them."""
+    """One unit's figures, subtree, statuses and texts, with the sentences built from them."""
 
     def __init__(
         self,
@@ -181,6 +172,7 @@ class _Report:
         unit_code: str,
         previous: ConsolidationView | None,
         threshold: float,
+        issuer: Issuer,
     ) -> None:
         self.view = view
         if unit_code not in self.view.by_code:
@@ -189,12 +181,30 @@ class _Report:
         self.unit = self.view.by_code[unit_code]
         self.previous = previous
         self.threshold = threshold
+        self.issuer = issuer
+        self.period_text, self.noun = period_words(view.period)
         children: dict[str | None, list[str]] = {}
         for unit in self.view.units:  # hierarchy order
             children.setdefault(unit["parent_code"], []).append(unit["code"])
         self.children = children
         self.descendants = self._descendants(unit_code)
         self.status = {row["unit_code"]: row for row in self.view.status}
+        # which of the issuer's direct children each unit of the subtree belongs to
+        self.branch_of = {}
+        for child in self.children.get(unit_code, []):
+            self.branch_of[child] = child
+            for code in self._descendants(child):
+                self.branch_of[code] = child
+        self.tree = Tree(
+            names={u["code"]: u["name"] or u["code"] for u in self.view.units},
+            parents={u["code"]: u["parent_code"] for u in self.view.units},
+        )
+        self.not_relayed = 0  # units' proposal points addressed to the issuer or below
+        self.opinions = {
+            indicator: self._opinions(indicator)
+            for indicator in ("highlights", "limitations", "causes")
+        }
+        self.proposal_groups = self._proposals()
 
     def _descendants(self, code: str) -> list[str]:
         found: list[str] = []
@@ -206,16 +216,16 @@ class _Report:
         return sorted(found, key=self.view.position.__getitem__)
 
     def figure(self, code: str) -> float | None:
-        """The unit's figure `code` this quarter; None when blank."""
+        """The unit's figure `code` this period; None when blank."""
         return self.view.number(self.code, code)
 
     def before(self, code: str) -> float | None:
-        """The unit's figure `code` in the previous quarter; None when blank or not published."""
+        """The unit's figure `code` in the previous period; None when blank or not published."""
         return self.previous.number(self.code, code) if self.previous is not None else None
 
     def change(self, code: str, *, rate: bool = False) -> str:
-        """How the figure `code` moved since the previous quarter, in words (see `change_vi`)."""
-        return change_vi(self.figure(code), self.before(code), rate=rate)
+        """How the figure `code` moved since the previous period, in words (see `change_vi`)."""
+        return change_vi(self.figure(code), self.before(code), rate=rate, noun=self.noun)
 
     def as_count(self, code: str) -> str:
         """The figure `code` written as a count in a report: `14.103`, `04`."""
@@ -227,11 +237,25 @@ class _Report:
 
     @property
     def name(self) -> str:
-        return self.unit["name"] or self.code
+        """The issuer as its sentences name it."""
+        return self.issuer.settings.ten_trong_cau or self.unit["name"] or self.code
 
     @property
     def subject(self) -> str:
-        return _subject(self.name, self.unit["kind"])
+        return _subject(self.unit["name"] or self.code, self.unit["kind"])
+
+    def display(self, code: str) -> str:
+        return self.view.display_name(code)
+
+    @property
+    def basis(self) -> str:
+        """`theo báo cáo của 1.207/1.253 đơn vị`: what the sums of reported figures rest on."""
+        expected, accepted = self.figure("expected_units"), self.figure("accepted_units")
+        if expected is None or accepted is None:
+            return ""
+        if accepted == expected:
+            return f"theo báo cáo của toàn bộ {format_count(expected)} đơn vị"
+        return f"theo báo cáo của {format_count(accepted)}/{format_count(expected)} đơn vị"
 
     # ---- I. situation
 
@@ -249,8 +273,7 @@ class _Report:
             )
             by_sector = [
                 f"{count_vi(sum(u['sector'] == sector for u in grassroots))} tổ chức cơ sở đảng "
-                f"thuộc loại hình {SECTOR_LABELS_VI[sector][:1].lower()}"
-                f"{SECTOR_LABELS_VI[sector][1:]}"
+                f"thuộc loại hình {_lower_first(SECTOR_LABELS_VI[sector])}"
                 for sector in SECTORS
                 if any(u["sector"] == sector for u in grassroots)
             ]
@@ -263,10 +286,11 @@ class _Report:
             parts.append(f"{count_vi(kinds['cell'])} chi bộ trực thuộc")
         if kinds["partial_committee"]:
             parts.append(f"{count_vi(kinds['partial_committee'])} đảng bộ bộ phận")
-        if self.figure("members") is not None:
-            parts.append(f"{self.as_count('members')} đảng viên")
         if parts:
             items.append(_para(_sentence(f"Hiện nay, {self.subject} có {_join_vi(parts)}")))
+        if self.figure("members") is not None:
+            members = f"tổng số đảng viên là {self.as_count('members')} đồng chí"
+            items.append(_para(_sentence(f"{self.basis}, {members}" if self.basis else members)))
 
         items.append(_heading("2. Công tác lãnh đạo, chỉ đạo và tổ chức thực hiện"))
         items.append(
@@ -274,7 +298,7 @@ class _Report:
                 "Căn cứ hướng dẫn của cấp trên, các cấp ủy trong "
                 f"{self.subject.removeprefix('toàn ')} đã xây dựng kế hoạch, tổ chức cho cán bộ, "
                 "đảng viên nghiên cứu, học tập, quán triệt và tuyên truyền các nghị quyết, chỉ "
-                f"thị, kết luận của Đảng trong {_period_vi(self.view.period.label_vi)}."
+                f"thị, kết luận của Đảng trong {self.period_text}."
             )
         )
         reporting = self._reporting_sentence()
@@ -304,25 +328,28 @@ class _Report:
 
     def results(self) -> list[dict]:
         groups = [
-            ("1. Tổ chức nghiên cứu, học tập, quán triệt", self._study()),
-            ("2. Bồi dưỡng nhận thức, lý luận chính trị", self._training()),
-            ("3. Công tác tuyên truyền", self._propaganda()),
-            ("4. Công tác kiểm tra, giám sát", self._inspection()),
-            ("5. Khen thưởng, phê bình", self._commendation()),
+            ("Tổ chức nghiên cứu, học tập, quán triệt", self._study()),
+            ("Bồi dưỡng nhận thức, lý luận chính trị", self._training()),
+            ("Công tác tuyên truyền", self._propaganda()),
+            ("Công tác kiểm tra, giám sát", self._inspection()),
+            ("Khen thưởng, phê bình", self._commendation()),
         ]
         items: list[dict] = []
+        if self.basis and any(sentences for _, sentences in groups):
+            items.append(_para(_sentence(f"{self.basis}, kết quả cụ thể như sau:")))
         number = 0
         for title, sentences in groups:
             if not sentences:
                 continue
             number += 1
-            items.append(_heading(f"{number}. {title.split('. ', 1)[1]}"))
+            items.append(_heading(f"{number}. {title}"))
             items.extend(_para(s) for s in sentences)
-        highlights = self._texts("highlights")
-        if highlights:
+        own, groups_ = self.opinions["highlights"]
+        if own or groups_:
             number += 1
             items.append(_heading(f"{number}. Một số kết quả nổi bật, mô hình, cách làm hay"))
-            items.extend(_quotes(highlights))
+            items.extend(_para(point) for point in own)
+            items.extend(self._listed(groups_, self._highlight_text))
         return items
 
     def _study(self) -> list[str]:
@@ -332,44 +359,60 @@ class _Report:
             if self.figure("sessions_in_person") is not None:
                 ways.append(f"{self.as_count('sessions_in_person')} hội nghị trực tiếp")
             if self.figure("sessions_online") is not None:
-                online = f"{self.as_count('sessions_online')} hội nghị trực tuyến"
-                if self.figure("connection_points") is not None:
-                    online += f" với {self.as_count('connection_points')} điểm cầu"
-                ways.append(online)
+                ways.append(f"{self.as_count('sessions_online')} hội nghị trực tuyến")
             if self.figure("sessions_hybrid") is not None:
                 ways.append(
                     f"{self.as_count('sessions_hybrid')} hội nghị trực tiếp kết hợp trực tuyến"
                 )
             text = (
-                f"Trong quý, {self.subject} tổ chức {self.as_count('sessions_total')} hội nghị "
-                "nghiên cứu, học tập, quán triệt"
+                f"Trong {self.noun}, {self.subject} tổ chức {self.as_count('sessions_total')} "
+                "hội nghị nghiên cứu, học tập, quán triệt"
                 if self.figure("sessions_total")
-                else f"Trong quý, {self.subject} chưa tổ chức hội nghị nghiên cứu, học tập, "
-                "quán triệt nào"
+                else f"Trong {self.noun}, {self.subject} chưa tổ chức hội nghị nghiên cứu, học "
+                "tập, quán triệt nào"
             )
             if ways:
                 text += ", trong đó " + _join_vi(ways)
+            if self.figure("connection_points"):
+                # the points of every online and hybrid session, not of the online ones alone
+                text += (
+                    f" (các hội nghị trực tuyến, trực tiếp kết hợp trực tuyến có "
+                    f"{self.as_count('connection_points')} điểm cầu)"
+                )
             if self.figure("attendance") is not None:
-                text += f", thu hút {self.as_count('attendance')} lượt cán bộ, đảng viên tham gia"
+                text += (
+                    f", thu hút {self.as_count('attendance')} lượt cán bộ, đảng viên, người lao "
+                    "động tham gia"
+                )
             if change := self.change("sessions_total"):
                 text += f"; số hội nghị {change}"
             out.append(_sentence(text))
         elif self.figure("attendance") is not None:
             out.append(
                 _sentence(
-                    f"Có {self.as_count('attendance')} lượt cán bộ, đảng viên tham gia học tập"
+                    f"Có {self.as_count('attendance')} lượt cán bộ, đảng viên, người lao động "
+                    "tham gia học tập"
                 )
             )
         if self.figure("grassroots_online_share") is not None:
-            text = (
-                f"Có {self.as_percent('grassroots_online_share')} tổ chức cơ sở đảng đã tổ chức "
-                "học tập, quán triệt bằng hình thức trực tuyến hoặc trực tiếp kết hợp trực tuyến"
-            )
             if self.figure("grassroots_online") is not None and self.figure("grassroots_reporting"):
                 online = format_count(self.figure("grassroots_online"))
                 reporting = format_count(self.figure("grassroots_reporting"))
-                text += f" ({online}/{reporting} tổ chức cơ sở đảng có báo cáo)"
-            out.append(_sentence(text))
+                text = (
+                    f"{online}/{reporting} tổ chức cơ sở đảng có báo cáo "
+                    f"({self.as_percent('grassroots_online_share')}) đã tổ chức"
+                )
+            else:
+                text = (
+                    f"{self.as_percent('grassroots_online_share')} số tổ chức cơ sở đảng có báo "
+                    "cáo đã tổ chức"
+                )
+            out.append(
+                _sentence(
+                    f"{text} học tập, quán triệt bằng hình thức trực tuyến hoặc trực tiếp kết hợp "
+                    "trực tuyến"
+                )
+            )
         if self.figure("members_attended") is not None:
             text = f"Số đảng viên tham gia học tập là {self.as_count('members_attended')} đồng chí"
             if self.figure("attendance_rate") is not None:
@@ -385,7 +428,7 @@ class _Report:
                 text += f" ({change})"
             out.append(_sentence(text))
         if self.figure("members_absent") is not None:
-            text = f"Có {self.as_count('members_absent')} đảng viên vắng"
+            text = f"Số đảng viên vắng là {self.as_count('members_absent')} đồng chí"
             if self.figure("members_makeup") is not None:
                 text += f", trong đó {self.as_count('members_makeup')} đồng chí đã học tập bổ sung"
                 if self.figure("makeup_rate") is not None:
@@ -408,12 +451,13 @@ class _Report:
             out.append(_sentence(text))
         if self.figure("secretary_presented") is not None:
             text = (
-                f"Có {self.as_count('secretary_presented')} đơn vị có đồng chí bí thư cấp ủy "
-                "trực tiếp quán triệt"
+                "Đồng chí bí thư cấp ủy trực tiếp quán triệt tại "
+                f"{self.as_count('secretary_presented')} đơn vị"
             )
             if self.figure("secretary_presented_share") is not None:
                 text += (
-                    f", chiếm {self.as_percent('secretary_presented_share')} số đơn vị có báo cáo"
+                    f", chiếm {self.as_percent('secretary_presented_share')} số đơn vị có báo "
+                    "cáo nội dung này"
                 )
             out.append(_sentence(text))
         return out
@@ -446,7 +490,7 @@ class _Report:
             classes.append(text)
         if not classes:
             return []
-        return [_sentence("Trong quý, các cấp ủy đã tổ chức " + "; ".join(classes))]
+        return [_sentence(f"Trong {self.noun}, các cấp ủy đã tổ chức " + "; ".join(classes))]
 
     def _propaganda(self) -> list[str]:
         parts = []
@@ -510,94 +554,300 @@ class _Report:
             )
         return out
 
-    # ---- III and IV
+    # ---- what units wrote
 
-    def _texts(self, indicator: str) -> list[tuple[str, str, str]]:
-        """(unit code, unit name, text) of the unit and its subtree, in hierarchy order."""
+    def _texts(self, indicator: str) -> list[tuple[str, str]]:
+        """(unit code, text) of the unit and its subtree, in hierarchy order."""
         inside = {self.code, *self.descendants}
-        return [
-            (
-                row["unit_code"],
-                self.view.name(row["unit_code"]) or row["unit_code"],
-                _clean_text(row["text"]),
-            )
-            for row in self.view.texts
-            if row["indicator_code"] == indicator
-            and row["unit_code"] in inside
-            and _clean_text(row["text"])
-        ]
+        found = []
+        for row in self.view.texts:
+            text = _clean_text(row["text"] or "")
+            if row["indicator_code"] == indicator and row["unit_code"] in inside and text:
+                found.append((row["unit_code"], text))
+        return found
 
-    def limitations(self) -> list[dict]:
-        items: list[dict] = []
-        by_status: dict[str, list[str]] = {"missing": [], "rejected": [], "late": []}
+    def _opinions(self, indicator: str) -> tuple[list[str], list[Group]]:
+        """The issuer's own points, stated as its own, and the units' points grouped, without
+        those the issuer's own points already make."""
+        own: list[str] = []
+        written: list[tuple[str, str]] = []
+        for code, text in self._texts(indicator):
+            points = split_points(text)
+            if code == self.code:
+                own += points
+            else:
+                written += [(code, point) for point in points]
+        groups = [
+            group
+            for group in group_points(written)
+            if not any(same_point(group.text, point) for point in own)
+        ]
+        return own, _by_weight(groups)
+
+    def _proposals(self) -> tuple[list[str], list[Group]]:
+        """The issuer's own proposals and the units' that are addressed above the issuer (to
+        its parent, further up or to the Centre); the others stay with the issuer."""
+        own: list[str] = []
+        written: dict[str, list[tuple[str, str]]] = {}
+        for code, text in self._texts("proposals"):
+            for point, addressee in addressed_points(text, code, self.tree):
+                above = addressee is not None and self.tree.is_above(addressee, self.code)
+                if code == self.code:
+                    if above:
+                        own.append(point)
+                elif above:
+                    written.setdefault(addressee, []).append((code, point))
+                else:
+                    self.not_relayed += 1
+        groups = [
+            group
+            for entries in written.values()
+            for group in group_points(entries)
+            if not any(same_point(group.text, point) for point in own)
+        ]
+        return own, _by_weight(groups)
+
+    def _listed(self, groups: list[Group], wording) -> list[dict]:
+        """The first MAX_POINTS groups as bullets; where the others are."""
+        items = [_bullet(wording(group)) for group in groups[:MAX_POINTS]]
+        if len(groups) > MAX_POINTS:
+            items.append(
+                _para(
+                    f"Các ý kiến khác của đơn vị ({count_vi(len(groups) - MAX_POINTS)} ý kiến) "
+                    f"được tổng hợp tại Phụ lục {self.appendix_number('opinions')}."
+                )
+            )
+        return items
+
+    def _highlight_text(self, group: Group) -> str:
+        units = group.units
+        if len(units) <= MAX_NAMED:
+            return _with_aside(group.text, _join_vi([self.display(code) for code in units]))
+        return _with_aside(group.text, f"{count_vi(len(units))} đơn vị")
+
+    @staticmethod
+    def _counted_text(group: Group) -> str:
+        return _with_aside(group.text, f"{count_vi(len(group.units))} đơn vị nêu")
+
+    @staticmethod
+    def _proposal_text(group: Group) -> str:
+        many = count_vi(len(group.units))
+        if _PROPOSING.match(group.text):
+            return f"Có {many} đơn vị {_lower_first(group.text)}"
+        return _with_aside(group.text, f"{many} đơn vị đề nghị")
+
+    # ---- III. limitations and causes
+
+    @cached_property
+    def shortfalls(self) -> dict[str, list[str]]:
+        """The subtree's units missing, rejected (and not sent again), late, and below the
+        attendance threshold, in hierarchy order."""
+        found: dict[str, list[str]] = {"missing": [], "rejected": [], "late": [], "low": []}
         for code in self.descendants:
             entry = self.status.get(code)
-            if entry is None:
-                continue
-            if entry["status"] in ("missing", "rejected"):
-                by_status[entry["status"]].append(self.view.name(code))
-            elif entry.get("on_time") is False:
-                by_status["late"].append(self.view.name(code))
+            if entry is not None:
+                if entry["status"] in ("missing", "rejected"):
+                    found[entry["status"]].append(code)
+                elif entry.get("on_time") is False:
+                    found["late"].append(code)
+            unit = self.view.by_code[code]
+            rate = self.view.number(code, "attendance_rate")
+            if (
+                unit["kind"] in (*GRASSROOTS_KINDS, "upper")
+                and rate is not None
+                and rate < self.threshold
+            ):
+                found["low"].append(code)
+        return found
+
+    def _spread(self, codes: list[str]) -> str:
+        """Where the units are, by the issuer's upper-level children (`Đảng ủy Khối A: 20; …`)
+        or, under an issuer of grassroots organisations, how many organisations and which has
+        the most; "" when the units are the issuer's children themselves."""
+        branches = Counter(self.branch_of.get(code, code) for code in codes)
+        if all(self.branch_of.get(code) == code for code in codes):
+            return ""
+        uppers = [b for b in branches if self.view.by_code[b]["kind"] == "upper"]
+        if uppers:
+            parts = [f"{self.display(b)}: {count_vi(branches[b])}" for b in uppers]
+            direct = sum(n for b, n in branches.items() if b not in uppers)
+            if direct:
+                parts.append(f"trực thuộc {self.name}: {count_vi(direct)}")
+            return "; ".join(parts)
+        if len(branches) <= 1:
+            return f"thuộc {self.display(next(iter(branches)))}"
+        text = f"thuộc {count_vi(len(branches))} tổ chức cơ sở đảng"
+        most, count = branches.most_common(1)[0]
+        if count > 1 and list(branches.values()).count(count) == 1:
+            text += f", nhiều nhất là {self.display(most)} với {count_vi(count)} đơn vị"
+        return text
+
+    def limitations(self) -> list[dict]:
+        items: list[dict] = [_heading("1. Hạn chế")]
+        shortfalls = self.shortfalls
+        listed = self.appendix_number("reporting")
         for key, wording in (
             ("missing", "đơn vị chưa gửi báo cáo"),
             ("late", "đơn vị gửi báo cáo chậm so với thời hạn"),
-            ("rejected", "đơn vị có báo cáo bị trả lại do chưa đúng quy định, chưa gửi lại"),
+            ("rejected", "đơn vị bị trả lại báo cáo do chưa đúng quy định mà chưa gửi lại"),
         ):
-            names = by_status[key]
-            if names:
+            codes = shortfalls[key]
+            if codes:
+                spread = self._spread(codes)
+                aside = f" ({spread})" if spread else ""
                 items.append(
-                    _bullet(_sentence(f"Còn {count_vi(len(names))} {wording}: {_names_vi(names)}"))
+                    _bullet(
+                        _sentence(
+                            f"Có {count_vi(len(codes))} {wording}{aside}, danh sách tại Phụ lục "
+                            f"{listed}"
+                        )
+                    )
                 )
-        low = []
-        for code in self.descendants:
-            unit = self.view.by_code[code]
-            if unit["kind"] not in (*GRASSROOTS_KINDS, "upper"):
-                continue
-            rate = self.view.number(code, "attendance_rate")
-            if rate is not None and rate < self.threshold:
-                low.append(f"{unit['name']} ({format_percent(rate)})")
-        if low:
+        if shortfalls["low"]:
+            codes = shortfalls["low"]
+            spread = self._spread(codes)
+            aside = f" ({spread})" if spread else ""
             items.append(
                 _bullet(
                     _sentence(
-                        f"Có {count_vi(len(low))} đơn vị có tỷ lệ đảng viên tham gia học tập dưới "
-                        f"{format_percent(self.threshold)}: {_names_vi(low)}"
+                        f"Có {count_vi(len(codes))} tổ chức đảng có tỷ lệ đảng viên tham gia học "
+                        f"tập dưới {format_percent(self.threshold)}{aside}, danh sách tại Phụ "
+                        f"lục {self.appendix_number('attendance')}"
                     )
                 )
             )
-        quoted = self._texts("limitations")
-        if quoted:
-            items.append(_para("Một số hạn chế do các đơn vị nêu:"))
-            items.extend(_quotes(quoted))
-        if not items:
-            items.append(_para("Các đơn vị không nêu hạn chế trong kỳ báo cáo."))
+        own, groups = self.opinions["limitations"]
+        items.extend(_bullet(point) for point in own)
+        items.extend(self._listed(groups, self._counted_text))
+        if len(items) == 1:
+            items.append(_para(f"Trong {self.noun}, các đơn vị không nêu hạn chế."))
+        items.append(_heading("2. Nguyên nhân"))
+        own, groups = self.opinions["causes"]
+        causes = [_bullet(point) for point in own] + self._listed(groups, self._counted_text)
+        items.extend(
+            causes
+            or [
+                _para(
+                    "Các đơn vị chưa nêu nguyên nhân của hạn chế; Ban Thường vụ bổ sung khi hoàn "
+                    "thiện báo cáo."
+                )
+            ]
+        )
         return items
 
+    # ---- V. proposals
+
     def proposals(self) -> list[dict]:
-        items = [
-            _para(
-                "Tiếp tục đổi mới phương thức tổ chức nghiên cứu, học tập, quán triệt các nghị "
-                "quyết, chỉ thị, kết luận của Đảng; nâng cao tỷ lệ đảng viên tham gia học tập và "
-                "chất lượng bài thu hoạch; thực hiện nghiêm chế độ báo cáo định kỳ đúng thời hạn."
-            )
-        ]
-        quoted = self._texts("proposals")
-        if not quoted:
-            return items
-        items.append(_heading("Kiến nghị, đề xuất của các đơn vị"))
-        # grouped by the branch (direct child) each proposing unit belongs to
-        branch_of = {self.code: self.code}
-        for child in self.children.get(self.code, []):
-            branch_of[child] = child
-            for code in self._descendants(child):
-                branch_of[code] = child
-        groups: dict[str, list[tuple[str, str, str]]] = {}
-        for code, unit, text in quoted:
-            groups.setdefault(branch_of.get(code, self.code), []).append((code, unit, text))
-        for branch, entries in groups.items():
-            items.append({"kind": "group", "text": self.view.name(branch) or branch})
-            items.extend(_quotes(entries))
+        own, groups = self.proposal_groups
+        items = [_para(point) for point in own]
+        items.extend(self._listed(groups, self._proposal_text))
+        if not items:
+            items.append(_para("Không có kiến nghị, đề xuất với cấp trên."))
         return items
+
+    # ---- Phụ lục
+
+    def appendix_parts(self) -> list[str]:
+        """Which appendix tables the report has, in order."""
+        shortfalls = self.shortfalls
+        parts = []
+        if any(shortfalls[key] for key in ("missing", "rejected", "late")):
+            parts.append("reporting")
+        if shortfalls["low"]:
+            parts.append("attendance")
+        if any(groups for _, groups in self.opinions.values()) or self.proposal_groups[1]:
+            parts.append("opinions")
+        return parts
+
+    def appendix_number(self, part: str) -> int:
+        parts = self.appendix_parts()
+        return parts.index(part) + 1 if part in parts else 0
+
+    def appendix(self) -> list[dict]:
+        tables = []
+        shortfalls = self.shortfalls
+        for part in self.appendix_parts():
+            if part == "reporting":
+                tables.append(self._reporting_table(shortfalls))
+            elif part == "attendance":
+                rows = [
+                    _row(
+                        number,
+                        self.display(code),
+                        format_percent(self.view.number(code, "attendance_rate")),
+                    )
+                    for number, code in enumerate(shortfalls["low"], start=1)
+                ]
+                tables.append(
+                    {
+                        "title": "Tổ chức đảng có tỷ lệ đảng viên tham gia học tập dưới "
+                        f"{format_percent(self.threshold)}",
+                        "headers": ["STT", "Tổ chức đảng", "Tỷ lệ tham gia học tập"],
+                        "rows": rows,
+                    }
+                )
+            else:
+                tables.append(self._opinions_table())
+        return tables
+
+    def _reporting_table(self, shortfalls: dict[str, list[str]]) -> dict:
+        rows = []
+        for key, title in (
+            ("missing", "Đơn vị chưa gửi báo cáo"),
+            ("rejected", "Đơn vị có báo cáo bị trả lại, chưa gửi lại"),
+            ("late", "Đơn vị gửi báo cáo chậm so với thời hạn"),
+        ):
+            codes = shortfalls[key]
+            if not codes:
+                continue
+            rows.append(_group_row(f"{title} ({count_vi(len(codes))} đơn vị)"))
+            for number, code in enumerate(codes, start=1):
+                entry = self.status.get(code, {})
+                note = ""
+                if key == "late" and entry.get("received_at"):
+                    note = f"Nhận ngày {format_date(entry['received_at'])}"
+                elif key == "rejected" and entry.get("errors"):
+                    note = f"{count_vi(entry['errors'])} lỗi"
+                rows.append(_row(number, self.display(code), note))
+        return {
+            "title": "Đơn vị chưa gửi báo cáo, bị trả lại hoặc gửi chậm",
+            "headers": ["STT", "Đơn vị", "Ghi chú"],
+            "rows": rows,
+        }
+
+    def _opinions_table(self) -> dict:
+        rows = []
+        sections = [
+            ("Kết quả nổi bật, mô hình, cách làm hay", self.opinions["highlights"][1]),
+            ("Hạn chế", self.opinions["limitations"][1]),
+            ("Nguyên nhân của hạn chế", self.opinions["causes"][1]),
+            ("Kiến nghị, đề xuất với cấp trên", self.proposal_groups[1]),
+        ]
+        for title, groups in sections:
+            if not groups:
+                continue
+            rows.append(_group_row(title))
+            for number, group in enumerate(groups, start=1):
+                names = "; ".join(self.display(code) for code in group.units)
+                rows.append(_row(number, group.text, f"{count_vi(len(group.units))}: {names}"))
+        return {
+            "title": "Ý kiến của các đơn vị đã tổng hợp trong báo cáo",
+            "headers": ["STT", "Nội dung", "Số đơn vị nêu và tên đơn vị"],
+            "rows": rows,
+        }
+
+
+def _by_weight(groups: list[Group]) -> list[Group]:
+    """Points most units made first; among equals, the order they came in."""
+    return sorted(groups, key=lambda group: -len(group.units))
+
+
+def _row(number: int, text: str, value: str) -> dict:
+    return {"number": str(number), "text": text, "value": value, "group": False}
+
+
+def _group_row(text: str) -> dict:
+    return {"number": "", "text": text, "value": "", "group": True}
 
 
 def report_context(
@@ -607,79 +857,86 @@ def report_context(
     previous: Consolidation | None = None,
     attendance_threshold: float = 0.9,
     issued_on: date | None = None,
-    place: str = DEFAULT_PLACE,
+    settings_folder: Path | None = None,
 ) -> dict:
     """Everything the report templates need, as Vietnamese text (figures already formatted).
 
-    Sections are lists of items `{"kind": heading | group | text | bullet, "text", "unit"}`.
+    Sections are lists of items `{"kind": heading | text | bullet, "text"}`; the appendix a list
+    of tables `{"title", "headers", "rows": [{"number", "text", "value", "group"}]}`.
     """
+    view = ConsolidationView(consolidation)
     previous_view = ConsolidationView(previous) if previous is not None else None
-    report = _Report(
-        ConsolidationView(consolidation), unit_code, previous_view, attendance_threshold
-    )
-    return _context(report, issued_on, place)
+    issuer = issuer_settings(settings_folder, unit_code, registry_defaults(view.by_code, unit_code))
+    report = _Report(view, unit_code, previous_view, attendance_threshold, issuer)
+    return _context(report, issued_on)
 
 
-def _context(report: _Report, issued_on: date | None, place: str) -> dict:
+def _context(report: _Report, issued_on: date | None) -> dict:
     """`report_context` of a report whose views are already built."""
     consolidation = report.view.source
-    unit_code = report.code
-    unit = report.unit
-    kind = unit["kind"]
-    parent = report.view.by_code.get(unit["parent_code"]) if unit["parent_code"] else None
-    period = consolidation.period
-    if issued_on is not None:
-        place_date = (
-            f"{place}, ngày {format_decimal(issued_on.day, format='00', locale=LOCALE)} "
-            f"tháng {issued_on.month} năm {issued_on.year}"
-        )
-    else:
-        place_date = f"{place}, ngày     tháng     năm {consolidation.generated_at.year}"
+    settings = report.issuer.settings
+    day = issued_on or consolidation.generated_at.date()
     title = (
         "Kết quả nghiên cứu, học tập, quán triệt và tuyên truyền các nghị quyết, chỉ thị, "
-        f"kết luận của Đảng {_period_vi(period.label_vi)}"
+        f"kết luận của Đảng {report.period_text}"
     )
-    if kind == "province":
-        recipients = [
-            "Ban Tuyên giáo Trung ương (b/c),",
-            "Các đảng bộ trực thuộc,",
-            "Lưu Văn phòng.",
-        ]
-    else:
-        recipients = [
-            "Ban Thường vụ Tỉnh ủy (b/c),",
-            "Ban Tuyên giáo Tỉnh ủy (b/c),",
-            "Các tổ chức cơ sở đảng trực thuộc,",
-            "Lưu Văn phòng.",
-        ]
+    recipients = list(settings.noi_nhan)
+    recipients = [
+        recipient.rstrip(",.;") + ("." if i == len(recipients) - 1 else ",")
+        for i, recipient in enumerate(recipients)
+    ]
+    note = [
+        f"Dự thảo do Tổng hợp lập ngày {format_date(day)} từ số liệu tổng hợp phiên bản "
+        f"{consolidation.version} ({report.basis or 'chưa có đơn vị nào báo cáo'}).",
+        "Trước khi trình ký: ghi số văn bản, rà soát và bổ sung nội dung (nhất là mục IV), "
+        "kiểm tra người ký.",
+        f"Ngưỡng tỷ lệ tham gia học tập dùng để nêu đơn vị ở mục III: "
+        f"{format_percent(report.threshold)}.",
+    ]
+    if report.not_relayed:
+        note.append(
+            f"{count_vi(report.not_relayed)} kiến nghị của các đơn vị gửi {report.name} hoặc "
+            "cấp dưới không đưa vào báo cáo (báo cáo chỉ chuyển lên các kiến nghị gửi cấp "
+            "trên); xem đầy đủ ở trang «Ý kiến đơn vị» của bảng tổng hợp."
+        )
+    if report.issuer.source is not None:
+        note.append(
+            f"Nơi nhận, người ký, địa danh và số, ký hiệu lấy từ tệp «{report.issuer.source}»."
+        )
+    if report.issuer.problem:
+        note.append(report.issuer.problem)
+    if not settings.nguoi_ky:
+        note.append("Chưa có họ tên người ký: ghi vào «nguoi_ky» của tệp thiết lập.")
     return {
-        "unit_code": unit_code,
+        "unit_code": report.code,
         "unit_name": report.name,
-        "superior": _party_body(parent["name"]).upper() if parent and parent["name"] else "",
-        "issuer": report.name.upper(),
-        "number": f"Số      -BC/{_abbreviation(report.name, kind)}",
-        "place_date": place_date,
-        "period_label": period.label_vi,
+        "superior": settings.co_quan_cap_tren,
+        "issuer": settings.co_quan_ban_hanh,
+        "number": settings.number_line,
+        "place_date": f"{settings.dia_danh}, {date_vi(day)}",
+        "period_label": consolidation.period.label_vi,
         "title": title,
         "intro": (
             f"Thực hiện chế độ báo cáo định kỳ về công tác nghiên cứu, học tập, quán triệt và "
             f"tuyên truyền các nghị quyết, chỉ thị, kết luận của Đảng, {report.name} báo cáo "
-            f"kết quả {_period_vi(period.label_vi)} như sau:"
+            f"kết quả {report.period_text} như sau:"
         ),
         "situation": report.situation(),
         "results": report.results(),
         "limitations": report.limitations(),
         "proposals": report.proposals(),
-        "recipients": recipients,
-        "signer_on_behalf": "T/M BAN THƯỜNG VỤ",
-        "signer_title": "BÍ THƯ",
-        "signer_name": "(Ký, ghi rõ họ tên, đóng dấu)",
-        "generated_note": (
-            f"Dự thảo do Tổng hợp lập từ số liệu tổng hợp phiên bản {consolidation.version} "
-            f"lúc {format_date(consolidation.generated_at)}; "
-            f"ngưỡng tỷ lệ tham gia học tập: {format_percent(report.threshold)}."
+        "closing": (
+            f"Trên đây là báo cáo {_lower_first(title)}, {report.name} báo cáo "
+            f"{settings.bao_cao_len}."
         ),
+        "recipients": recipients,
+        "signer_on_behalf": settings.thay_mat,
+        "signer_title": settings.chuc_vu,
+        "signer_name": settings.nguoi_ky,
+        "draft_note": note,
+        "appendix": report.appendix(),
         "charts": [],
+        "template": report.issuer.template,
     }
 
 
@@ -703,7 +960,7 @@ def write_report(
     attendance_threshold: float = 0.9,
     template: Path | None = None,
     issued_on: date | None = None,
-    place: str = DEFAULT_PLACE,
+    settings_folder: Path | None = None,
 ) -> tuple[Path, Path]:
     """Write one unit's report as Word and HTML into `out_dir`; returns both paths (see
     `write_reports`)."""
@@ -716,7 +973,7 @@ def write_report(
         attendance_threshold=attendance_threshold,
         template=template,
         issued_on=issued_on,
-        place=place,
+        settings_folder=settings_folder,
     )
     return written[unit_code]
 
@@ -731,28 +988,26 @@ def write_reports(
     attendance_threshold: float = 0.9,
     template: Path | None = None,
     issued_on: date | None = None,
-    place: str = DEFAULT_PLACE,
+    settings_folder: Path | None = None,
 ) -> dict[str, tuple[Path, Path]]:
     """Write each unit's report as Word and HTML into `out_dir`; returns both paths by unit.
 
-    The consolidation (and the previous quarter) are indexed once for all the units: at
-    province scale that indexing costs more than writing a report. Charts (by unit, then by
-    chart name) are PNG files: embedded in the Word file and referenced by file name from the
-    HTML, so they are copied beside it when they live elsewhere.
+    The consolidation (and the previous period) are indexed once for all the units: at
+    province scale that indexing costs more than writing a report. Each unit's settings and
+    template come from `settings_folder` (`tonghop.issuers`; without one, the defaults), unless
+    `template` names one for all. Charts (by unit, then by chart name) are PNG files, embedded
+    in the Word file and inline in the HTML page, which is then one self-contained file.
     """
     view = ConsolidationView(consolidation)
     previous_view = ConsolidationView(previous) if previous is not None else None
-    return {
-        code: _write_report(
-            _Report(view, code, previous_view, attendance_threshold),
-            Path(out_dir),
-            (charts or {}).get(code),
-            template,
-            issued_on,
-            place,
+    written = {}
+    for code in unit_codes:
+        issuer = issuer_settings(settings_folder, code, registry_defaults(view.by_code, code))
+        report = _Report(view, code, previous_view, attendance_threshold, issuer)
+        written[code] = _write_report(
+            report, Path(out_dir), (charts or {}).get(code), template, issued_on
         )
-        for code in unit_codes
-    }
+    return written
 
 
 def _write_report(
@@ -761,62 +1016,115 @@ def _write_report(
     charts: dict[str, Path] | None,
     template: Path | None,
     issued_on: date | None,
-    place: str,
 ) -> tuple[Path, Path]:
-    from docx.shared import Mm
-    from docxtpl import DocxTemplate, InlineImage
-
     out_dir.mkdir(parents=True, exist_ok=True)
     consolidation = report.view.source
     docx_path, html_path = report_paths(
         out_dir, consolidation.period, report.code, consolidation.version
     )
-    context = _context(report, issued_on, place)
+    context = _context(report, issued_on)
+    template = Path(template or context["template"])
     ordered = _charts_in_order(charts)
+    write_atomically(docx_path, lambda path: _write_docx(path, template, context, ordered))
+    write_atomically(html_path, lambda path: _write_html(path, template, context, ordered))
+    return docx_path, html_path
 
-    def write_docx(path: Path) -> None:
-        document = DocxTemplate(str(template or DOCX_TEMPLATE))
-        word_context = dict(context)
-        word_context["charts"] = [
-            {
-                "caption": CHART_CAPTIONS_VI.get(key, key),
-                "image": InlineImage(document, str(png), width=Mm(CHART_WIDTH_MM)),
-            }
-            for key, png in ordered
-        ]
+
+def _write_docx(path: Path, template: Path, context: dict, charts: list[tuple[str, Path]]) -> None:
+    from docx.shared import Mm
+    from docxtpl import DocxTemplate, InlineImage, RichText
+
+    document = DocxTemplate(str(template))
+    word_context = dict(context)
+    word_context["charts"] = [
+        {
+            "caption": CHART_CAPTIONS_VI.get(key, key),
+            "image": InlineImage(document, str(png), width=Mm(CHART_WIDTH_MM)),
+        }
+        for key, png in charts
+    ]
+    word_context["appendix"] = [
+        {
+            **table,
+            "rows": [
+                {**row, "text": RichText(row["text"], bold=row["group"], size=24)}
+                for row in table["rows"]
+            ],
+        }
+        for table in context["appendix"]
+    ]
+    note = list(context["draft_note"])
+    try:
         # autoescape: units' texts are data; `<&>` must not break or inject XML
         document.render(word_context, autoescape=True)
-        document.save(str(path))
-
-    html_charts = []
-    for key, png in ordered:
-        if png.resolve().is_relative_to(out_dir.resolve()):
-            relative = png.resolve().relative_to(out_dir.resolve()).as_posix()
-        else:  # the page must stay readable when the folder is copied: bring the chart along
-            relative = png.name
-            write_atomically(
-                out_dir / relative, lambda p, source=png: p.write_bytes(source.read_bytes())
-            )
-        html_charts.append({"caption": CHART_CAPTIONS_VI.get(key, key), "file": relative})
-
-    def write_html(path: Path) -> None:
-        environment = Environment(
-            loader=FileSystemLoader(str(DATA_DIR)),
-            autoescape=select_autoescape(default=True, default_for_string=True),
+    except TemplateError as error:
+        if template == DEFAULT_TEMPLATE:
+            raise
+        # An operator's edit broke a placeholder: the draft still comes, from the default.
+        note.append(
+            f"Mẫu Word «{template}» có chỗ giữ chỗ ({{{{ … }}}}, {{% … %}}) bị lỗi ({error}); "
+            "dự thảo này dùng mẫu mặc định."
         )
-        html = environment.get_template(HTML_TEMPLATE).render({**context, "charts": html_charts})
-        path.write_text(html, encoding="utf-8")
+        _write_docx(path, DEFAULT_TEMPLATE, {**context, "draft_note": note}, charts)
+        return
+    _add_draft_note(document.docx, note)
+    document.save(str(path))
 
-    write_atomically(docx_path, write_docx)
-    write_atomically(html_path, write_html)
-    return docx_path, html_path
+
+def _add_draft_note(document, lines: list[str]) -> None:
+    """The draft's note as a Word comment on the title, out of the text that is signed."""
+    title = next(
+        (p for p in document.paragraphs if p.text.strip() == "BÁO CÁO" and p.runs),
+        next((p for p in document.paragraphs if p.runs), None),
+    )
+    if title is None:
+        return
+    comment = document.add_comment(title.runs, text=lines[0], author="Tổng hợp", initials="TH")
+    for line in lines[1:]:
+        comment.add_paragraph(line)
+
+
+def template_tasks(template: Path) -> list[str]:
+    """The numbered tasks (section IV) the Word template holds, as the HTML page shows them."""
+    from docx import Document
+
+    return [
+        paragraph.text
+        for paragraph in Document(str(template)).paragraphs
+        if paragraph.style is not None
+        and paragraph.style.name == TASKS_STYLE
+        and paragraph.text.strip()
+    ]
+
+
+def _write_html(path: Path, template: Path, context: dict, charts: list[tuple[str, Path]]) -> None:
+    environment = Environment(
+        loader=FileSystemLoader(str(DATA_DIR)),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+    )
+    inline = [
+        {
+            "caption": CHART_CAPTIONS_VI.get(key, key),
+            "data": "data:image/png;base64," + base64.b64encode(png.read_bytes()).decode("ascii"),
+        }
+        for key, png in charts
+    ]
+    tasks = [_rendered_task(task, context) for task in template_tasks(template)]
+    html = environment.get_template(HTML_TEMPLATE).render(
+        {**context, "charts": inline, "tasks": tasks}
+    )
+    path.write_text(html, encoding="utf-8")
+
+
+def _rendered_task(task: str, context: dict) -> str:
+    """A task of the template as the Word file shows it: its placeholders filled (plain text
+    here; the page escapes it once)."""
+    try:
+        return Environment(autoescape=False).from_string(task).render(context)
+    except TemplateError:
+        return task
 
 
 def section_texts(items: Iterable[dict]) -> list[str]:
     """The lines a section's items read as, for tests and plain-text previews."""
-    lines = []
-    for item in items:
-        prefix = "- " if item["kind"] == "bullet" else ""
-        unit = f"{item['unit']}: " if item.get("unit") else ""
-        lines.append(f"{prefix}{unit}{item['text']}")
-    return lines
+    return [f"{'- ' if item['kind'] == 'bullet' else ''}{item['text']}" for item in items]

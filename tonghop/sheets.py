@@ -14,13 +14,19 @@ from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Si
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from tonghop.formatting import format_percent, is_blank
+from tonghop.formatting import is_blank
 
 # Literal dots as thousands separators: Excel's own separator follows the reader's locale,
 # and a count must read 14.103 on an English-language Excel too.
 COUNT_FORMAT = '[>=1000000]#"."###"."###;[>=1000]#"."###;0'
 # Escaped slashes for the same reason: an unescaped `/` is the locale's date separator.
 DATETIME_FORMAT = r"dd\/mm\/yyyy hh:mm"
+# A rate is a number (a fraction) shown as a percentage in the reader's own convention: a
+# Vietnamese Excel shows 0.94 as 94,0%, and it sorts, sums and charts as a number.
+RATE_FORMAT = "0.0%"
+# A change of a count, signed; of a rate, in percentage points (the number is the points).
+COUNT_CHANGE_FORMAT = "+#,##0;-#,##0;0"
+POINTS_CHANGE_FORMAT = '+0.0" điểm %";-0.0" điểm %";0.0" điểm %"'
 MAX_CELL_TEXT = 32_767  # Excel's limit for one cell
 LINE_HEIGHT = 15  # points per line of 11-point text
 PRINT_WIDTH_PER_PAGE = 240  # column-width units legible on one landscape A4 page
@@ -49,7 +55,7 @@ def new_workbook() -> Workbook:
         "text": NamedStyle(border=_BORDER, alignment=top),
         "wrap": NamedStyle(border=_BORDER, alignment=WRAP),
         "count": NamedStyle(border=_BORDER, alignment=RIGHT, number_format=COUNT_FORMAT),
-        "rate": NamedStyle(border=_BORDER, alignment=RIGHT),
+        "rate": NamedStyle(border=_BORDER, alignment=RIGHT, number_format=RATE_FORMAT),
         "datetime": NamedStyle(border=_BORDER, alignment=top, number_format=DATETIME_FORMAT),
     }
     for indent in range(MAX_INDENT + 1):
@@ -63,7 +69,9 @@ def new_workbook() -> Workbook:
 
 
 def put_cell(ws: Worksheet, row: int, column: int, value: object, kind: str = "text") -> Cell:
-    """Write one table cell; `kind` is text | wrap | wrap-<indent> | count | rate | datetime."""
+    """Write one table cell; `kind` is text | wrap | wrap-<indent> | count | rate | datetime.
+    Counts and rates are numbers (a rate a fraction, shown as a percentage); blank stays
+    blank, never 0."""
     cell = ws.cell(row=row, column=column)
     cell.style = _STYLE_PREFIX + kind
     if kind == "count":
@@ -71,7 +79,8 @@ def put_cell(ws: Worksheet, row: int, column: int, value: object, kind: str = "t
             number = float(value)  # type: ignore[arg-type]
             cell.value = int(number) if number.is_integer() else number
     elif kind == "rate":
-        set_text(cell, format_percent(value))
+        if not is_blank(value):
+            cell.value = float(value)  # type: ignore[arg-type]
     elif kind == "datetime":
         cell.value = value if isinstance(value, datetime) else None
     else:
@@ -102,9 +111,14 @@ def write_header(ws: Worksheet, row: int, headers: Iterable[str], start: int = 1
 
 
 def finish_sheet(
-    ws: Worksheet, header_row: int, widths: list[float], freeze_column: int = 1
+    ws: Worksheet,
+    header_row: int,
+    widths: list[float],
+    freeze_column: int = 1,
+    title: str | None = None,
 ) -> None:
-    """Column widths, row heights, frozen header (and name columns), landscape A4 printing."""
+    """Column widths, row heights, frozen header (and name columns), landscape A4 printing with
+    `title` (by default the sheet's name) at the top of each page and its number at the foot."""
     for column, width in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(column)].width = width
     _fit_row_heights(ws, header_row, widths)
@@ -121,6 +135,11 @@ def finish_sheet(
     if pages_wide > 1 and freeze_column > 1:
         ws.print_title_cols = f"A:{get_column_letter(freeze_column - 1)}"
     ws.page_margins.left = ws.page_margins.right = 0.4
+    # `&` starts a header code: a literal one is written twice.
+    ws.oddHeader.center.text = (title or ws.title).replace("&", "&&")
+    ws.oddHeader.center.size = 9
+    ws.oddFooter.center.text = "Trang &P/&N"
+    ws.oddFooter.center.size = 9
 
 
 def _fit_row_heights(ws: Worksheet, first_row: int, widths: list[float]) -> None:

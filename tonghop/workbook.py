@@ -28,8 +28,9 @@ from tonghop.problems import SEVERITY_LABELS_VI
 from tonghop.registry import GRASSROOTS_KINDS, KIND_LABELS_VI, SECTOR_LABELS_VI, SECTORS
 from tonghop.sheets import (
     BOLD,
+    COUNT_CHANGE_FORMAT,
     MAX_INDENT,
-    RIGHT,
+    POINTS_CHANGE_FORMAT,
     TITLE_FONT,
     finish_sheet,
     new_workbook,
@@ -39,7 +40,8 @@ from tonghop.sheets import (
 )
 from tonghop.versions import Changes
 
-ON_TIME_LABELS_VI = {True: "Đúng hạn", False: "Quá hạn"}
+# The column «Đúng hạn?» answers its question.
+ON_TIME_LABELS_VI = {True: "Có", False: "Không"}
 
 SHEET_LEVELS = "Tổng hợp theo cấp"
 SHEET_GRASSROOTS = "Tổ chức cơ sở đảng"
@@ -51,8 +53,13 @@ SHEET_CHANGES = "Những thay đổi"
 PRODUCT_TITLE_VI = (
     "TỔNG HỢP KẾT QUẢ NGHIÊN CỨU, HỌC TẬP, QUÁN TRIỆT VÀ TUYÊN TRUYỀN CÁC NGHỊ QUYẾT CỦA ĐẢNG"
 )
-# The band that opens each section of the indicators.
+# The band that opens each section of the indicators, and the subtotals.
 _SECTION_FILL = PatternFill("solid", fgColor="F2F2F2")
+# The units whose report does not count yet, in «Tiến độ báo cáo».
+_STANDING_FILLS = {
+    "rejected": PatternFill("solid", fgColor="F8CBAD"),
+    "missing": PatternFill("solid", fgColor="FCE4D6"),
+}
 
 
 def write_workbook(view: ConsolidationView, path: Path) -> None:
@@ -67,7 +74,8 @@ def _title_block(
     deadline) and version; returns the next free row."""
     ws.cell(row=1, column=1, value=PRODUCT_TITLE_VI).font = TITLE_FONT
     ws.cell(row=2, column=1, value=title).font = BOLD
-    ws.cell(row=3, column=1, value=f"Kỳ báo cáo: {view.period.label_vi}")
+    scope = view.name(view.units[0]["code"]) if view.units else ""
+    ws.cell(row=3, column=1, value=f"Kỳ báo cáo: {view.period.label_vi} — Đơn vị: {scope}")
     if timing is None:
         timing = (
             f"Thời điểm tổng hợp: {format_datetime(view.source.generated_at)}"
@@ -76,6 +84,12 @@ def _title_block(
     ws.cell(row=4, column=1, value=timing)
     ws.cell(row=5, column=1, value=_version_line(view.source))
     return 7
+
+
+def _page_title(ws: Worksheet, view: ConsolidationView) -> str:
+    """What heads each printed page of a sheet: the sheet, the unit and the period."""
+    scope = view.name(view.units[0]["code"]) if view.units else ""
+    return f"{ws.title} — {scope} — {view.period.label_vi}"
 
 
 def _flag_label(indicator: Indicator) -> str:
@@ -112,56 +126,57 @@ def _build_workbook(view: ConsolidationView) -> Workbook:
 
 
 def _sheet_levels(ws: Worksheet, view: ConsolidationView) -> None:
-    """Indicators down, the province then each upper-level unit across."""
-    top = _title_block(ws, view, "Kết quả tổng hợp của đảng bộ tỉnh và các đảng bộ cấp trên cơ sở")
-    columns = [u for u in view.units if u["kind"] == "province"]
-    columns += [u for u in view.units if u["kind"] == "upper"]
-    write_header(ws, top, ["Mã chỉ tiêu", "Chỉ tiêu", "Đơn vị tính", *(u["name"] for u in columns)])
-    width = 3 + len(columns)
+    """Indicators down (their Vietnamese labels first, their codes in the last column, for
+    machines), the workbook's unit then each upper-level unit below it across."""
+    root = view.units[:1]
+    columns = root + [u for u in view.units[1:] if u["kind"] == "upper"]
+    scope = view.name(root[0]["code"]) if root else ""
+    title = f"Kết quả tổng hợp của {scope}"
+    if len(columns) > 1:
+        title += " và các đảng bộ cấp trên cơ sở trực thuộc"
+    top = _title_block(ws, view, title)
+    code_column = 3 + len(columns)
+    write_header(ws, top, ["Chỉ tiêu", "Đơn vị tính", *(u["name"] for u in columns), "Mã chỉ tiêu"])
     row = top + 1
 
-    def section_row(letter: str, title: str) -> None:
-        for column in range(1, width + 1):
+    def section_row(title: str) -> None:
+        for column in range(1, code_column + 1):
             cell = put_cell(ws, row, column, None)
             cell.fill = _SECTION_FILL
             cell.font = BOLD
-        set_text(ws.cell(row=row, column=1), letter)
-        set_text(ws.cell(row=row, column=2), title)
+        set_text(ws.cell(row=row, column=1), title)
+
+    def figure_row(code: str, label: str, measure: str, kind: str) -> None:
+        put_cell(ws, row, 1, label, "wrap")
+        put_cell(ws, row, 2, measure)
+        for column, unit in enumerate(columns, start=3):
+            put_cell(ws, row, column, view.number(unit["code"], code), kind)
+        put_cell(ws, row, code_column, code)
 
     section = None
     for indicator in view.numeric:
         if indicator.section != section:
             section = indicator.section
-            section_row(section, SECTION_TITLES_VI.get(section, section))
+            section_row(f"{section}. {SECTION_TITLES_VI.get(section, section)}")
             row += 1
-        put_cell(ws, row, 1, indicator.code)
-        put_cell(ws, row, 2, _label(indicator), "wrap")
-        put_cell(ws, row, 3, _measure(indicator))
-        for column, unit in enumerate(columns, start=4):
-            put_cell(ws, row, column, view.number(unit["code"], indicator.code), "count")
+        figure_row(indicator.code, _label(indicator), _measure(indicator), "count")
         row += 1
     # The figures behind the rates, when the consolidation carries them.
     figures = [code for code in REPORTING_FIGURES if code in view.figure_codes]
     if figures:
-        section_row("", "Số liệu làm căn cứ tính tỷ lệ")
+        section_row("Số liệu làm căn cứ tính tỷ lệ")
         row += 1
     for code in figures:
-        put_cell(ws, row, 1, code)
-        put_cell(ws, row, 2, REPORTING_FIGURES[code], "wrap")
-        put_cell(ws, row, 3, "đơn vị")
-        for column, unit in enumerate(columns, start=4):
-            put_cell(ws, row, column, view.number(unit["code"], code), "count")
+        figure_row(code, REPORTING_FIGURES[code], "đơn vị", "count")
         row += 1
-    section_row("", "Các tỷ lệ")
+    section_row("Các tỷ lệ")
     row += 1
     for rate in RATES:
-        put_cell(ws, row, 1, rate.code)
-        put_cell(ws, row, 2, rate.label_vi, "wrap")
-        put_cell(ws, row, 3, "%")
-        for column, unit in enumerate(columns, start=4):
-            put_cell(ws, row, column, view.number(unit["code"], rate.code), "rate")
+        figure_row(rate.code, rate.label_vi, "%", "rate")
         row += 1
-    finish_sheet(ws, top, [24, 56, 11, *([18] * len(columns))], freeze_column=4)
+    finish_sheet(
+        ws, top, [56, 11, *([18] * len(columns)), 24], freeze_column=3, title=_page_title(ws, view)
+    )
 
 
 def _indicator_headers(view: ConsolidationView) -> list[str]:
@@ -169,29 +184,120 @@ def _indicator_headers(view: ConsolidationView) -> list[str]:
 
 
 def _sheet_grassroots(ws: Worksheet, view: ConsolidationView) -> None:
-    """One row per grassroots organisation, counts and rates across."""
+    """One row per grassroots organisation with how its own report stands, counts and rates
+    across; the organisations of each upper-level unit (Khối) together, each group followed by
+    its subtotal (an outline level, to fold), and a grand total at the end."""
     top = _title_block(ws, view, "Kết quả của từng tổ chức cơ sở đảng")
-    fixed = ["STT", "Mã đơn vị", "Tổ chức cơ sở đảng", "Trực thuộc", "Loại tổ chức", "Loại hình"]
+    fixed = [
+        "STT",
+        "Mã đơn vị",
+        "Tổ chức cơ sở đảng",
+        "Trực thuộc",
+        "Loại tổ chức",
+        "Loại hình",
+        "Tình trạng báo cáo",
+    ]
     write_header(ws, top, [*fixed, *_indicator_headers(view)])
-    row = top + 1
-    organisations = [u for u in view.units if u["kind"] in GRASSROOTS_KINDS]
-    for number, unit in enumerate(organisations, start=1):
-        put_cell(ws, row, 1, number, "count")
-        put_cell(ws, row, 2, unit["code"])
-        put_cell(ws, row, 3, unit["name"], "wrap")
-        put_cell(ws, row, 4, view.name(unit["parent_code"]), "wrap")
-        put_cell(ws, row, 5, KIND_LABELS_VI.get(unit["kind"], unit["kind"]))
-        put_cell(ws, row, 6, SECTOR_LABELS_VI.get(unit["sector"], unit["sector"]), "wrap")
-        column = len(fixed) + 1
-        for indicator in view.numeric:
-            put_cell(ws, row, column, view.number(unit["code"], indicator.code), "count")
-            column += 1
-        for rate in RATES:
-            put_cell(ws, row, column, view.number(unit["code"], rate.code), "rate")
-            column += 1
-        row += 1
-    widths = [6, 12, 36, 28, 16, 26] + [14] * (len(view.numeric) + len(RATES))
-    finish_sheet(ws, top, widths, freeze_column=4)
+    status = {entry["unit_code"]: entry for entry in view.status}
+    groups: dict[str | None, list[dict]] = {}
+    for unit in view.units:
+        if unit["kind"] in GRASSROOTS_KINDS:
+            groups.setdefault(unit["parent_code"], []).append(unit)
+    row, number = top + 1, 0
+    everyone: list[dict] = []
+    for parent, organisations in groups.items():
+        for unit in organisations:
+            number += 1
+            put_cell(ws, row, 1, number, "count")
+            put_cell(ws, row, 2, unit["code"])
+            put_cell(ws, row, 3, unit["name"], "wrap")
+            put_cell(ws, row, 4, view.name(unit["parent_code"]), "wrap")
+            put_cell(ws, row, 5, KIND_LABELS_VI.get(unit["kind"], unit["kind"]))
+            put_cell(ws, row, 6, SECTOR_LABELS_VI.get(unit["sector"], unit["sector"]), "wrap")
+            put_cell(ws, row, 7, _standing(status.get(unit["code"])), "wrap")
+            _figure_cells(ws, row, len(fixed) + 1, view, _figures(view, unit["code"]))
+            if len(groups) > 1:
+                ws.row_dimensions[row].outlineLevel = 1
+            row += 1
+        everyone += organisations
+        if len(groups) > 1:
+            label = f"Cộng {view.name(parent)}"
+            if parent == view.units[0]["code"]:  # the organisations right under the top
+                label = f"Cộng các tổ chức trực thuộc trực tiếp {view.name(parent)}"
+            _total_row(ws, row, view, organisations, status, label, len(fixed))
+            row += 1
+    if everyone:
+        _total_row(ws, row, view, everyone, status, "Tổng cộng", len(fixed))
+    ws.sheet_properties.outlinePr.summaryBelow = True
+    widths = [6, 12, 36, 28, 16, 26, 20] + [14] * (len(view.numeric) + len(RATES))
+    finish_sheet(ws, top, widths, freeze_column=4, title=_page_title(ws, view))
+
+
+def _standing(entry: dict | None) -> str | None:
+    """How a unit's own report stands: `Đã tiếp nhận`, `Đã tiếp nhận (quá hạn)`, `Chưa nộp`…"""
+    if entry is None:
+        return None
+    label = STATUS_LABELS_VI.get(entry["status"], entry["status"])
+    return f"{label} (quá hạn)" if entry.get("on_time") is False else label
+
+
+def _figures(view: ConsolidationView, code: str) -> dict[str, float]:
+    """Every figure of a unit, rates included."""
+    return {
+        figure: number
+        for figure in view.figure_codes
+        if (number := view.number(code, figure)) is not None
+    }
+
+
+def _figure_cells(
+    ws: Worksheet, row: int, first: int, view: ConsolidationView, figures: dict
+) -> None:
+    """The numeric indicators then the rates of one row, from `figures` (code → number)."""
+    column = first
+    for indicator in view.numeric:
+        put_cell(ws, row, column, figures.get(indicator.code), "count")
+        column += 1
+    for rate in RATES:
+        put_cell(ws, row, column, figures.get(rate.code), "rate")
+        column += 1
+
+
+def _summed(view: ConsolidationView, units: list[dict]) -> dict[str, float]:
+    """The units' figures summed, the rates recomputed from the sums (the same rule as at every
+    level, through add_rates); a figure none of them has stays blank."""
+    rate_codes = {rate.code for rate in RATES}
+    total: dict[str, float] = {}
+    for unit in units:
+        for code, number in _figures(view, unit["code"]).items():
+            if code not in rate_codes:
+                total[code] = total.get(code, 0.0) + number
+    with_rates = add_rates(pd.DataFrame([total], dtype=float)).iloc[0]
+    return {code: float(value) for code, value in with_rates.items() if not pd.isna(value)}
+
+
+def _total_row(
+    ws: Worksheet,
+    row: int,
+    view: ConsolidationView,
+    units: list[dict],
+    status: dict[str, dict],
+    label: str,
+    fixed: int,
+) -> None:
+    """A subtotal or total of grassroots organisations: sums, rates recomputed, in bold."""
+    accepted = sum(
+        status.get(unit["code"], {}).get("status") in ("accepted", "accepted_with_warnings")
+        for unit in units
+    )
+    for column in range(1, fixed + 1):
+        put_cell(ws, row, column, None)
+    put_cell(ws, row, 3, f"{label} ({format_count(len(units))} tổ chức)", "wrap")
+    put_cell(ws, row, 7, f"Đã tiếp nhận {format_count(accepted)}/{format_count(len(units))}")
+    _figure_cells(ws, row, fixed + 1, view, _summed(view, units))
+    for cell in ws[row]:
+        cell.font = BOLD
+        cell.fill = _SECTION_FILL
 
 
 def _sheet_sectors(ws: Worksheet, view: ConsolidationView) -> None:
@@ -226,7 +332,13 @@ def _sheet_sectors(ws: Worksheet, view: ConsolidationView) -> None:
             for cell in ws[row]:
                 cell.font = BOLD
         row += 1
-    finish_sheet(ws, top, [40] + [14] * (len(counted) + len(RATES)), freeze_column=2)
+    finish_sheet(
+        ws,
+        top,
+        [40] + [14] * (len(counted) + len(RATES)),
+        freeze_column=2,
+        title=_page_title(ws, view),
+    )
 
 
 def _sector_total(view: ConsolidationView, sectors: list[str]) -> dict[str, float | None]:
@@ -267,6 +379,8 @@ def _sheet_progress(ws: Worksheet, view: ConsolidationView) -> None:
         f"Bị trả lại: {format_count(statuses.count('rejected'))}",
         f"Chưa nộp: {format_count(statuses.count('missing'))}",
         f"Nộp quá hạn: {format_count(sum(row['on_time'] is False for row in view.status))}",
+        "Dòng tô đỏ: bị trả lại; tô cam: chưa nộp. Lọc, hoặc sắp xếp từ A đến Z theo cột "
+        "«Tình trạng» để đưa các đơn vị này lên đầu.",
     ]
     for offset, line in enumerate(summary):
         ws.cell(row=7 + offset, column=2, value=line)
@@ -278,7 +392,7 @@ def _sheet_progress(ws: Worksheet, view: ConsolidationView) -> None:
         "Loại tổ chức",
         "Trực thuộc",
         "Tình trạng",
-        "Thời hạn",
+        "Đúng hạn?",
         "Thời điểm nhận",
         "Tệp đã nhận",
         "Số lỗi",
@@ -301,9 +415,19 @@ def _sheet_progress(ws: Worksheet, view: ConsolidationView) -> None:
         put_cell(ws, row, 9, entry.get("file_name"), "wrap")
         put_cell(ws, row, 10, entry.get("errors"), "count")
         put_cell(ws, row, 11, entry.get("warnings"), "count")
+        fill = _STANDING_FILLS.get(entry["status"])
+        if fill is not None:
+            for column in range(1, len(headers) + 1):
+                ws.cell(row=row, column=column).fill = fill
         row += 1
     ws.auto_filter.ref = f"A{top}:{get_column_letter(len(headers))}{max(row - 1, top)}"
-    finish_sheet(ws, top, [6, 12, 40, 20, 32, 24, 11, 17, 28, 8, 10], freeze_column=4)
+    finish_sheet(
+        ws,
+        top,
+        [6, 12, 40, 20, 32, 24, 10, 17, 28, 8, 10],
+        freeze_column=4,
+        title=_page_title(ws, view),
+    )
 
 
 def _sheet_problems(ws: Worksheet, view: ConsolidationView) -> None:
@@ -343,7 +467,13 @@ def _sheet_problems(ws: Worksheet, view: ConsolidationView) -> None:
         ws.cell(row=row, column=2, value="Không có lỗi hoặc cảnh báo.")
     else:
         ws.auto_filter.ref = f"A{top}:{get_column_letter(len(headers))}{row - 1}"
-    finish_sheet(ws, top, [6, 12, 30, 24, 17, 8, 10, 7, 20, 34, 60], freeze_column=4)
+    finish_sheet(
+        ws,
+        top,
+        [6, 12, 30, 24, 17, 8, 10, 7, 20, 34, 60],
+        freeze_column=4,
+        title=_page_title(ws, view),
+    )
 
 
 def _sheet_texts(ws: Worksheet, view: ConsolidationView) -> None:
@@ -360,7 +490,7 @@ def _sheet_texts(ws: Worksheet, view: ConsolidationView) -> None:
         row += 1
     if not view.texts:
         ws.cell(row=row, column=2, value="Không có ý kiến của đơn vị.")
-    finish_sheet(ws, top, [12, 32, 24, 100], freeze_column=3)
+    finish_sheet(ws, top, [12, 32, 24, 100], freeze_column=3, title=_page_title(ws, view))
 
 
 def _version_line(consolidation: Consolidation) -> str:
@@ -482,18 +612,25 @@ def _sheet_changes(ws: Worksheet, view: ConsolidationView, changes: Changes) -> 
                 new if new is not None else "(trống)",
                 kind if new is not None else "text",
             )
-            if old is not None and new is not None and kind == "count":
-                difference = new - old
-                sign = "+" if difference > 0 else "−" if difference < 0 else ""
-                put_cell(ws, row, 8, f"{sign}{format_count(abs(difference))}").alignment = RIGHT
-            elif old is not None and new is not None:
-                put_cell(ws, row, 8, _points(new - old))
+            if old is not None and new is not None:
+                # a number that sorts and sums: the change of a count, or of a rate in points
+                change = new - old if kind == "count" else round((new - old) * 100, 10)
+                cell = put_cell(ws, row, 8, change, "count")
+                cell.number_format = (
+                    COUNT_CHANGE_FORMAT if kind == "count" else POINTS_CHANGE_FORMAT
+                )
             else:
                 put_cell(ws, row, 8, None)
         row += 1
     if not figures:
         ws.cell(row=row, column=2, value="Không có số liệu nào thay đổi.")
-    finish_sheet(ws, header_row, [6, 12, 36, 30, 40, 26, 26, 26], freeze_column=4)
+    finish_sheet(
+        ws,
+        header_row,
+        [6, 12, 36, 30, 40, 26, 26, 26],
+        freeze_column=4,
+        title=_page_title(ws, view),
+    )
 
 
 def _counted_file(name: object, received_at: object) -> str | None:
@@ -507,9 +644,3 @@ def _excerpt(text: object, limit: int = 500) -> str | None:
         return "(trống)"
     text = str(text)
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _points(difference: float) -> str:
-    """A change of rate in percentage points, Vietnamese style: `+2,5 điểm %`."""
-    shown = format_percent(abs(difference)).rstrip("%")
-    return f"{'+' if difference >= 0 else '−'}{shown} điểm %"

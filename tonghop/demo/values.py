@@ -4,6 +4,7 @@ R1–R8 hold), the units' own texts, typed the ways people type them, and who pr
 from __future__ import annotations
 
 import random
+import unicodedata
 from dataclasses import dataclass
 
 from tonghop.registry import Unit
@@ -35,9 +36,18 @@ _LIMITATIONS = (
     "Đường truyền tại một số điểm cầu chưa ổn định, ảnh hưởng đến chất lượng hội nghị trực tuyến.",
     "Việc tổ chức hội nghị thông tin thời sự, cập nhật kiến thức mới chưa thường xuyên.",
     "Đội ngũ báo cáo viên cơ sở còn mỏng, chủ yếu kiêm nhiệm, kỹ năng truyền đạt còn hạn chế.",
-    "Nguyên nhân chủ yếu do khối lượng công việc chuyên môn lớn; một số cấp ủy chưa thật sự quan "
-    "tâm đúng mức đến công tác giáo dục chính trị, tư tưởng.",
 )
+# The form asks for the causes of the limitations in a row of their own (template 2026.1).
+_CAUSES = (
+    "Khối lượng công việc chuyên môn lớn, một số cấp ủy chưa thật sự quan tâm đúng mức đến công "
+    "tác giáo dục chính trị, tư tưởng.",
+    "Kinh phí đầu tư trang thiết bị cho hội nghị trực tuyến còn hạn hẹp.",
+    "Một bộ phận đảng viên chưa xác định đúng động cơ học tập, còn ngại nghiên cứu tài liệu.",
+    "Tài liệu học tập, đề cương giới thiệu nghị quyết đến cơ sở còn chậm.",
+    "Đội ngũ báo cáo viên chưa được bồi dưỡng, tập huấn thường xuyên về kỹ năng truyền đạt.",
+)
+# A unit's proposals go to its parent ({parent}) mostly, some to the province's propaganda board,
+# a few to the Centre: the report relays only those addressed above its issuer.
 _PROPOSALS = (
     "Đề nghị {parent} cung cấp tài liệu học tập, đề cương giới thiệu nghị quyết sớm hơn để cơ sở "
     "chủ động xây dựng kế hoạch.",
@@ -47,6 +57,17 @@ _PROPOSALS = (
     "Đề nghị {parent} tổ chức lớp học nghị quyết chung cho các chi bộ có ít đảng viên, không đủ "
     "điều kiện tổ chức lớp riêng.",
     "Đề nghị {parent} sớm ban hành hướng dẫn thống nhất việc đánh giá, xếp loại bài thu hoạch.",
+)
+_PROVINCE_BOARDS = ("Ban Tuyên giáo và Dân vận Tỉnh ủy", "Ban Tuyên giáo Tỉnh ủy")
+_PROPOSALS_TO_PROVINCE = (
+    "Đề nghị {board} mở thêm lớp bồi dưỡng nghiệp vụ công tác tuyên giáo cho cấp ủy viên phụ "
+    "trách tuyên giáo ở cơ sở.",
+    "Đề nghị {board} thường xuyên cung cấp tài liệu tuyên truyền, định hướng thông tin cho đội "
+    "ngũ báo cáo viên cơ sở.",
+)
+_PROPOSALS_TO_CENTRE = (
+    "Đề nghị Ban Tuyên giáo và Dân vận Trung ương sớm phát hành tài liệu hỏi - đáp về các nghị "
+    "quyết mới để cơ sở sử dụng khi quán triệt.",
 )
 _UPPER_HIGHLIGHTS = (
     "Ban Thường vụ ban hành kế hoạch học tập, quán triệt kịp thời; tổ chức {sessions} hội nghị, "
@@ -58,6 +79,10 @@ _UPPER_LIMITATIONS = (
     "Một số tổ chức cơ sở đảng báo cáo chậm, số liệu chưa đầy đủ; việc học tập bổ sung cho đảng "
     "viên vắng ở một số chi bộ chưa kịp thời. Chất lượng chương trình hành động của một số cấp ủy "
     "còn chung chung, chưa cụ thể."
+)
+_UPPER_CAUSES = (
+    "Một số cấp ủy cơ sở chưa quan tâm đúng mức đến chế độ thông tin, báo cáo; cán bộ làm công "
+    "tác tuyên giáo ở cơ sở chủ yếu kiêm nhiệm, thường xuyên thay đổi."
 )
 _UPPER_PROPOSALS = (
     "Đề nghị {parent} tiếp tục cung cấp kịp thời tài liệu, cử báo cáo viên hỗ trợ truyền đạt các "
@@ -279,7 +304,10 @@ def _upper_values(ctx: UnitContext, rng: random.Random) -> dict[str, object]:
         attendance=_vn_number(attendance),
     )
     values["limitations"] = _UPPER_LIMITATIONS
-    parent = "Ban Tuyên giáo Trung ương" if province else "Ban Tuyên giáo Tỉnh ủy"
+    values["causes"] = _UPPER_CAUSES
+    parent = (
+        "Ban Tuyên giáo và Dân vận Trung ương" if province else "Ban Tuyên giáo và Dân vận Tỉnh ủy"
+    )
     values["proposals"] = _UPPER_PROPOSALS.format(parent=parent)
     return values
 
@@ -288,11 +316,68 @@ def _add_texts(
     values: dict[str, object], ctx: UnitContext, rng: random.Random, chance: float
 ) -> None:
     if rng.random() < chance:
-        values["highlights"] = " ".join(rng.sample(_HIGHLIGHTS, rng.randint(1, 2)))
+        values["highlights"] = _sentences_as_written(
+            rng.sample(_HIGHLIGHTS, rng.randint(1, 2)), rng
+        )
     if rng.random() < chance * 0.8:
-        values["limitations"] = " ".join(rng.sample(_LIMITATIONS, rng.randint(1, 2)))
+        values["limitations"] = _sentences_as_written(
+            rng.sample(_LIMITATIONS, rng.randint(1, 2)), rng
+        )
+        if rng.random() < 0.7:
+            values["causes"] = _as_written(rng.choice(_CAUSES), rng)
     if rng.random() < chance * 0.5:
-        values["proposals"] = rng.choice(_PROPOSALS).format(parent=ctx.parent_name)
+        draw = rng.random()
+        if draw < 0.12:
+            proposal = rng.choice(_PROPOSALS_TO_CENTRE)
+        elif draw < 0.4:
+            board = rng.choice(_PROVINCE_BOARDS)
+            proposal = rng.choice(_PROPOSALS_TO_PROVINCE).format(board=board)
+        else:
+            proposal = rng.choice(_PROPOSALS).format(parent=ctx.parent_name)
+        values["proposals"] = _as_written(proposal, rng)
+
+
+def _sentences_as_written(sentences: list[str], rng: random.Random) -> str:
+    """Sentences one after the other as a unit typed them (see `_as_written`)."""
+    last = len(sentences) - 1
+    return " ".join(_as_written(text, rng, last=i == last) for i, text in enumerate(sentences))
+
+
+def _as_written(text: str, rng: random.Random, *, last: bool = True) -> str:
+    """The sentence as one unit typed it: most as given, others with the slips and rewordings
+    people make — the period left out, «Một số» said another way, a word without its accents,
+    a doubled space, a dash in front — so that the report must tell the same point apart from
+    a different one. Only the `last` sentence of a text may lose its final period."""
+    if rng.random() < 0.5:
+        return text
+    for _ in range(rng.randint(1, 2)):
+        slip = rng.randrange(6)
+        if slip == 0 and last:
+            text = text.rstrip(".")
+        elif slip == 1 and "Một số" in text:
+            text = text.replace("Một số", rng.choice(("Một vài", "Còn một số")), 1)
+        elif slip == 2:
+            words = text.split(" ")
+            accented = [i for i, word in enumerate(words) if word != _unaccented(word)]
+            if accented:
+                chosen = rng.choice(accented)
+                words[chosen] = _unaccented(words[chosen])
+                text = " ".join(words)
+        elif slip == 3:
+            position = rng.choice([i for i, char in enumerate(text) if char == " "] or [0])
+            text = text[:position] + " " + text[position:]
+        elif slip == 4:
+            text = "- " + text
+        elif slip == 5 and text.endswith(".") and not text.startswith("Đề nghị"):
+            text = text[:-1] + rng.choice((", cần sớm khắc phục.", " trong thời gian qua."))
+    return text
+
+
+def _unaccented(word: str) -> str:
+    """`chưa` → `chua`: Vietnamese typed without its tone marks and vowel hooks."""
+    stripped = unicodedata.normalize("NFD", word.replace("đ", "d").replace("Đ", "D"))
+    kept = "".join(char for char in stripped if not unicodedata.combining(char))
+    return unicodedata.normalize("NFC", kept)
 
 
 def unit_values(ctx: UnitContext, rng: random.Random) -> dict[str, object]:

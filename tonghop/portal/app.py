@@ -1,8 +1,8 @@
 """The web portal (FastAPI, Jinja2 templates, no JavaScript): a unit opens its personal link,
 downloads its form, uploads it and reads the official answer at once; an upper level follows its
-subtree's progress and downloads its drafted report; an operator signs in and opens every
-published file and the Data Docs. Nothing of a unit is shown to anyone but the unit itself, the
-units above it and operators.
+subtree's progress and downloads its drafted report and its own workbook; an operator signs in
+and opens every published file and the Data Docs. Nothing of a unit is shown to anyone but the
+unit itself, the units above it and operators.
 
 The portal records nothing by itself: an uploaded form is put into the unit's inbox folder and
 the collection given to `create_app` (the `collect` flow, from the command line) reads, checks
@@ -336,7 +336,9 @@ def create_app(config: PortalConfig) -> FastAPI:
                 else None
             )
             figures = views.own_figures(connection, unit.code, period) if upper else None
-        reports = views.drafted_reports(workspace, period, figures.version if figures else None)
+        version = figures.version if figures else None
+        reports = views.drafted_reports(workspace, period, version)
+        workbook = views.unit_workbook(workspace, period, version, unit) if upper else None
         return page(
             "unit.html",
             visitor=visitor,
@@ -348,6 +350,7 @@ def create_app(config: PortalConfig) -> FastAPI:
             progress=progress,
             figures=figures,
             report=reports.get(unit.code),
+            workbook=workbook,
             max_megabytes=settings.web_max_upload_bytes / (1024 * 1024),
         )
 
@@ -484,6 +487,21 @@ def create_app(config: PortalConfig) -> FastAPI:
             raise not_found()
         period = _period_or_404(period_text)
         found = views.drafted_reports(workspace, period, version).get(unit_code)
+        if found is None:
+            raise not_found()
+        return _download(found)
+
+    @app.get("/bang-tong-hop/{unit_code}/{period_text}/{version}")
+    def unit_workbook(
+        unit_code: str, period_text: str, version: int, request: Request
+    ) -> FileResponse:
+        visitor = visitor_of(request)
+        if not may_see(visitor, unit_code):
+            raise not_found()
+        period = _period_or_404(period_text)
+        with transaction(url) as connection:
+            unit = views.find_unit(connection, unit_code)
+        found = views.unit_workbook(workspace, period, version, unit) if unit else None
         if found is None:
             raise not_found()
         return _download(found)

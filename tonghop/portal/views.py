@@ -17,6 +17,7 @@ from tonghop.catalogue import RATES, label_vi, load_catalogue
 from tonghop.formatting import format_count, format_percent, is_blank
 from tonghop.layout import Workspace, answer_feedback_path, find_reports
 from tonghop.periods import Period
+from tonghop.publishing import published_files
 from tonghop.registry import Unit
 from tonghop.registry_store import unit_from_row, units_frame
 from tonghop.storage import load_sql, select_frame
@@ -273,6 +274,20 @@ def own_figures(connection: Connection, unit_code: str, period: Period) -> OwnFi
         shown = format_percent(number) if code in rate_codes else format_count(number)
         figures.append(Figure(code, label_vi(code), shown))
     return OwnFigures(version, tuple(figures))
+
+
+def unit_workbook(
+    workspace: Workspace, period: Period, version: int | None, unit: Unit
+) -> Path | None:
+    """The workbook an upper level downloads: its own, of its subtree (the province's whole
+    one for the province), when the version published it."""
+    if version is None:
+        return None
+    files = published_files(workspace.published_folder(period), period, version)
+    found = files.unit_workbooks.get(unit.code)
+    if found is None and unit.parent_code is None:
+        found = files.workbook
+    return found if found is not None and found.is_file() else None
 
 
 def drafted_reports(workspace: Workspace, period: Period, version: int | None) -> dict[str, Path]:
