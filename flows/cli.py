@@ -23,7 +23,6 @@ if TYPE_CHECKING:  # imported where used: the command line starts before the hea
     from tonghop.config import Settings
     from tonghop.context import RunContext
     from tonghop.periods import Period
-    from tonghop.registry_changes import RemovalNotice
 
 app = typer.Typer(
     help="Tổng hợp — thu thập, kiểm tra, tổng hợp và công bố báo cáo định kỳ của các cấp ủy.",
@@ -88,44 +87,53 @@ def _fail(message: str) -> None:
 def registry_import(
     file: Annotated[Path, typer.Argument(help="Tệp CSV danh sách đơn vị.")],
     workspace: WorkspaceOption = None,
+    successors: Annotated[
+        Path | None,
+        typer.Option(
+            "--ke-thua",
+            help="Tệp CSV đơn vị kế thừa (code,successor_code,share,date) khi sáp nhập, chia "
+            "tách, chuyển đơn vị.",
+        ),
+    ] = None,
+    effective_from: Annotated[
+        str | None,
+        typer.Option(
+            "--tu-ngay",
+            help="Ngày danh sách mới có hiệu lực (năm-tháng-ngày); mặc định ngày đầu của quý "
+            "vừa kết thúc. Các kỳ kết thúc trước ngày này vẫn tổng hợp theo danh sách cũ.",
+        ),
+    ] = None,
 ) -> None:
-    """Kiểm tra và nhập danh sách đơn vị; danh sách có lỗi bị từ chối toàn bộ."""
-    if not file.is_file():
-        _fail(f"Không tìm thấy tệp «{file}».")
-    from tonghop_flows.import_registry import import_registry
+    """Kiểm tra và nhập danh sách đơn vị thành một phiên bản mới; danh sách có lỗi bị từ chối
+    toàn bộ, các phiên bản trước được giữ nguyên."""
+    from datetime import date
+
+    for given in (file, successors):
+        if given is not None and not given.is_file():
+            _fail(f"Không tìm thấy tệp «{escape(str(given))}».")
+    effective = None
+    if effective_from:
+        try:
+            effective = date.fromisoformat(effective_from)
+        except ValueError:
+            _fail(f"Ngày «{escape(effective_from)}» không đúng dạng năm-tháng-ngày (2025-07-01).")
+    from tonghop_flows.import_registry import import_registry, registry_summary_vi
 
     context = _context(workspace)
     with console.status("Đang kiểm tra và nhập danh sách đơn vị…"):
-        result = import_registry(str(file), str(context.workspace.root))
+        result = import_registry(
+            str(file),
+            str(context.workspace.root),
+            str(successors) if successors else None,
+            effective,
+        )
     if result.problems:
         console.print(f"[bold red]Danh sách đơn vị bị từ chối[/] — {len(result.problems)} lỗi:")
         for problem in result.problems:
             # Escaped: a unit name may hold square brackets, which rich takes for markup.
             console.print(f"  • {escape(problem.message)}")
         raise typer.Exit(code=1)
-    console.print(f"[green]Đã nhập danh sách đơn vị[/] từ «{escape(file.name)}».")
-    _print_removal_notices(result.notices)
-
-
-# Past this many units removed or ended with accepted figures, `registry import` prints the
-# first ones and a count; the flow run's log in Prefect keeps every one of them.
-MAX_NOTICE_LINES = 20
-
-
-def _print_removal_notices(notices: Sequence[RemovalNotice]) -> None:
-    """The units the new registry stops counting in periods where they have accepted figures."""
-    from tonghop.registry_changes import removal_summary_vi
-
-    if not notices:
-        return
-    console.print(f"[yellow]{escape(removal_summary_vi(len(notices)))}[/]")
-    for notice in notices[:MAX_NOTICE_LINES]:
-        console.print(f"  • {escape(notice.message_vi)}")
-    if len(notices) > MAX_NOTICE_LINES:
-        console.print(
-            f"  … và {len(notices) - MAX_NOTICE_LINES} đơn vị khác (danh sách đầy đủ ở nhật ký "
-            "của lần chạy import_registry trong Prefect)."
-        )
+    console.print(f"[green]{escape(registry_summary_vi(result))}[/]")
 
 
 ResendOption = Annotated[
@@ -318,14 +326,14 @@ def status(
     console.print(details)
 
 
-def _known_unit(settings: Settings, code: str) -> KnownUnit:
-    """The unit as the database knows it (in the registry, or gone from it but with files
-    received); stops with a message when the code never existed."""
+def _known_unit(settings: Settings, code: str, period: Period) -> KnownUnit:
+    """The unit as the database knows it in the registry in force for the period (or gone from
+    it but with files received); stops with a message when the code never existed."""
     from tonghop.audit import known_unit
     from tonghop.storage import transaction
 
     with transaction(settings.resolved_database_url) as connection:
-        found = known_unit(connection, code)
+        found = known_unit(connection, code, period.last_day)
     if found is None:
         _fail(f"Không có đơn vị mã «{escape(code)}» trong danh sách đơn vị.")
     return found
@@ -372,7 +380,7 @@ def history(
 
     context = _context(workspace, period)
     settings, chosen = context.settings, context.period
-    known = _known_unit(settings, unit)
+    known = _known_unit(settings, unit, chosen)
     with transaction(settings.resolved_database_url) as connection:
         found = unit_history(connection, unit, chosen)
     submissions = found.submissions
@@ -418,7 +426,7 @@ def show(unit: UnitOption, period: PeriodOption = None, workspace: WorkspaceOpti
 
     context = _context(workspace, period)
     settings, chosen = context.settings, context.period
-    known = _known_unit(settings, unit)
+    known = _known_unit(settings, unit, chosen)
     with transaction(settings.resolved_database_url) as connection:
         found = counted_values(connection, unit, chosen)
     console.print(f"{_unit_title(known)}, {chosen.label_vi}")

@@ -64,7 +64,7 @@ def load_consolidation(
     """One stored version as publishing and the reports read it, with what it changed against
     the version before unless `with_changes` is off."""
     period = Period.parse(version.period)
-    units = units_frame(connection)
+    units = units_frame(connection, period.last_day)
     values = version_values(connection, period, version.number)
     status = version_status(connection, period, version.number)
     sectors = sector_totals(connection, period, version.number)

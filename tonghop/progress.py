@@ -39,7 +39,7 @@ def progress_by_parent(
 ) -> list[ParentProgress]:
     """One line per parent unit, in hierarchy order, over its direct children's status."""
     with transaction(database_url) as connection:
-        units = units_frame(connection).set_index("code")
+        units = units_frame(connection, period.last_day).set_index("code")
         status = period_status(connection, period, deadline_days)
     status["parent_code"] = status["unit_code"].map(units["parent_code"])
     lines = []
@@ -77,7 +77,7 @@ def progress_by_parent(
 def province_headline(database_url: str, period: Period) -> str:
     """A sentence with the province's key figures, in the register of the reports."""
     with transaction(database_url) as connection:
-        units = units_frame(connection)
+        units = units_frame(connection, period.last_day)
         version = latest_version(connection, period)
         if version is None:
             return f"Kỳ {period} chưa được tổng hợp."

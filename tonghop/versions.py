@@ -17,6 +17,7 @@ from sqlalchemy import Connection, text
 
 from tonghop.consolidation import STATUS_COLUMNS
 from tonghop.periods import Period
+from tonghop.registry_store import registry_version_on
 from tonghop.storage import execute_many, load_sql, select_frame, statements
 
 INTEGER_STATUS_COLUMNS = frozenset({"on_time", "errors", "warnings"})
@@ -187,6 +188,7 @@ def version_status(connection: Connection, period: Period, number: int) -> pd.Da
         parse_dates=["received_at"],
         period=str(period),
         version=number,
+        registry_version=registry_version_on(connection, period.last_day),
     )
     # SQLite answers 1/0 and PostgreSQL may too; None means the unit has nothing accepted.
     status["on_time"] = [None if pd.isna(flag) else bool(flag) for flag in status["on_time"]]
