@@ -185,6 +185,12 @@ def run(
 
 def _print_run(report: object) -> None:
     collected = report.collected
+    if collected is None:
+        # A longer period: combined from the stored quarters, nothing collected.
+        for published in (report.published, *report.corrections):
+            _print_publication(published)
+        _print_mail(report.deliveries)
+        return
     console.print(
         f"Kỳ {collected.period}: nhận {collected.received} tệp mới — "
         f"{collected.accepted} hợp lệ, {collected.warned} có cảnh báo, "

@@ -15,16 +15,18 @@ from tonghop.publishing import PublishedFiles
 from tonghop_flows.collect import CollectSummary, collect_step
 from tonghop_flows.consolidate import consolidate_step
 from tonghop_flows.deliver import deliver_step
-from tonghop_flows.run import started_run
+from tonghop_flows.run import started_run, with_database_retries
+from tonghop_tasks.consolidating import find_longer_periods
 
 
 @dataclass(frozen=True)
 class QuarterlyReport:
-    """The outcome of one scheduled run; `corrections` republished earlier periods, and
-    `deliveries` says how each publication (the period's first, then the corrections') was
-    sent to the units."""
+    """The outcome of one scheduled run; `corrections` republished earlier periods (quarters
+    that received a correction, then the longer periods containing them), and `deliveries` says
+    how each publication (the period's first, then the corrections') was sent to the units. A
+    longer period collects nothing (`collected` None): it is combined from stored quarters."""
 
-    collected: CollectSummary
+    collected: CollectSummary | None
     published: PublishedFiles
     corrections: tuple[PublishedFiles, ...] = ()
     deliveries: tuple[OutboxSummary, ...] = ()
@@ -69,14 +71,28 @@ def quarterly_report(
     # Resolved and locked once, and held across every step, so that no other run slips in
     # between them; each step is handed the context.
     with started_run(workspace, period) as context:
-        collected = collect_step(context)
+        # Units report quarters: a longer period is combined from the stored ones (SPEC §2).
+        collected = collect_step(context) if context.period.is_quarter else None
         published = consolidate_step(context)
         deliveries = [_deliver(context, published, resend_unconfirmed)]
         corrections = []
-        for other in collected.other_periods:
-            earlier = context.for_period(Period.parse(other))
+        changed = [Period.parse(other) for other in collected.other_periods] if collected else []
+        for earlier_period in changed:
+            earlier = context.for_period(earlier_period)
             corrections.append(consolidate_step(earlier))
             deliveries.append(_deliver(earlier, corrections[-1], resend_unconfirmed))
+        # A late correction changes the half-years, years and spans already published that
+        # contain its quarter: each is published again (only when a figure moved).
+        quarters = [context.period, *changed] if context.period.is_quarter else []
+        for longer in with_database_retries(find_longer_periods, context.settings)(
+            context.database_url, quarters
+        ):
+            if longer == context.period:
+                continue
+            around = context.for_period(longer)
+            corrections.append(consolidate_step(around))
+            if corrections[-1].newly_published:
+                deliveries.append(_deliver(around, corrections[-1], resend_unconfirmed))
     report = QuarterlyReport(collected, published, tuple(corrections), tuple(deliveries))
     if report.undelivered:
         # The publication stands; the run still fails, so that the operator sees why in the UI

@@ -150,6 +150,8 @@ create table if not exists published_status (
     file_name text,
     errors integer not null,
     warnings integer not null,
+    -- a longer period's: each quarter's outcome (`2025Q1:accepted,2025Q2:missing`)
+    quarters text,
     primary key (period, version, unit_code)
 );
 

@@ -110,7 +110,8 @@ def test_a_registry_that_would_stop_counting_accepted_figures_is_refused(
     refused = import_registry(str(changed), str(root), effective_from=date(2025, 7, 1))
     assert [problem.message for problem in refused.problems] == [
         "Đơn vị «G1C1» không có trong danh sách mới (nên được coi là kết thúc ngày 30/06/2025) "
-        "nhưng đã có báo cáo được tiếp nhận cho Quý III năm 2025 (2025Q3): số liệu này sẽ không còn được tính. Đề nghị để đơn vị hoạt động "
+        "nhưng đã có báo cáo được tiếp nhận cho Quý III năm 2025 (2025Q3): số liệu này sẽ không "
+        "còn được tính. Đề nghị để đơn vị hoạt động "
         "đến hết ngày 30/09/2025 (cột valid_to) hoặc cho danh sách mới có hiệu lực từ kỳ sau "
         "(--tu-ngay).",
         "Đơn vị «G3» theo danh sách mới kết thúc ngày 31/08/2025 nhưng đã có báo cáo được tiếp "

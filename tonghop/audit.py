@@ -31,9 +31,7 @@ class KnownUnit:
         return self.unit is not None and self.unit.active_on(period.last_day)
 
 
-def known_unit(
-    connection: Connection, unit_code: str, day: date | None = None
-) -> KnownUnit | None:
+def known_unit(connection: Connection, unit_code: str, day: date | None = None) -> KnownUnit | None:
     """The unit as the registry in force on `day` (the latest when None) knows it; None when the
     code is neither in the registry nor on any file received."""
     row = connection.execute(

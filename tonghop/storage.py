@@ -71,6 +71,7 @@ ADDED_COLUMNS = (
     ("submission", "raw_file_name", "alter_submission_add_raw_file_name"),
     ("submission", "arrival", "alter_submission_add_arrival"),
     ("submission", "sender", "alter_submission_add_sender"),
+    ("published_status", "quarters", "alter_published_status_add_quarters"),
 )
 
 
