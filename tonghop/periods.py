@@ -79,6 +79,14 @@ class Period:
         return cls(today.year, current).previous()
 
     @classmethod
+    def ended_before(cls, today: date, length: int) -> Period:
+        """The last half-year (`length` 2) or year (4) that ended strictly before `today`."""
+        quarter = cls.just_ended(today)
+        while quarter.quarter % length:
+            quarter = quarter.previous()
+        return cls(quarter.year, quarter.quarter, length)
+
+    @classmethod
     def of_quarters(cls, first: Period, last: Period) -> Period:
         """The span from the first quarter of `first` to the last quarter of `last`."""
         length = _index(last.year, last.quarter) - first.first_quarter_index + 1
