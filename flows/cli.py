@@ -656,7 +656,17 @@ def rules_build() -> None:
 
 
 @app.command("demo")
-def demo(workspace: WorkspaceOption = None) -> None:
+def demo(
+    workspace: WorkspaceOption = None,
+    restructure: Annotated[
+        bool,
+        typer.Option(
+            "--restructure",
+            help="Chạy thử cả một năm có sắp xếp lại tổ chức giữa năm (giải thể một huyện ủy, "
+            "hợp nhất hai đảng ủy khối) rồi tổng hợp báo cáo năm.",
+        ),
+    ] = False,
+) -> None:
     """Chạy thử trên dữ liệu mẫu giống Đảng bộ Khối ở báo cáo 001 và in kết quả."""
 
     from tonghop.demo import write_demo_workspace
@@ -672,6 +682,9 @@ def demo(workspace: WorkspaceOption = None) -> None:
     shutil.rmtree(home, ignore_errors=True)
     home.mkdir(parents=True)
     (home / DEMO_MARKER).write_text("Thư mục do `tonghop demo` tạo; chạy lại sẽ xoá và tạo mới.\n")
+    if restructure:
+        _demo_restructured_year(context)
+        return
     period = context.period  # the quarter that just ended
     with console.status(f"Đang tạo dữ liệu mẫu cho {period.label_vi}…"):
         plan = write_demo_workspace(
@@ -700,6 +713,60 @@ def demo(workspace: WorkspaceOption = None) -> None:
 
     console.print(province_headline(context.database_url, period))
     _print_unsent([issued.mail, *report.collected.answers, *report.deliveries])
+
+
+def _demo_restructured_year(context: RunContext) -> None:
+    """The last whole year of the demo organisation, restructured at mid-year: each quarter's
+    forms collected and published under the registry then in force, then the year across the
+    change (SPEC §1, §2)."""
+    from datetime import date
+
+    from tonghop.context import local_now
+    from tonghop.demo import demo_units, write_demo_workspace
+    from tonghop.demo.restructure import after_change, before_change, write_successors_csv
+    from tonghop.layout import DEMO_REGISTRY
+    from tonghop.periods import Period
+    from tonghop.progress import province_headline
+    from tonghop_flows.import_registry import import_registry, registry_summary_vi
+    from tonghop_flows.quarterly_report import quarterly_report
+
+    settings, home = context.settings, context.workspace.root
+    year = Period.ended_before(local_now(settings.timezone).date(), 4)
+    change = date(year.year, 7, 1)
+    before = before_change(demo_units())
+    after, successors = after_change(before, change)
+    for quarter in year.quarters():
+        units = before if quarter.last_day < change else after
+        with console.status(f"Đang tạo dữ liệu mẫu cho {quarter.label_vi}…"):
+            write_demo_workspace(
+                home, quarter, settings.deadline_days, units=units, timezone=settings.timezone
+            )
+        if quarter.first_day == change or quarter == year.quarters()[0]:
+            links = None
+            if quarter.first_day == change:
+                links = home / "ke-thua.csv"
+                write_successors_csv(links, successors)
+            with console.status("Đang nhập danh sách đơn vị…"):
+                imported = import_registry(
+                    str(home / DEMO_REGISTRY),
+                    str(home),
+                    str(links) if links else None,
+                    change if links else None,
+                )
+            if imported.problems:
+                _fail(escape("; ".join(problem.message for problem in imported.problems)))
+            console.print(escape(registry_summary_vi(imported)))
+        with console.status(f"Đang tổng hợp {quarter.label_vi}…"):
+            report = quarterly_report(str(quarter), str(home))
+        collected = report.collected
+        console.print(
+            f"{quarter.label_vi}: nhận {collected.received} tệp — {collected.accepted} hợp lệ, "
+            f"{collected.rejected} bị trả lại; {province_headline(context.database_url, quarter)}"
+        )
+    with console.status(f"Đang tổng hợp báo cáo {year.label_vi} từ các quý…"):
+        report = quarterly_report(str(year), str(home))
+    _print_run(report)
+    console.print(province_headline(context.database_url, year))
 
 
 def _print_unsent(summaries: Sequence[object]) -> None:
