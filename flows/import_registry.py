@@ -30,20 +30,16 @@ def import_registry(
     first import is in force from the beginning); nothing is stored when it has any problem."""
     with started_run(workspace, None, exclusive=False) as context:
         source = Path(path)
+        now = local_now(context.settings.timezone)
+        effective = effective_from or effective_default(now.date())
         units, links, problems = read_registry_file(
-            source, Path(successors) if successors else None
+            source, Path(successors) if successors else None, effective
         )
         if problems:
             return RegistryImport(problems)
-        now = local_now(context.settings.timezone)
         with exclusive_run(context):
             stored = with_database_retries(store_registry, context.settings)(
-                context.database_url,
-                quote(units),
-                quote(links),
-                effective_from or effective_default(now.date()),
-                now,
-                source.name,
+                context.database_url, quote(units), quote(links), effective, now, source.name
             )
     if not stored.problems:
         print(registry_summary_vi(stored))
@@ -57,8 +53,10 @@ def registry_summary_vi(stored: StoredRegistry) -> str:
     if stored.version is None:
         return "Danh sách đơn vị không có gì thay đổi so với danh sách đang dùng; không lưu thêm."
     ended = f"; {stored.ended} đơn vị kết thúc hoạt động" if stored.ended else ""
+    saved = f"Đã lưu danh sách đơn vị phiên bản {stored.version} ({stored.units} đơn vị{ended})"
+    if stored.effective_from is None:
+        return f"{saved}, áp dụng cho mọi kỳ báo cáo."
     return (
-        f"Đã lưu danh sách đơn vị phiên bản {stored.version} ({stored.units} đơn vị{ended}), "
-        f"có hiệu lực {effective_date_vi(stored.effective_from)}; các kỳ trước đó vẫn tổng hợp "
-        "theo danh sách cũ."
+        f"{saved}, có hiệu lực {effective_date_vi(stored.effective_from)}; các kỳ kết thúc trước "
+        "ngày đó vẫn tổng hợp theo danh sách cũ."
     )

@@ -10,7 +10,7 @@ from pathlib import Path
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from tonghop.registry import RegistryProblem, Unit, read_registry
+from tonghop.registry import RegistryProblem, Unit, read_registry, validate_registry
 from tonghop.registry_store import (
     accepted_unit_periods,
     load_successors,
@@ -45,11 +45,11 @@ class StoredRegistry:
 
 @task(name="read-registry", cache_policy=NO_CACHE)
 def read_registry_file(
-    path: Path, successors: Path | None = None
+    path: Path, successors: Path | None = None, effective: date | None = None
 ) -> tuple[list[Unit], list[Successor], list[RegistryProblem]]:
-    """Read and check a registry CSV and its successor CSV for their form; units and links are
-    empty when either has a problem."""
-    units, problems = read_registry(path)
+    """Read and check a registry CSV in force from `effective` and its successor CSV for their
+    form; units and links are empty when either has a problem."""
+    units, problems = read_registry(path, effective)
     links: list[Successor] = []
     if successors is not None:
         links, successor_form = read_successors(successors)
@@ -94,7 +94,11 @@ def store_registry(
                 ]
             )
         snapshot = next_registry(stored, units, effective)
-        problems = accepted_figures_problems(accepted_unit_periods(connection), snapshot, effective)
+        # The first registry is in force for every period: its units' whole spans must fit.
+        problems = [] if versions else validate_registry(units)
+        problems += accepted_figures_problems(
+            accepted_unit_periods(connection), snapshot, effective
+        )
         if successors:
             problems += successor_problems(successors, snapshot, load_successors(connection))
         if problems:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 import uuid
+from dataclasses import replace
 from datetime import date, datetime
 
 import pytest
@@ -404,3 +405,20 @@ def test_units_left_out_are_carried_over_and_ended() -> None:
     assert snapshot["C1"].valid_to == date(2025, 6, 30) and snapshot["C1"].parent_code == "G1"
     assert snapshot["G2"].parent_code == "K1"  # moved: the new file's row
     assert {u.code for u in AFTER} <= snapshot.keys()
+
+
+def test_an_older_unit_may_move_under_a_newer_parent_from_the_change_on() -> None:
+    from tonghop.registry import validate_registry
+
+    merged = Unit("K9", "Đơn vị K9", "TU", "upper", None, CHANGE, None, None)
+    moved = [
+        merged if u.code == "K1" else (u if u.parent_code != "K1" else replace(u, parent_code="K9"))
+        for u in AFTER
+    ]
+    moved = [replace(u, valid_from=date(2020, 1, 1)) if u.code == "G1" else u for u in moved]
+    lines = [replace(u, line=index) for index, u in enumerate(moved, start=2)]
+    # In force from the change: G1 (since 2020) under K9 (since the change) is sound …
+    assert validate_registry(lines, CHANGE) == []
+    # … but not as a registry for every period, where G1 would have had no parent before.
+    problems = validate_registry(lines)
+    assert any("«G1»" in problem.message and "K9" in problem.message for problem in problems)
