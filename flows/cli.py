@@ -29,7 +29,6 @@ if TYPE_CHECKING:  # imported where used: the command line starts before the hea
     from tonghop.config import Settings
     from tonghop.context import RunContext
     from tonghop.periods import Period
-    from tonghop.registry_changes import RemovalNotice
 
 HELP_OPTION_VI = "Hiện hướng dẫn này rồi thoát."
 _OPTIONS_VI = "[TÙY CHỌN]"
@@ -186,44 +185,53 @@ def _fail(message: str) -> None:
 def registry_import(
     file: Annotated[Path, typer.Argument(help="Tệp CSV chứa danh sách đơn vị cần nhập.")],
     workspace: WorkspaceOption = None,
+    successors: Annotated[
+        Path | None,
+        typer.Option(
+            "--ke-thua",
+            help="Tệp CSV đơn vị kế thừa (code,successor_code,share,date) khi sáp nhập, chia "
+            "tách, chuyển đơn vị.",
+        ),
+    ] = None,
+    effective_from: Annotated[
+        str | None,
+        typer.Option(
+            "--tu-ngay",
+            help="Ngày danh sách mới có hiệu lực (năm-tháng-ngày); mặc định ngày đầu của quý "
+            "vừa kết thúc. Các kỳ kết thúc trước ngày này vẫn tổng hợp theo danh sách cũ.",
+        ),
+    ] = None,
 ) -> None:
-    """Kiểm tra và nhập danh sách đơn vị; danh sách có lỗi bị từ chối toàn bộ."""
-    if not file.is_file():
-        _fail(f"Không tìm thấy tệp «{file}».")
-    from tonghop_flows.import_registry import import_registry
+    """Kiểm tra và nhập danh sách đơn vị thành một phiên bản mới; danh sách có lỗi bị từ chối
+    toàn bộ, các phiên bản trước được giữ nguyên."""
+    from datetime import date
+
+    for given in (file, successors):
+        if given is not None and not given.is_file():
+            _fail(f"Không tìm thấy tệp «{escape(str(given))}».")
+    effective = None
+    if effective_from:
+        try:
+            effective = date.fromisoformat(effective_from)
+        except ValueError:
+            _fail(f"Ngày «{escape(effective_from)}» không đúng dạng năm-tháng-ngày (2025-07-01).")
+    from tonghop_flows.import_registry import import_registry, registry_summary_vi
 
     context = _context(workspace)
     with console.status("Đang kiểm tra và nhập danh sách đơn vị…"):
-        result = import_registry(str(file), str(context.workspace.root))
+        result = import_registry(
+            str(file),
+            str(context.workspace.root),
+            str(successors) if successors else None,
+            effective,
+        )
     if result.problems:
         console.print(f"[bold red]Danh sách đơn vị bị từ chối[/] — {len(result.problems)} lỗi:")
         for problem in result.problems:
             # Escaped: a unit name may hold square brackets, which rich takes for markup.
             console.print(f"  • {escape(problem.message)}")
         raise typer.Exit(code=1)
-    console.print(f"[green]Đã nhập danh sách đơn vị[/] từ «{escape(file.name)}».")
-    _print_removal_notices(result.notices)
-
-
-# Past this many units removed or ended with accepted figures, `registry import` prints the
-# first ones and a count; the flow run's log in Prefect keeps every one of them.
-MAX_NOTICE_LINES = 20
-
-
-def _print_removal_notices(notices: Sequence[RemovalNotice]) -> None:
-    """The units the new registry stops counting in periods where they have accepted figures."""
-    from tonghop.registry_changes import removal_summary_vi
-
-    if not notices:
-        return
-    console.print(f"[yellow]{escape(removal_summary_vi(len(notices)))}[/]")
-    for notice in notices[:MAX_NOTICE_LINES]:
-        console.print(f"  • {escape(notice.message_vi)}")
-    if len(notices) > MAX_NOTICE_LINES:
-        console.print(
-            f"  … và {len(notices) - MAX_NOTICE_LINES} đơn vị khác (danh sách đầy đủ ở nhật ký "
-            "của lần chạy import_registry trong Prefect)."
-        )
+    console.print(f"[green]{escape(registry_summary_vi(result))}[/]")
 
 
 ResendOption = Annotated[
@@ -280,6 +288,12 @@ def run(
 
 def _print_run(report: object) -> None:
     collected = report.collected
+    if collected is None:
+        # A longer period: combined from the stored quarters, nothing collected.
+        for published in (report.published, *report.corrections):
+            _print_publication(published)
+        _print_mail(report.deliveries)
+        return
     console.print(
         f"Kỳ {collected.period}: nhận {collected.received} tệp mới — "
         f"{collected.accepted} hợp lệ, {collected.warned} có cảnh báo, "
@@ -436,14 +450,14 @@ def status(
     console.print(details)
 
 
-def _known_unit(settings: Settings, code: str) -> KnownUnit:
-    """The unit as the database knows it (in the registry, or gone from it but with files
-    received); stops with a message when the code never existed."""
+def _known_unit(settings: Settings, code: str, period: Period) -> KnownUnit:
+    """The unit as the database knows it in the registry in force for the period (or gone from
+    it but with files received); stops with a message when the code never existed."""
     from tonghop.audit import known_unit
     from tonghop.storage import transaction
 
     with transaction(settings.resolved_database_url) as connection:
-        found = known_unit(connection, code)
+        found = known_unit(connection, code, period.last_day)
     if found is None:
         _fail(f"Không có đơn vị mã «{escape(code)}» trong danh sách đơn vị.")
     return found
@@ -490,7 +504,7 @@ def history(
 
     context = _context(workspace, period)
     settings, chosen = context.settings, context.period
-    known = _known_unit(settings, unit)
+    known = _known_unit(settings, unit, chosen)
     with transaction(settings.resolved_database_url) as connection:
         found = unit_history(connection, unit, chosen)
     submissions = found.submissions
@@ -536,7 +550,7 @@ def show(unit: UnitOption, period: PeriodOption = None, workspace: WorkspaceOpti
 
     context = _context(workspace, period)
     settings, chosen = context.settings, context.period
-    known = _known_unit(settings, unit)
+    known = _known_unit(settings, unit, chosen)
     with transaction(settings.resolved_database_url) as connection:
         found = counted_values(connection, unit, chosen)
     console.print(f"{_unit_title(known)}, {chosen.label_vi}")
@@ -763,7 +777,17 @@ def rules_build() -> None:
 
 
 @app.command("demo", cls=Command)
-def demo(workspace: WorkspaceOption = None) -> None:
+def demo(
+    workspace: WorkspaceOption = None,
+    restructure: Annotated[
+        bool,
+        typer.Option(
+            "--restructure",
+            help="Chạy thử cả một năm có sắp xếp lại tổ chức giữa năm (giải thể một huyện ủy, "
+            "hợp nhất hai đảng ủy khối) rồi tổng hợp báo cáo năm.",
+        ),
+    ] = False,
+) -> None:
     """Chạy thử trên dữ liệu mẫu giống Đảng bộ Khối ở báo cáo 001 và in kết quả."""
 
     from tonghop.demo import write_demo_workspace
@@ -779,6 +803,9 @@ def demo(workspace: WorkspaceOption = None) -> None:
     shutil.rmtree(home, ignore_errors=True)
     home.mkdir(parents=True)
     (home / DEMO_MARKER).write_text("Thư mục do `tonghop demo` tạo; chạy lại sẽ xoá và tạo mới.\n")
+    if restructure:
+        _demo_restructured_year(context)
+        return
     period = context.period  # the quarter that just ended
     with console.status(f"Đang tạo dữ liệu mẫu cho {period.label_vi}…"):
         plan = write_demo_workspace(
@@ -807,6 +834,60 @@ def demo(workspace: WorkspaceOption = None) -> None:
 
     console.print(province_headline(context.database_url, period))
     _print_unsent([issued.mail, *report.collected.answers, *report.deliveries])
+
+
+def _demo_restructured_year(context: RunContext) -> None:
+    """The last whole year of the demo organisation, restructured at mid-year: each quarter's
+    forms collected and published under the registry then in force, then the year across the
+    change (SPEC §1, §2)."""
+    from datetime import date
+
+    from tonghop.context import local_now
+    from tonghop.demo import demo_units, write_demo_workspace
+    from tonghop.demo.restructure import after_change, before_change, write_successors_csv
+    from tonghop.layout import DEMO_REGISTRY
+    from tonghop.periods import Period
+    from tonghop.progress import province_headline
+    from tonghop_flows.import_registry import import_registry, registry_summary_vi
+    from tonghop_flows.quarterly_report import quarterly_report
+
+    settings, home = context.settings, context.workspace.root
+    year = Period.ended_before(local_now(settings.timezone).date(), 4)
+    change = date(year.year, 7, 1)
+    before = before_change(demo_units())
+    after, successors = after_change(before, change)
+    for quarter in year.quarters():
+        units = before if quarter.last_day < change else after
+        with console.status(f"Đang tạo dữ liệu mẫu cho {quarter.label_vi}…"):
+            write_demo_workspace(
+                home, quarter, settings.deadline_days, units=units, timezone=settings.timezone
+            )
+        if quarter.first_day == change or quarter == year.quarters()[0]:
+            links = None
+            if quarter.first_day == change:
+                links = home / "ke-thua.csv"
+                write_successors_csv(links, successors)
+            with console.status("Đang nhập danh sách đơn vị…"):
+                imported = import_registry(
+                    str(home / DEMO_REGISTRY),
+                    str(home),
+                    str(links) if links else None,
+                    change if links else None,
+                )
+            if imported.problems:
+                _fail(escape("; ".join(problem.message for problem in imported.problems)))
+            console.print(escape(registry_summary_vi(imported)))
+        with console.status(f"Đang tổng hợp {quarter.label_vi}…"):
+            report = quarterly_report(str(quarter), str(home))
+        collected = report.collected
+        console.print(
+            f"{quarter.label_vi}: nhận {collected.received} tệp — {collected.accepted} hợp lệ, "
+            f"{collected.rejected} bị trả lại; {province_headline(context.database_url, quarter)}"
+        )
+    with console.status(f"Đang tổng hợp báo cáo {year.label_vi} từ các quý…"):
+        report = quarterly_report(str(year), str(home))
+    _print_run(report)
+    console.print(province_headline(context.database_url, year))
 
 
 def _print_unsent(summaries: Sequence[object]) -> None:

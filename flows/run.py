@@ -31,10 +31,12 @@ def started_run(
     *,
     upcoming: bool = False,
     exclusive: bool = True,
+    length: int = 1,
 ) -> Iterator[RunContext]:
     """The context of a run that starts here, its workspace in place; with `exclusive` (every
-    run that writes), the database is reached and the run lock held for the whole body."""
-    context = resolve_run(workspace, period, upcoming=upcoming)
+    run that writes), the database is reached and the run lock held for the whole body. The
+    period by default: `resolve_run`'s."""
+    context = resolve_run(workspace, period, upcoming=upcoming, length=length)
     context.workspace.ensure()
     if not exclusive:
         yield context

@@ -72,6 +72,26 @@ def declared_deployments(settings: Settings) -> list[dict[str, Any]]:
             "schedules": schedule(f"0 6 {first_consolidation_day}-31 {_REPORTING_MONTHS} *"),
         },
         {
+            "name": "half-year-report",
+            "entrypoint": "flows/quarterly_report.py:longer_report",
+            "description": (
+                "Tổng hợp và công bố báo cáo sáu tháng đầu năm từ số liệu các quý đã lưu, sau "
+                "khi tổng hợp quý II (ngày sau hạn nộp)."
+            ),
+            "schedules": schedule(f"0 7 {first_consolidation_day} 7 *"),
+            "parameters": {"length": 2},
+        },
+        {
+            "name": "year-report",
+            "entrypoint": "flows/quarterly_report.py:longer_report",
+            "description": (
+                "Tổng hợp và công bố báo cáo năm từ số liệu các quý đã lưu, sau khi tổng hợp quý "
+                "IV (ngày sau hạn nộp)."
+            ),
+            "schedules": schedule(f"0 7 {first_consolidation_day} 1 *"),
+            "parameters": {"length": 4},
+        },
+        {
             "name": "remind",
             "entrypoint": "flows/remind.py:remind",
             "description": (
@@ -96,7 +116,11 @@ def prefect_yaml(settings: Settings) -> str:
             }
         ],
         "deployments": [
-            {**declared, "parameters": {}, "work_pool": {"name": "tonghop"}}
+            {
+                **declared,
+                "parameters": declared.get("parameters", {}),
+                "work_pool": {"name": "tonghop"},
+            }
             for declared in declared_deployments(settings)
         ],
     }
@@ -118,6 +142,7 @@ def serve_deployments(settings: Settings) -> None:
             getattr(module, flow_name).to_deployment(
                 name=declared["name"],
                 description=declared["description"],
+                parameters=declared.get("parameters", {}),
                 schedules=[
                     Cron(item["cron"], timezone=item["timezone"]) for item in declared["schedules"]
                 ],

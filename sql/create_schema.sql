@@ -1,6 +1,20 @@
 -- The whole schema, portable between SQLite and PostgreSQL; running it again changes nothing.
+-- Every registry ever imported (SPEC §1: restructuring is recorded, not overwritten): a period
+-- is consolidated under the version in force on its last day, the newest whose `effective_from`
+-- is not after that day (null: from the beginning, the first import). A unit ended or removed
+-- by a later import stays in the earlier versions, and in later ones with its `valid_to`.
+create table if not exists registry_version (
+    number integer primary key,
+    effective_from date,
+    imported_at timestamp not null,
+    file_name text
+);
+
+-- Each version's units; `position` (pre-order) and `level` (0 for the province) place them in
+-- that version's hierarchy.
 create table if not exists unit (
-    code varchar(64) primary key,
+    registry_version integer not null,
+    code varchar(64) not null,
     name text not null,
     parent_code varchar(64),
     kind varchar(32) not null,
@@ -9,18 +23,35 @@ create table if not exists unit (
     valid_to date,
     email text,
     position integer not null,
-    level integer not null
+    level integer not null,
+    primary key (registry_version, code)
 );
 
--- One row per (ancestor, descendant) pair, each unit with itself at depth 0: any roll-up is one join.
+-- One row per (ancestor, descendant) pair of a version, each unit with itself at depth 0: any
+-- roll-up is one join.
 create table if not exists unit_closure (
+    registry_version integer not null,
     ancestor varchar(64) not null,
     descendant varchar(64) not null,
     depth integer not null,
-    primary key (ancestor, descendant)
+    primary key (registry_version, ancestor, descendant)
 );
 
-create index if not exists unit_closure_by_descendant on unit_closure (descendant);
+create index if not exists unit_closure_by_version_descendant on unit_closure (
+    registry_version, descendant
+);
+
+-- Where an ended unit's figures continue (SPEC §1, the successor CSV): `share` 1 for a merge
+-- or a move, shares summing to 1 for a split, from `effective` on. Comparisons across periods
+-- and longer periods that straddle the change follow these.
+create table if not exists unit_successor (
+    code varchar(64) not null,
+    successor_code varchar(64) not null,
+    share double precision not null,
+    effective date not null,
+    registry_version integer not null,
+    primary key (code, successor_code)
+);
 
 -- Every file ever received, kept once per (folder unit, checksum). `file_name` is the name as
 -- people read it; `raw_file_name` holds its bytes in hex when that cannot give them back (a
@@ -88,7 +119,7 @@ create table if not exists problem (
 -- Each publication of a period: version 1, then a new version whenever what is published
 -- changes; `published_at` stays null until every file of the version is written.
 create table if not exists publication (
-    period varchar(8) not null,
+    period varchar(16) not null,
     version integer not null,
     fingerprint char(64) not null,
     created_at timestamp not null,
@@ -98,7 +129,7 @@ create table if not exists publication (
 
 -- The consolidated figures of each version, kept for good so that versions can be compared.
 create table if not exists published_value (
-    period varchar(8) not null,
+    period varchar(16) not null,
     version integer not null,
     unit_code varchar(64) not null,
     indicator_code varchar(64) not null,
@@ -109,7 +140,7 @@ create table if not exists published_value (
 
 -- Each expected unit's status in each version, and the submission that counted for it.
 create table if not exists published_status (
-    period varchar(8) not null,
+    period varchar(16) not null,
     version integer not null,
     unit_code varchar(64) not null,
     status varchar(32) not null,
@@ -119,6 +150,8 @@ create table if not exists published_status (
     file_name text,
     errors integer not null,
     warnings integer not null,
+    -- a longer period's: each quarter's outcome (`2025Q1:accepted,2025Q2:missing`)
+    quarters text,
     primary key (period, version, unit_code)
 );
 
@@ -130,7 +163,7 @@ create table if not exists registry_import (
 -- What each version was computed from (see select_period_inputs.sql): a run whose inputs have
 -- not moved since the published version skips consolidating and publishing altogether.
 create table if not exists publication_input (
-    period varchar(8) not null,
+    period varchar(16) not null,
     version integer not null,
     signature text not null,
     primary key (period, version)
@@ -199,7 +232,7 @@ group by unit_code, period;
 create table if not exists outbox_message (
     id varchar(100) primary key,
     kind varchar(16) not null,
-    period varchar(8) not null,
+    period varchar(16) not null,
     version integer,
     about_code varchar(64) not null,
     recipient text,

@@ -1,4 +1,8 @@
-insert into unit (code, name, parent_code, kind, sector, valid_from, valid_to, email, position, level)
+insert into unit (
+    registry_version, code, name, parent_code, kind, sector, valid_from, valid_to, email,
+    position, level
+)
 values (
-    :code, :name, :parent_code, :kind, :sector, :valid_from, :valid_to, :email, :position, :level
+    :registry_version, :code, :name, :parent_code, :kind, :sector, :valid_from, :valid_to, :email,
+    :position, :level
 )

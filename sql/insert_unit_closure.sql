@@ -1,1 +1,2 @@
-insert into unit_closure (ancestor, descendant, depth) values (:ancestor, :descendant, :depth)
+insert into unit_closure (registry_version, ancestor, descendant, depth)
+values (:registry_version, :ancestor, :descendant, :depth)

@@ -13,7 +13,8 @@ select
     value.indicator_code,
     value.number
 from counted
-inner join unit on unit.code = counted.unit_code
+inner join unit
+    on unit.code = counted.unit_code and unit.registry_version = :registry_version
 inner join submission_value as value on value.submission_id = counted.id
 where value.number is not null
 order by counted.unit_code, value.indicator_code

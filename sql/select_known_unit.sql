@@ -18,4 +18,4 @@ select
     unit.email,
     sent.submissions
 from sent
-left join unit on unit.code = :unit_code
+left join unit on unit.code = :unit_code and unit.registry_version = :registry_version

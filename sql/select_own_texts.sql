@@ -25,4 +25,5 @@ from unit_closure as closure
 inner join active_unit as ancestor on ancestor.code = closure.ancestor
 inner join active_unit as author on author.code = closure.descendant
 inner join own_text on own_text.unit_code = closure.descendant
+where closure.registry_version = :registry_version
 order by closure.ancestor, own_text.indicator_code, author.position

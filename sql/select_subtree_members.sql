@@ -3,7 +3,7 @@
 with child as (
     select code
     from unit
-    where parent_code = :unit_code
+    where registry_version = :registry_version and parent_code = :unit_code
 ),
 
 final as (
@@ -12,6 +12,7 @@ final as (
         closure.descendant as unit_code
     from unit_closure as closure
     inner join child on child.code = closure.ancestor
+    where closure.registry_version = :registry_version
 )
 
 select * from final

@@ -22,7 +22,8 @@ grassroots_sessions as (
             end
         ) as online_sessions
     from active_unit as organisation
-    inner join unit_closure as closure on closure.ancestor = organisation.code
+    inner join unit_closure as closure
+        on closure.ancestor = organisation.code and closure.registry_version = :registry_version
     inner join active_unit as descendant on descendant.code = closure.descendant
     inner join counted_submission as counted
         on counted.unit_code = closure.descendant and counted.period = :period
@@ -50,6 +51,7 @@ per_descendant as (
     left join first_accepted_submission as first_accepted
         on first_accepted.unit_code = closure.descendant and first_accepted.period = :period
     left join grassroots_sessions on grassroots_sessions.code = closure.descendant
+    where closure.registry_version = :registry_version
 )
 
 select

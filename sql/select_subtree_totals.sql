@@ -27,6 +27,7 @@ rolled_up as (
     inner join active_unit as ancestor on ancestor.code = closure.ancestor
     inner join active_unit as descendant on descendant.code = closure.descendant
     inner join own_value on own_value.unit_code = closure.descendant
+    where closure.registry_version = :registry_version
     group by closure.ancestor, own_value.indicator_code
 )
 

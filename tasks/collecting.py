@@ -35,6 +35,7 @@ from tonghop.periods import Period
 from tonghop.portal.addresses import OutputAddresses
 from tonghop.reading import FormRead
 from tonghop.registry import Unit, active_units, codes_with_active_children
+from tonghop.registry_store import load_units
 from tonghop.storage import transaction
 from tonghop.submission_store import (
     collected_periods,
@@ -155,10 +156,13 @@ def load_history(
     with transaction(database_url) as connection:
         known = collected_periods(connection)
         targets = {target_period(form, period, known) for form in forms}
-        return {
-            target: load_comparisons(connection, Period.parse(target), units)
-            for target in sorted(targets)
-        }
+        # Each period against the registry in force on its last day (SPEC §1).
+        comparisons = {}
+        for target in sorted(targets):
+            collected = Period.parse(target)
+            period_units = load_units(connection, collected.last_day)
+            comparisons[target] = load_comparisons(connection, collected, period_units)
+        return comparisons
 
 
 @task(name="validate-submissions", cache_policy=NO_CACHE)
@@ -177,12 +181,16 @@ def validate_batch(
     validations = []
     for target in sorted(set(targets)):
         collected = Period.parse(target)
+        # The registry in force on the period's last day, which its comparisons were read with.
+        period_units = list(history[target].units.values()) or units
         context = ValidationContext(
             period=target,
             active_unit_codes=frozenset(
-                unit.code for unit in active_units(units, collected.last_day)
+                unit.code for unit in active_units(period_units, collected.last_day)
             ),
-            units_with_children=frozenset(codes_with_active_children(units, collected.last_day)),
+            units_with_children=frozenset(
+                codes_with_active_children(period_units, collected.last_day)
+            ),
             comparisons=history[target],
         )
         readable = [

@@ -11,7 +11,7 @@ from tonghop.consolidation import Consolidation
 from tonghop.context import local_now
 from tonghop.periods import Period
 from tonghop.storage import transaction
-from tonghop.versions import Version, mark_published
+from tonghop.versions import Version, longer_periods_containing, mark_published
 
 
 @task(name="consolidate-period", cache_policy=NO_CACHE)
@@ -42,6 +42,15 @@ def gather_consolidation(database_url: str, version: Version, deadline_days: int
     """Read one version's figures and statuses, what it changed, and the problems to report."""
     with transaction(database_url) as connection:
         return load_consolidation(connection, version, deadline_days)
+
+
+@task(name="find-longer-periods", cache_policy=NO_CACHE)
+def find_longer_periods(database_url: str, quarters: list[Period]) -> list[Period]:
+    """The published half-years, years and spans that contain one of the quarters."""
+    if not quarters:
+        return []
+    with transaction(database_url) as connection:
+        return longer_periods_containing(connection, quarters)
 
 
 @task(name="mark-published", cache_policy=NO_CACHE)

@@ -12,7 +12,7 @@ import pytest
 from tonghop.aggregation import consolidated_values, period_parameters, sector_totals
 from tonghop.periods import Period
 from tonghop.registry import Unit
-from tonghop.registry_store import replace_registry
+from tonghop.registry_store import store_registry_version
 from tonghop.storage import create_schema, execute_many, make_engine, select_frame
 from tonghop.versions import store_version
 
@@ -90,7 +90,7 @@ def consolidated(database_url: str) -> dict[tuple[str, str], object]:
     create_schema(engine)
     on_time, late = datetime(2025, 10, 5, 9, 0), datetime(2025, 10, 11, 8, 0)
     with engine.begin() as connection:
-        replace_registry(connection, UNITS)
+        store_registry_version(connection, UNITS, None, datetime(2025, 1, 1))
         # an older CB1 version that a newer accepted one replaces
         submit(connection, "CB1", datetime(2025, 10, 2), "accepted", {"members": 999})
         submit(
@@ -135,7 +135,7 @@ def consolidated(database_url: str) -> dict[tuple[str, str], object]:
         submit(connection, "CS1", on_time, "accepted", {"essays": 5})
         rows = consolidated_values(connection, PERIOD, deadline_days=10)
         status = select_frame(
-            connection, "select_status", **period_parameters(PERIOD, deadline_days=10)
+            connection, "select_status", **period_parameters(connection, PERIOD, deadline_days=10)
         )
         version = store_version(connection, PERIOD, rows, status, datetime(2025, 10, 11))
         sectors = sector_totals(connection, PERIOD, version.number)

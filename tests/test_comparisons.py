@@ -15,7 +15,7 @@ from tonghop.comparisons import SIBLING_COLUMNS, load_comparisons
 from tonghop.periods import Period
 from tonghop.reading import FormRead, FormRow
 from tonghop.registry import Unit
-from tonghop.registry_store import replace_registry
+from tonghop.registry_store import store_registry_version
 from tonghop.storage import create_schema, execute_many, make_engine
 from tonghop.validation import SubmissionInput, ValidationContext, validate_submissions
 
@@ -85,7 +85,7 @@ def engine(database_url: str) -> Iterator[Engine]:
     engine = make_engine(database_url)
     create_schema(engine)
     with engine.begin() as connection:
-        replace_registry(connection, UNITS)
+        store_registry_version(connection, UNITS, None, datetime(2025, 1, 1))
     yield engine
     engine.dispose()
 

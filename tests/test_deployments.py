@@ -21,7 +21,15 @@ PREFECT_YAML = Path(__file__).resolve().parent.parent / "prefect.yaml"
 
 def test_the_operator_schedules_are_declared() -> None:
     entrypoints = {item["entrypoint"].split(":")[1] for item in DECLARED}
-    assert entrypoints == {"issue_forms", "collect", "quarterly_report", "remind"}
+    assert entrypoints == {"issue_forms", "collect", "quarterly_report", "longer_report", "remind"}
+    # The half-year in July, the year in January, each the day after the quarter's deadline.
+    longer = {item["name"]: item for item in DECLARED if "longer" in item["entrypoint"]}
+    assert {
+        name: (item["schedules"][0]["cron"], item["parameters"]) for name, item in longer.items()
+    } == {
+        "half-year-report": ("0 7 11 7 *", {"length": 2}),
+        "year-report": ("0 7 11 1 *", {"length": 4}),
+    }
 
 
 @pytest.mark.parametrize("declared", DECLARED, ids=[item["name"] for item in DECLARED])
@@ -30,7 +38,9 @@ def test_each_deployment_builds(declared: dict) -> None:
     module = importlib.import_module(module_path.removesuffix(".py").replace("/", "."))
     flow = getattr(module, flow_name)
     schedules = [Cron(item["cron"], timezone=item["timezone"]) for item in declared["schedules"]]
-    deployment = flow.to_deployment(name=declared["name"], schedules=schedules)
+    deployment = flow.to_deployment(
+        name=declared["name"], schedules=schedules, parameters=declared.get("parameters", {})
+    )
     assert deployment.name == declared["name"]
     assert deployment.schedules[0].schedule.cron == declared["schedules"][0]["cron"]
 

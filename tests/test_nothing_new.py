@@ -1,9 +1,10 @@
 """A run with nothing new computes nothing: no consolidation, no file written; a missing
-published file, a new file or a re-imported registry bring the work back."""
+published file, a new file or a new registry version in force for the period bring the work
+back, and the same registry imported again does not."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -62,9 +63,21 @@ def test_a_missing_published_file_is_written_again(imported: Path, computed: lis
 def test_a_new_file_or_registry_brings_the_work_back(imported: Path, computed: list[str]) -> None:
     quarterly_report(PERIOD, str(imported))
     computed.clear()
-    import_registry(str(imported / "registry.csv"), str(imported))
+    # The same registry again is no new version: nothing to compute.
+    assert import_registry(str(imported / "registry.csv"), str(imported)).version is None
     quarterly_report(PERIOD, str(imported))
-    assert computed.count("consolidated") == 1  # same registry: same figures, still version 1
+    assert computed == []
+    # A new version in force for the period (a unit renamed) is computed once: the same
+    # figures, still version 1.
+    renamed = imported / "registry-2.csv"
+    renamed.write_text(
+        (imported / "registry.csv").read_text(encoding="utf-8").replace("Thôn Hai", "Thôn 2"),
+        encoding="utf-8",
+    )
+    stored = import_registry(str(renamed), str(imported), effective_from=date(2025, 7, 1))
+    assert stored.version == 2
+    report = quarterly_report(PERIOD, str(imported))
+    assert computed.count("consolidated") == 1 and report.published.version == 1
 
     computed.clear()
     late = imported / "inbox" / "G1C1" / "bao-cao (sửa).xlsx"

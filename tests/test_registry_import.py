@@ -1,7 +1,8 @@
 """Importing a registry into the database (SPEC §1) on SQLite and PostgreSQL: a registry with a
-control character or a formula for a name is refused by line and stores nothing; a registry
-that removes or ends units with accepted submissions is stored and says so; and the history of
-such units stays readable from the command line."""
+control character or a formula for a name is refused by line and stores nothing; each import is
+a version in force from a date, earlier periods keeping theirs; a registry that would stop
+counting accepted figures is refused whole; units left out are carried over and ended, so their
+history stays readable from the command line."""
 
 from __future__ import annotations
 
@@ -13,11 +14,10 @@ import pytest
 from tests.test_end_to_end import PERIOD, REGISTRY, build_workspace
 from tests.test_republication import tonghop
 from tonghop.registry import Unit
-from tonghop.registry_changes import removal_notices
-from tonghop.registry_store import load_units
+from tonghop.registry_store import load_units, registry_versions
 from tonghop.storage import transaction
 from tonghop_flows.collect import collect
-from tonghop_flows.import_registry import RegistryImport, import_registry
+from tonghop_flows.import_registry import import_registry
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -65,11 +65,12 @@ def test_a_name_with_nul_is_refused_by_line_and_nothing_is_stored(
             "(U+0000) ở cột name; hãy xoá ký tự này rồi lưu lại tệp.",
         )
     ]
-    assert refused.notices == []
+    assert refused.version is None
     assert stored_units(database_url) == []
 
     # Over a stored registry too: the refused file changes nothing of it.
-    assert import_registry(str(root / "registry.csv"), str(root)) == RegistryImport([], [])
+    first = import_registry(str(root / "registry.csv"), str(root))
+    assert (first.problems, first.version, first.effective_from) == ([], 1, None)
     before = stored_units(database_url)
     assert len(before) == 8
     assert import_registry(str(bad), str(root)).problems == refused.problems
@@ -91,7 +92,12 @@ def test_a_formula_for_a_name_is_refused_by_line_and_nothing_is_stored(
     assert stored_units(database_url) == []
 
 
-def test_units_removed_or_ended_after_submitting_are_named_with_their_periods(
+def versions(database_url: str) -> list[int]:
+    with transaction(database_url) as connection:
+        return [version.number for version in registry_versions(connection)]
+
+
+def test_a_registry_that_would_stop_counting_accepted_figures_is_refused(
     imported: Path, database_url: str
 ) -> None:
     root = imported
@@ -100,27 +106,55 @@ def test_units_removed_or_ended_after_submitting_are_named_with_their_periods(
     changed = root / "registry-2.csv"
     changed.write_text(CHANGED_REGISTRY, encoding="utf-8")
 
-    result = import_registry(str(changed), str(root))
-    assert result.problems == []
-    assert [(n.code, n.name, n.removed, n.periods) for n in result.notices] == [
-        ("G1C1", "Chi bộ Thôn Một", True, (PERIOD,)),
-        ("G3", "Chi bộ Sở Tư pháp", False, (PERIOD,)),
+    # In force for the quarter G1C1 and G3 reported: refused whole, by unit, nothing stored.
+    refused = import_registry(str(changed), str(root), effective_from=date(2025, 7, 1))
+    assert [problem.message for problem in refused.problems] == [
+        "Đơn vị «G1C1» không có trong danh sách mới (nên được coi là kết thúc ngày 30/06/2025) "
+        "nhưng đã có báo cáo được tiếp nhận cho Quý III năm 2025 (2025Q3): số liệu này sẽ không "
+        "còn được tính. Đề nghị để đơn vị hoạt động "
+        "đến hết ngày 30/09/2025 (cột valid_to) hoặc cho danh sách mới có hiệu lực từ kỳ sau "
+        "(--tu-ngay).",
+        "Đơn vị «G3» theo danh sách mới kết thúc ngày 31/08/2025 nhưng đã có báo cáo được tiếp "
+        "nhận cho Quý III năm 2025 (2025Q3): số liệu này sẽ không còn được tính. Đề nghị để đơn "
+        "vị hoạt động đến hết ngày 30/09/2025 (cột valid_to) hoặc cho danh sách mới có hiệu lực "
+        "từ kỳ sau (--tu-ngay).",
     ]
-    removed, ended = (notice.message_vi for notice in result.notices)
-    assert removed == (
-        "«G1C1» Chi bộ Thôn Một: bị bỏ khỏi danh sách; kỳ có báo cáo đã được tiếp nhận: "
-        "Quý III năm 2025 (2025Q3)."
+    assert versions(database_url) == [1]
+
+    # In force from the next quarter: stored as version 2; G1C1, left out, is carried over and
+    # ended the day before, and 2025Q3 is still consolidated under version 1.
+    stored = import_registry(str(changed), str(root), effective_from=date(2025, 10, 1))
+    assert (stored.problems, stored.version, stored.ended) == ([], 2, 2)
+    latest = {unit.code: unit for unit in stored_units(database_url)}
+    assert latest["G1C1"].valid_to == date(2025, 9, 30)
+    assert latest["G3"].valid_to == date(2025, 8, 31)
+    with transaction(database_url) as connection:
+        in_q3 = {unit.code: unit for unit in load_units(connection, date(2025, 9, 30))}
+    assert in_q3["G1C1"].valid_to is None and in_q3["G3"].valid_to is None
+
+    # The same file again changes nothing and stores nothing; an earlier date is refused.
+    again = import_registry(str(changed), str(root), effective_from=date(2025, 10, 1))
+    assert (again.problems, again.version) == ([], None)
+    earlier = import_registry(str(changed), str(root), effective_from=date(2025, 4, 1))
+    assert "không thể nhập danh sách có hiệu lực sớm hơn" in earlier.problems[0].message
+    assert versions(database_url) == [1, 2]
+
+
+def test_a_unit_moved_under_its_own_descendant_is_refused_and_nothing_changes(
+    imported: Path, database_url: str
+) -> None:
+    root = imported
+    moved = root / "registry-moved.csv"
+    # U1 under G1, which lies under U1.
+    moved.write_text(
+        REGISTRY.replace("U1,Huyện ủy Một,P,upper", "U1,Huyện ủy Một,G1,upper"), encoding="utf-8"
     )
-    assert "theo danh sách mới, thời gian hiệu lực: không có ngày bắt đầu, đến 2025-08-31" in ended
-    # The import was stored all the same.
-    stored = {unit.code: unit for unit in stored_units(database_url)}
-    assert "G1C1" not in stored and stored["G3"].valid_to == date(2025, 8, 31)
-
-    # The same file again removes nothing more, and says nothing.
-    assert import_registry(str(changed), str(root)) == RegistryImport([], [])
+    refused = import_registry(str(moved), str(root))
+    assert refused.problems and any("vòng" in p.message for p in refused.problems)
+    assert versions(database_url) == [1]
 
 
-def test_history_and_show_of_units_gone_from_the_registry(
+def test_history_and_show_of_units_left_out_of_the_registry(
     imported: Path, database_url: str
 ) -> None:
     root = imported
@@ -130,73 +164,41 @@ def test_history_and_show_of_units_gone_from_the_registry(
     options = ["--period", PERIOD, "--workspace", str(root)]
 
     imported_again = tonghop(
-        "registry", "import", str(changed), *options[2:], database_url=database_url
+        "registry",
+        "import",
+        str(changed),
+        "--tu-ngay",
+        "2025-10-01",
+        *options[2:],
+        database_url=database_url,
     )
     assert imported_again.returncode == 0, imported_again.stdout + imported_again.stderr
     said = words(imported_again.stdout)
-    assert said.index("Đã nhập danh sách đơn vị") < said.index("Lưu ý: 2 đơn vị")
-    assert "«G1C1» Chi bộ Thôn Một: bị bỏ khỏi danh sách" in said
-    assert "«G3» Chi bộ Sở Tư pháp: theo danh sách mới, thời gian hiệu lực" in said
-    assert said.count("Quý III năm 2025 (2025Q3)") == 2
-    assert "sẽ không còn được tính" in said
+    assert "Đã lưu danh sách đơn vị phiên bản 2 (8 đơn vị; 2 đơn vị kết thúc hoạt động)" in said
+    assert "có hiệu lực từ ngày 01/10/2025" in said
 
     history = tonghop("history", "--unit", "G1C1", *options, database_url=database_url)
     assert history.returncode == 0, history.stdout + history.stderr
     said = words(history.stdout)
-    assert "Đơn vị mã G1C1, Quý III năm 2025: 1 phiên bản báo cáo đã nhận." in said
-    assert "không còn trong danh sách đơn vị hiện hành" in said
+    assert "Chi bộ Thôn Một (G1C1), Quý III năm 2025: 1 phiên bản báo cáo đã nhận." in said
     assert "bao-cao.xlsx" in said and "✓" in history.stdout
     assert "Traceback" not in history.stdout + history.stderr
 
     show = tonghop("show", "--unit", "G1C1", *options, database_url=database_url)
     assert show.returncode == 0, show.stdout + show.stderr
     said = words(show.stdout)
-    assert "không còn trong danh sách đơn vị hiện hành" in said
     assert "Số liệu lấy từ tệp «bao-cao.xlsx»" in said
     members = next(line for line in show.stdout.splitlines() if "Tổng số đảng viên" in line)
     assert "25" in members
     assert "Traceback" not in show.stdout + show.stderr
 
-    ended = tonghop("history", "--unit", "G3", *options, database_url=database_url)
-    assert ended.returncode == 0, ended.stdout + ended.stderr
-    said = words(ended.stdout)
-    assert "Chi bộ Sở Tư pháp (G3), Quý III năm 2025: 1 phiên bản báo cáo đã nhận." in said
-    assert "không hoạt động vào ngày cuối kỳ (30/09/2025" in said
+    # In the quarter after the change, G1C1 no longer counts, and the command says so.
+    later = tonghop(
+        "history", "--unit", "G1C1", "--period", "2025Q4", *options[2:], database_url=database_url
+    )
+    assert later.returncode == 0, later.stdout + later.stderr
+    assert "không hoạt động vào ngày cuối kỳ (31/12/2025" in words(later.stdout)
 
     never = tonghop("history", "--unit", "G9", *options, database_url=database_url)
     assert never.returncode == 1
     assert "Không có đơn vị mã «G9» trong danh sách đơn vị." in words(never.stdout)
-
-
-def unit(code: str, valid_from: date | None = None, valid_to: date | None = None) -> Unit:
-    return Unit(code, f"Chi bộ {code}", "G", "cell", None, valid_from, valid_to, None)
-
-
-def test_only_the_periods_an_import_stops_counting_are_named() -> None:
-    stored = {
-        "A": unit("A"),
-        "B": unit("B"),
-        "C": unit("C", valid_to=date(2025, 3, 31)),
-        "D": unit("D"),
-    }
-    accepted = [
-        ("A", "2025Q2", stored["A"]),
-        ("A", "2025Q3", stored["A"]),
-        ("A", "2025Q1", stored["A"]),
-        ("B", "2025Q3", stored["B"]),
-        ("C", "2025Q1", stored["C"]),
-        ("C", "2025Q2", stored["C"]),  # already out of the stored registry's Q2: not news
-        ("D", "2025Q3", stored["D"]),
-        ("E", "2025Q3", None),  # gone before this import
-    ]
-    new = [
-        unit("A", valid_to=date(2025, 7, 15)),  # ends inside Q3
-        unit("B", valid_from=date(2025, 10, 1)),  # starts after Q3 now
-        unit("D"),
-    ]
-    notices = removal_notices(accepted, new)
-    assert [(n.code, n.removed, n.periods) for n in notices] == [
-        ("A", False, ("2025Q3",)),
-        ("B", False, ("2025Q3",)),
-        ("C", True, ("2025Q1",)),
-    ]

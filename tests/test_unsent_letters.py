@@ -137,7 +137,7 @@ def test_wire_bytes_are_what_smtplib_sends(tmp_path: Path) -> None:
     assert Keep.content == expected == wire_bytes(message)
 
 
-def test_names_are_readable_stable_and_unique_and_a_rewrite_replaces(tmp_path: Path) -> None:
+def test_names_are_readable_stable_and_unique_and_a_rerun_writes_nothing(tmp_path: Path) -> None:
     folder = tmp_path / "thu-chua-gui"
     first, second = _letter(tmp_path, "U1"), _letter(tmp_path, "DUK-CQ")
     assert letter_file_name(first) == f"gui-bao-cao-U1-v2-{first.fingerprint[:12]}.eml"
@@ -154,10 +154,11 @@ def test_names_are_readable_stable_and_unique_and_a_rewrite_replaces(tmp_path: P
 
     write_letter_files([first, second], folder, MAIL_FROM, NOW)
     before = sorted(folder.iterdir())
+    stamps = [path.stat().st_mtime_ns for path in before]
     written, _ = write_letter_files([first, second], folder, MAIL_FROM, NOW)
-    # A rerun writes over its files: no duplicates, no temporary file left.
+    # A rerun leaves the files it wrote as they are: no duplicates, nothing written again.
     assert sorted(folder.iterdir()) == before == sorted(letter.path for letter in written)
-    assert len(before) == 2
+    assert len(before) == 2 and [path.stat().st_mtime_ns for path in before] == stamps
 
 
 def test_a_letter_that_cannot_be_written_is_said_so_and_the_others_still_are(

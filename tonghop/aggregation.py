@@ -13,6 +13,7 @@ from sqlalchemy import Connection
 from tonghop.catalogue import RATES, Rate, load_catalogue
 from tonghop.consolidation import SECTOR_COLUMNS
 from tonghop.periods import Period
+from tonghop.registry_store import registry_version_on
 from tonghop.storage import select_frame
 
 REPORTING_COLUMNS = (
@@ -29,12 +30,16 @@ def deadline_end(period: Period, deadline_days: int) -> datetime:
     return datetime.combine(period.deadline(deadline_days) + timedelta(days=1), time())
 
 
-def period_parameters(period: Period, deadline_days: int) -> dict[str, object]:
-    """The bind parameters every period query takes."""
+def period_parameters(
+    connection: Connection, period: Period, deadline_days: int
+) -> dict[str, object]:
+    """The bind parameters every period query takes: the period, its last day and deadline, and
+    the registry version in force on its last day (SPEC §1)."""
     return {
         "period": str(period),
         "last_day": period.last_day,
         "deadline_end": deadline_end(period, deadline_days),
+        "registry_version": registry_version_on(connection, period.last_day),
     }
 
 
@@ -83,7 +88,7 @@ def consolidated_values(
 ) -> list[dict[str, object]]:
     """The period's consolidation: one row (unit_code, indicator_code, number, text_value) per
     unit and figure, numbers and rates first, then the subtree texts."""
-    parameters = period_parameters(period, deadline_days)
+    parameters = period_parameters(connection, period, deadline_days)
     totals = select_frame(connection, "select_subtree_totals", **parameters)
     reporting = select_frame(connection, "select_subtree_reporting", **parameters)
     own_texts = unit_texts(connection, period, deadline_days)
@@ -125,7 +130,9 @@ SUBTREE_TEXT_COLUMNS = ("ancestor_code", "unit_code", "unit_name", "indicator_co
 
 def unit_texts(connection: Connection, period: Period, deadline_days: int) -> pd.DataFrame:
     """The period's texts with the ancestors that collect them (SUBTREE_TEXT_COLUMNS)."""
-    texts = select_frame(connection, "select_own_texts", **period_parameters(period, deadline_days))
+    texts = select_frame(
+        connection, "select_own_texts", **period_parameters(connection, period, deadline_days)
+    )
     return texts.reindex(columns=list(SUBTREE_TEXT_COLUMNS))
 
 
@@ -138,6 +145,7 @@ def sector_totals(connection: Connection, period: Period, version: int) -> pd.Da
         period=str(period),
         version=version,
         last_day=period.last_day,
+        registry_version=registry_version_on(connection, period.last_day),
     )
     if totals.empty:
         return pd.DataFrame(columns=list(SECTOR_COLUMNS))

@@ -420,7 +420,8 @@ def write_acknowledgement_feedback(
     reply_to: str,
 ) -> list[Path]:
     """Write the feedback workbook each of `letters` (acknowledgements about to be sent)
-    carries, each appearing whole; the paths written."""
+    carries, each appearing whole, unless an earlier run wrote it (a letter that could not be
+    sent yet: the same version's feedback); the paths written."""
     by_fingerprint = {acknowledgement_fingerprint(version.id): version for version in versions}
     by_code = {unit.code: unit for unit in units}
     written = []
@@ -429,6 +430,8 @@ def write_acknowledgement_feedback(
         if version is None or not letter.attachments:
             continue
         path = letter.attachments[0]
+        if path.is_file():
+            continue
         deadline = version.period.deadline(deadline_days)
         workbook = feedback_workbook(
             feedback_subject(version, by_code, deadline, today),

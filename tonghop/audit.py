@@ -5,13 +5,14 @@ problems (`tonghop history`), and the values that count with the file they came 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 import pandas as pd
 from sqlalchemy import Connection, text
 
 from tonghop.periods import Period
 from tonghop.registry import Unit
-from tonghop.registry_store import unit_from_row
+from tonghop.registry_store import registry_version_on, unit_from_row
 from tonghop.storage import load_sql, select_frame
 from tonghop.versions import latest_version, version_values
 
@@ -30,10 +31,13 @@ class KnownUnit:
         return self.unit is not None and self.unit.active_on(period.last_day)
 
 
-def known_unit(connection: Connection, unit_code: str) -> KnownUnit | None:
-    """The unit as the database knows it; None when the code is neither in the registry nor on
-    any file received."""
-    row = connection.execute(text(load_sql("select_known_unit")), {"unit_code": unit_code}).one()
+def known_unit(connection: Connection, unit_code: str, day: date | None = None) -> KnownUnit | None:
+    """The unit as the registry in force on `day` (the latest when None) knows it; None when the
+    code is neither in the registry nor on any file received."""
+    row = connection.execute(
+        text(load_sql("select_known_unit")),
+        {"unit_code": unit_code, "registry_version": registry_version_on(connection, day)},
+    ).one()
     if row.code is None and not row.submissions:
         return None
     unit = None if row.code is None else unit_from_row(row)

@@ -1,18 +1,28 @@
 """Consolidating a period in the database: computing its figures and statuses into the current
 version or the next one (or nothing at all when nothing came in since), and reading a stored
-version back whole as the consolidation model that every output is written from."""
+version back whole as the consolidation model that every output is written from. A quarter is
+aggregated in the database; a longer period is combined from its quarters
+(tonghop/longer_periods.py)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
+import pandas as pd
 from sqlalchemy import Connection
 
 from tonghop.aggregation import consolidated_values, sector_totals, unit_texts
-from tonghop.consolidation import TEXT_COLUMNS, Consolidation
+from tonghop.consolidation import PROBLEM_COLUMNS, TEXT_COLUMNS, Consolidation
+from tonghop.longer_periods import carry, hierarchy_on
 from tonghop.periods import Period
-from tonghop.registry_store import units_frame
+from tonghop.registry_store import (
+    REGISTRY_COLUMNS,
+    load_successors,
+    registry_version_on,
+    registry_versions,
+    units_frame,
+)
 from tonghop.submission_store import latest_problems, period_status
 from tonghop.versions import (
     Version,
@@ -51,8 +61,12 @@ def consolidate(
         and inputs_of(connection, latest) == signature
     ):
         return Consolidated(latest, fresh=False)
-    values = consolidated_values(connection, period, deadline_days)
-    status = period_status(connection, period, deadline_days)
+    if period.is_quarter:
+        values = consolidated_values(connection, period, deadline_days)
+        status = period_status(connection, period, deadline_days)
+    else:
+        carried = carry(connection, period, deadline_days)
+        values, status = carried.values, carried.status
     version = store_version(connection, period, values, status, now)
     remember_inputs(connection, version, signature)
     return Consolidated(version, fresh=True, figures=len(values))
@@ -64,15 +78,21 @@ def load_consolidation(
     """One stored version as publishing and the reports read it, with what it changed against
     the version before unless `with_changes` is off."""
     period = Period.parse(version.period)
-    units = units_frame(connection)
+    units = units_frame(connection, period.last_day)
     values = version_values(connection, period, version.number)
     status = version_status(connection, period, version.number)
     sectors = sector_totals(connection, period, version.number)
-    problems = latest_problems(connection, period)
-    texts = unit_texts(connection, period, deadline_days)
     changes = changes_since_previous(connection, version, values, status) if with_changes else None
     active = units["code"].isin(status["unit_code"])
-    own_texts = texts[texts["ancestor_code"] == texts["unit_code"]]
+    if period.is_quarter:
+        problems = latest_problems(connection, period)
+        texts = unit_texts(connection, period, deadline_days)
+        own_texts = texts[texts["ancestor_code"] == texts["unit_code"]]
+    else:
+        # Units send quarters, not longer periods: no file, no problem of its own; the texts
+        # are each unit's over the quarters.
+        problems = pd.DataFrame(columns=list(PROBLEM_COLUMNS))
+        own_texts = carry(connection, period, deadline_days).own_texts
     return Consolidation(
         period=period,
         generated_at=version.created_at,
@@ -88,12 +108,43 @@ def load_consolidation(
     )
 
 
+def comparison_period(period: Period) -> Period:
+    """What the reports compare a period with: a quarter with the one before, a longer period
+    with the same period a year earlier ("so với cùng kỳ năm trước")."""
+    return period.previous() if period.is_quarter else period.same_period_last_year()
+
+
 def previous_quarter(
     connection: Connection, period: Period, deadline_days: int
 ) -> Consolidation | None:
-    """The previous quarter's latest published version, which the reports compare with (without
-    what it changed itself: nobody reads that there)."""
-    previous = latest_version(connection, period.previous())
-    if previous is None or previous.published_at is None:
+    """The period the reports compare with (`comparison_period`), under the hierarchy of
+    `period`: its latest published version when the hierarchy did not change in between, else
+    consolidated again from its quarters under today's hierarchy, so that a merged unit is
+    compared with the sum of its predecessors (SPEC §1). None when it has nothing."""
+    earlier = comparison_period(period)
+    same_hierarchy = registry_version_on(connection, earlier.last_day) == registry_version_on(
+        connection, period.last_day
+    ) and not any(
+        earlier.last_day < link.effective <= period.last_day for link in load_successors(connection)
+    )
+    if same_hierarchy and earlier.is_quarter:
+        previous = latest_version(connection, earlier)
+        if previous is None or previous.published_at is None:
+            return None
+        return load_consolidation(connection, previous, deadline_days, with_changes=False)
+    target = hierarchy_on(connection, period.last_day, registry_versions(connection))
+    carried = carry(connection, earlier, deadline_days, target)
+    if not any(row["number"] is not None for row in carried.values):
         return None
-    return load_consolidation(connection, previous, deadline_days, with_changes=False)
+    values = pd.DataFrame(carried.values).rename(columns={"text_value": "text"})
+    return Consolidation(
+        period=earlier,
+        generated_at=datetime.now(),
+        deadline=earlier.deadline(deadline_days),
+        units=target.units.reindex(columns=list(REGISTRY_COLUMNS)),
+        values=values,
+        sectors=pd.DataFrame(columns=["sector", "indicator_code", "number"]),
+        status=carried.status,
+        problems=pd.DataFrame(columns=list(PROBLEM_COLUMNS)),
+        texts=carried.own_texts,
+    )

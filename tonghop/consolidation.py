@@ -64,6 +64,8 @@ STATUS_LABELS_VI = {
     "accepted_with_warnings": "Đã tiếp nhận, có cảnh báo",
     "rejected": "Bị trả lại",
     "missing": "Chưa nộp",
+    # a longer period's unit that reported some of its quarters only (tonghop/longer_periods.py)
+    "partial": "Chưa đủ các quý",
 }
 
 

@@ -41,16 +41,20 @@ def resolve_run(
     *,
     upcoming: bool = False,
     today: date | None = None,
+    length: int = 1,
 ) -> RunContext:
     """The context of a run started with these parameters: settings from the environment (the
     workspace given here wins), and the period given, or by default the quarter that just ended
-    in the operators' time zone — with `upcoming`, the quarter in progress."""
+    in the operators' time zone — with `upcoming`, the quarter in progress; with `length` 2 or
+    4, the half-year or year that just ended."""
     settings = Settings(workspace=Path(workspace)) if workspace else Settings()
     if isinstance(period, Period):
         return RunContext(settings, period)
     if period:
         return RunContext(settings, Period.parse(period))
     today = today or local_now(settings.timezone).date()
+    if length > 1:
+        return RunContext(settings, Period.ended_before(today, length))
     ended = Period.just_ended(today)
     return RunContext(settings, ended.next() if upcoming else ended)
 

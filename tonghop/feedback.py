@@ -432,7 +432,10 @@ class Feedback:
 
 def feedback_due(view: ConsolidationView) -> list[Feedback]:
     """The feedback of every unit whose latest file has problems, or whose status is rejected or
-    warned: the units with a status in hierarchy order, then any other unit with problems."""
+    warned: the units with a status in hierarchy order, then any other unit with problems. A
+    longer period has none: feedback answers a received file, and units send quarters."""
+    if not view.period.is_quarter:
+        return []
     problems_by_unit: dict[str, list[dict]] = {}
     for problem in view.problems:
         problems_by_unit.setdefault(problem["unit_code"], []).append(problem)

@@ -304,13 +304,19 @@ def write_letter_files(
     """Write every letter into `folder` as the message that would have been sent (the same
     composing, the same bytes, attachments included), each file appearing whole. Returns the
     files written and, ended failed at `ended_at` without being recorded, the letters that
-    could not be written, each with the Vietnamese reason; the others are written still."""
+    could not be written, each with the Vietnamese reason; the others are written still. A
+    letter an earlier run wrote already (its file is named by its fingerprint) is left as it
+    is: a run with nothing new writes nothing."""
     written: list[LetterFile] = []
     unwritten: list[Outcome] = []
     for letter in letters:
         if not letter.deliverable:
             reason = letter.undeliverable or "không có địa chỉ thư điện tử"
             unwritten.append(Outcome(letter, FAILED, 0, reason, ended_at))
+            continue
+        path = Path(folder) / letter_file_name(letter)
+        if path.is_file():
+            written.append(LetterFile(letter, path))
             continue
         try:
             # One at a time, as when sending: a province's attachments need not sit in memory.
@@ -322,7 +328,6 @@ def write_letter_files(
             )
             unwritten.append(Outcome(letter, FAILED, 0, reason, ended_at))
             continue
-        path = Path(folder) / letter_file_name(letter)
         try:
             write_atomically(path, lambda temp, data=data: temp.write_bytes(data))
         except OSError as error:

@@ -60,7 +60,7 @@ def progress_by_parent(database_url: str, period: Period, deadline_days: int) ->
     """One line per parent unit, in hierarchy order, over its direct children's status; and the
     total over every expected unit."""
     with transaction(database_url) as connection:
-        units = units_frame(connection).set_index("code")
+        units = units_frame(connection, period.last_day).set_index("code")
         status = period_status(connection, period, deadline_days)
     total = _counts(status)
     status["parent_code"] = status["unit_code"].map(units["parent_code"])
@@ -92,7 +92,7 @@ def progress_by_parent(database_url: str, period: Period, deadline_days: int) ->
 def province_headline(database_url: str, period: Period) -> str:
     """A sentence with the province's key figures, in the register of the reports."""
     with transaction(database_url) as connection:
-        units = units_frame(connection)
+        units = units_frame(connection, period.last_day)
         version = latest_version(connection, period)
         if version is None:
             return f"Kỳ {period} chưa được tổng hợp."

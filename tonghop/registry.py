@@ -180,9 +180,15 @@ def span_vi(unit: Unit) -> str:
     return f"từ {start:%Y-%m-%d} đến {end:%Y-%m-%d}"
 
 
-def _span_inside(child: Unit, parent: Unit) -> bool:
+def _span_inside(child: Unit, parent: Unit, effective: date | None = None) -> bool:
+    """Whether the child is active only while its parent is, from `effective` on (a registry in
+    force from a date says nothing of where a unit was before it: an older unit may move under
+    a newer parent)."""
+    child_start = child.valid_from
+    if effective is not None and (child_start is None or child_start < effective):
+        child_start = effective
     starts_ok = parent.valid_from is None or (
-        child.valid_from is not None and child.valid_from >= parent.valid_from
+        child_start is not None and child_start >= parent.valid_from
     )
     ends_ok = parent.valid_to is None or (
         child.valid_to is not None and child.valid_to <= parent.valid_to
@@ -247,12 +253,17 @@ def _cycle_vi(cycle: list[str], place: int) -> str:
     return f"{text} → «{cycle[place]}»"
 
 
-def validate_registry(units: Sequence[Unit]) -> list[RegistryProblem]:
-    """Every problem of a registry, sorted by line; an empty list means the registry is sound."""
-    return _readable(_validate(units, frozenset()))
+def validate_registry(
+    units: Sequence[Unit], effective: date | None = None
+) -> list[RegistryProblem]:
+    """Every problem of a registry in force from `effective` (None: for every period), sorted by
+    line; an empty list means the registry is sound."""
+    return _readable(_validate(units, frozenset(), effective))
 
 
-def _validate(units: Sequence[Unit], unreliable_spans: frozenset[int]) -> list[RegistryProblem]:
+def _validate(
+    units: Sequence[Unit], unreliable_spans: frozenset[int], effective: date | None = None
+) -> list[RegistryProblem]:
     """`validate_registry`, skipping the period checks of lines whose dates could not be read."""
     problems: list[RegistryProblem] = []
 
@@ -334,7 +345,7 @@ def _validate(units: Sequence[Unit], unreliable_spans: frozenset[int]) -> list[R
         if unit.email and not _EMAIL.match(unit.email):
             report(unit, f"địa chỉ thư điện tử «{unit.email}» của {label} không hợp lệ.")
 
-    _check_tree(units, by_code, unreliable_spans, report, problems)
+    _check_tree(units, by_code, unreliable_spans, report, problems, effective)
     problems.sort(key=lambda problem: problem.line)
     return problems
 
@@ -345,6 +356,7 @@ def _check_tree(
     unreliable_spans: frozenset[int],
     report: Callable[[Unit, str], None],
     problems: list[RegistryProblem],
+    effective: date | None = None,
 ) -> None:
     """The checks that involve a unit's parent: root, parent kind, cycles, validity periods."""
     first_province: Unit | None = None
@@ -417,7 +429,7 @@ def _check_tree(
             or _span_inverted(unit)
             or _span_inverted(parent)
         )
-        if spans_readable and not _span_inside(unit, parent):
+        if spans_readable and not _span_inside(unit, parent, effective):
             report(
                 unit,
                 f"thời gian hiệu lực của «{unit.code}» ({span_vi(unit)}) nằm ngoài thời gian "
@@ -425,8 +437,11 @@ def _check_tree(
             )
 
 
-def read_registry(path: Path) -> tuple[list[Unit], list[RegistryProblem]]:
-    """Read and validate a registry CSV; any problem refuses it whole (no units returned)."""
+def read_registry(
+    path: Path, effective: date | None = None
+) -> tuple[list[Unit], list[RegistryProblem]]:
+    """Read and validate a registry CSV in force from `effective` (None: for every period); any
+    problem refuses it whole (no units returned)."""
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -512,7 +527,7 @@ def read_registry(path: Path) -> tuple[list[Unit], list[RegistryProblem]]:
             )
         )
 
-    problems.extend(_validate(units, frozenset(unreadable_dates)))
+    problems.extend(_validate(units, frozenset(unreadable_dates), effective))
     problems.sort(key=lambda problem: problem.line)
     return ([], _readable(problems)) if problems else (units, [])
 

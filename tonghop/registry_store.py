@@ -1,10 +1,12 @@
-"""The stored registry: its units in hierarchy order (as `Unit`s, or as a frame with the columns
-REGISTRY_COLUMNS), replacing it with its closure table, and the units with accepted reports that a
-replacement would stop counting."""
+"""The stored registry (SPEC §1): every version ever imported with when it comes into force
+(`RegistryVersion`), each version's units in hierarchy order (as `Unit`s, or as a frame with
+the columns REGISTRY_COLUMNS) and its closure table, the version in force on a day, and the
+successor links of ended units."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -12,6 +14,7 @@ import pandas as pd
 from sqlalchemy import Connection, text
 
 from tonghop.registry import Unit, closure_rows, hierarchy_positions, levels
+from tonghop.restructuring import Successor
 from tonghop.storage import execute_many, load_sql, select_frame, statements
 
 # The columns of `units_frame`: the registry's, and where each unit stands in the hierarchy
@@ -30,14 +33,62 @@ REGISTRY_COLUMNS = (
 )
 
 
-def units_frame(connection: Connection) -> pd.DataFrame:
-    """The stored registry as a frame (REGISTRY_COLUMNS), in hierarchy order."""
-    return select_frame(connection, "select_units").reindex(columns=list(REGISTRY_COLUMNS))
+@dataclass(frozen=True)
+class RegistryVersion:
+    """One imported registry: in force from `effective_from` (None: from the beginning) until a
+    later version's date."""
+
+    number: int
+    effective_from: date | None
+    imported_at: datetime
+    file_name: str | None = None
 
 
-def load_units(connection: Connection) -> list[Unit]:
-    """The stored registry, in hierarchy order."""
-    result = connection.execute(text(load_sql("select_units")))
+def registry_versions(connection: Connection) -> list[RegistryVersion]:
+    """Every version, oldest first."""
+    rows = connection.execute(text(load_sql("select_registry_versions")))
+    return [
+        RegistryVersion(row.number, _as_date(row.effective_from), row.imported_at, row.file_name)
+        for row in rows
+    ]
+
+
+def version_in_force(versions: Sequence[RegistryVersion], day: date | None) -> int | None:
+    """The version a period ending on `day` is consolidated under: the newest to come into
+    force by that day (of two from the same day, the later import); the latest of all when
+    `day` is None; None before the first import."""
+    if not versions:
+        return None
+    if day is None:
+        return versions[-1].number
+    candidates = [
+        version
+        for version in versions
+        if version.effective_from is None or version.effective_from <= day
+    ]
+    if not candidates:
+        return versions[0].number
+    return max(candidates, key=lambda v: (v.effective_from or date.min, v.number)).number
+
+
+def registry_version_on(connection: Connection, day: date | None = None) -> int | None:
+    """The number of the version in force on `day` (the latest when None)."""
+    return version_in_force(registry_versions(connection), day)
+
+
+def units_frame(connection: Connection, day: date | None = None) -> pd.DataFrame:
+    """The registry in force on `day` (the latest when None) as a frame (REGISTRY_COLUMNS), in
+    hierarchy order."""
+    version = registry_version_on(connection, day)
+    return select_frame(connection, "select_units", registry_version=version).reindex(
+        columns=list(REGISTRY_COLUMNS)
+    )
+
+
+def load_units(connection: Connection, day: date | None = None) -> list[Unit]:
+    """The registry in force on `day` (the latest when None), in hierarchy order."""
+    version = registry_version_on(connection, day)
+    result = connection.execute(text(load_sql("select_units")), {"registry_version": version})
     # Rows straight from the driver: a DataFrame would turn NULL into NaN, which is truthy.
     return [unit_from_row(row) for row in result]
 
@@ -56,14 +107,10 @@ def unit_from_row(row: Any) -> Unit:
     )
 
 
-def accepted_unit_periods(connection: Connection) -> list[tuple[str, str, Unit | None]]:
-    """Every (unit code, quarter) with an accepted submission, with the unit as the stored
-    registry has it, or None when the registry no longer has it."""
+def accepted_unit_periods(connection: Connection) -> list[tuple[str, str]]:
+    """Every (unit code, quarter) with an accepted submission."""
     result = connection.execute(text(load_sql("select_accepted_unit_periods")))
-    return [
-        (row.unit_code, row.period, None if row.code is None else unit_from_row(row))
-        for row in result
-    ]
+    return [(row.unit_code, row.period) for row in result]
 
 
 def _as_date(value: object) -> date | None:
@@ -74,13 +121,29 @@ def _as_date(value: object) -> date | None:
     return date.fromisoformat(str(value)[:10])
 
 
-def replace_registry(connection: Connection, units: Sequence[Unit]) -> None:
-    """Store a validated registry and its closure table in place of the old one."""
+def store_registry_version(
+    connection: Connection,
+    units: Sequence[Unit],
+    effective_from: date | None,
+    now: datetime,
+    file_name: str | None = None,
+) -> int:
+    """Store a validated registry as the next version, with its closure table; its number."""
+    versions = registry_versions(connection)
+    number = versions[-1].number + 1 if versions else 1
+    connection.execute(
+        text(load_sql("insert_registry_version")),
+        {
+            "number": number,
+            "effective_from": effective_from,
+            "imported_at": now,
+            "file_name": file_name,
+        },
+    )
     positions, depth_of = hierarchy_positions(units), levels(units)
-    for statement in statements("delete_registry"):
-        connection.execute(text(statement))
     unit_rows = [
         {
+            "registry_version": number,
             "code": unit.code,
             "name": unit.name,
             "parent_code": unit.parent_code,
@@ -96,8 +159,36 @@ def replace_registry(connection: Connection, units: Sequence[Unit]) -> None:
     ]
     execute_many(connection, "insert_unit", unit_rows)
     closure = [
-        {"ancestor": ancestor, "descendant": descendant, "depth": depth}
+        {"registry_version": number, "ancestor": ancestor, "descendant": descendant, "depth": depth}
         for ancestor, descendant, depth in closure_rows(units)
     ]
     execute_many(connection, "insert_unit_closure", closure)
-    connection.execute(text(load_sql("insert_registry_import")), {"imported_at": datetime.now()})
+    connection.execute(text(load_sql("insert_registry_import")), {"imported_at": now})
+    return number
+
+
+def load_successors(connection: Connection) -> list[Successor]:
+    """Every successor link, oldest change first."""
+    rows = connection.execute(text(load_sql("select_successors")))
+    return [
+        Successor(row.code, row.successor_code, float(row.share), _as_date(row.effective))
+        for row in rows
+    ]
+
+
+def store_successors(
+    connection: Connection, successors: Sequence[Successor], registry_version: int
+) -> None:
+    """Record the links of a successor CSV (a link given again replaces the old one)."""
+    for successor in successors:
+        for statement in statements("upsert_successor"):
+            connection.execute(
+                text(statement),
+                {
+                    "code": successor.code,
+                    "successor_code": successor.successor_code,
+                    "share": successor.share,
+                    "effective": successor.effective,
+                    "registry_version": registry_version,
+                },
+            )

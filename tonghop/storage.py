@@ -71,12 +71,16 @@ ADDED_COLUMNS = (
     ("submission", "raw_file_name", "alter_submission_add_raw_file_name"),
     ("submission", "arrival", "alter_submission_add_arrival"),
     ("submission", "sender", "alter_submission_add_sender"),
+    ("published_status", "quarters", "alter_published_status_add_quarters"),
 )
 
 
 # Tables replaced since the first schema, each with the file that moves its rows into the tables
 # of create_schema.sql and drops it.
-REPLACED_TABLES = (("reminder", "move_mail_to_outbox"),)
+REPLACED_TABLES = (
+    ("reminder", "move_mail_to_outbox"),
+    ("unit_before_versions", "move_units_to_versions"),
+)
 
 
 def create_schema(engine: Engine) -> None:
@@ -94,14 +98,27 @@ def create_schema(engine: Engine) -> None:
 
 
 def upgrade_schema(connection: Connection) -> None:
-    """Add the columns an existing database lacks (see ADDED_COLUMNS)."""
+    """Add the columns an existing database lacks (see ADDED_COLUMNS), set aside a registry
+    from before versions, and widen the period columns for longer periods."""
     inspector = inspect(connection)
     for table, column, upgrade in ADDED_COLUMNS:
         if not inspector.has_table(table):
             continue  # a new database: create_schema.sql makes the table whole
-        if column not in {found["name"] for found in inspector.get_columns(table)}:
+        if column not in _columns(inspector, table):
             for statement in statements(upgrade):
                 connection.execute(text(statement))
+    if inspector.has_table("unit") and "registry_version" not in _columns(inspector, "unit"):
+        for statement in statements("rename_units_before_versions"):
+            connection.execute(text(statement))
+    if connection.dialect.name == "postgresql" and inspector.has_table("publication"):
+        period = next(c for c in inspector.get_columns("publication") if c["name"] == "period")
+        if getattr(period["type"], "length", None) == 8:
+            for statement in statements("alter_period_columns_widen"):
+                connection.execute(text(statement))
+
+
+def _columns(inspector: Any, table: str) -> set[str]:
+    return {found["name"] for found in inspector.get_columns(table)}
 
 
 # One engine per database URL in a process, made (with the schema put in place) on first use.

@@ -87,7 +87,7 @@ def period_status(connection: Connection, period: Period, deadline_days: int) ->
         connection,
         "select_status",
         parse_dates=["received_at"],
-        **period_parameters(period, deadline_days),
+        **period_parameters(connection, period, deadline_days),
     )
     return status.reindex(columns=list(STORED_STATUS_COLUMNS))
 

@@ -17,11 +17,18 @@ from sqlalchemy import Connection, text
 
 from tonghop.consolidation import STATUS_COLUMNS
 from tonghop.periods import Period
+from tonghop.registry_store import (
+    load_successors,
+    registry_version_on,
+    registry_versions,
+    version_in_force,
+)
 from tonghop.storage import execute_many, load_sql, select_frame, statements
 
 INTEGER_STATUS_COLUMNS = frozenset({"on_time", "errors", "warnings"})
-# What a version stores of each unit's status: what the outputs show, and the file counted.
-STORED_STATUS_COLUMNS = (*STATUS_COLUMNS, "submission_id")
+# What a version stores of each unit's status: what the outputs show, the file counted, and for
+# a longer period each quarter's outcome (tonghop/longer_periods.py).
+STORED_STATUS_COLUMNS = (*STATUS_COLUMNS, "submission_id", "quarters")
 
 
 @dataclass(frozen=True)
@@ -79,9 +86,11 @@ def fingerprint(values: Sequence[Mapping[str, object]], status: pd.DataFrame) ->
     for row in status.sort_values("unit_code").itertuples():
         on_time = "" if not _present(row.on_time) else str(int(row.on_time))
         counted = row.submission_id if _present(row.submission_id) else ""
+        # Only a longer period's statuses have quarters: a quarter's fingerprint stays as it was.
+        quarters = f"|{row.quarters}" if _present(getattr(row, "quarters", None)) else ""
         digest.update(
             f"s|{row.unit_code}|{row.status}|{on_time}|{counted}|"
-            f"{int(row.errors or 0)}|{int(row.warnings or 0)}\n".encode()
+            f"{int(row.errors or 0)}|{int(row.warnings or 0)}{quarters}\n".encode()
         )
     return digest.hexdigest()
 
@@ -142,7 +151,7 @@ def store_version(
         {
             **key,
             **{
-                column: _plain(row[column], integer=column in INTEGER_STATUS_COLUMNS)
+                column: _plain(row.get(column), integer=column in INTEGER_STATUS_COLUMNS)
                 for column in STORED_STATUS_COLUMNS
             },
         }
@@ -187,6 +196,7 @@ def version_status(connection: Connection, period: Period, number: int) -> pd.Da
         parse_dates=["received_at"],
         period=str(period),
         version=number,
+        registry_version=registry_version_on(connection, period.last_day),
     )
     # SQLite answers 1/0 and PostgreSQL may too; None means the unit has nothing accepted.
     status["on_time"] = [None if pd.isna(flag) else bool(flag) for flag in status["on_time"]]
@@ -234,6 +244,17 @@ def unit_changes(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
     ).reset_index(drop=True)
 
 
+def longer_periods_containing(connection: Connection, quarters: Sequence[Period]) -> list[Period]:
+    """The longer periods already published that contain one of `quarters`: a correction to a
+    quarter publishes them again too (SPEC §2)."""
+    found = set()
+    for (text_value,) in connection.execute(text(load_sql("select_published_periods"))):
+        period = Period.parse(text_value)
+        if not period.is_quarter and any(period.contains(quarter) for quarter in quarters):
+            found.add(period)
+    return sorted(found, key=lambda period: (period.last_day, period.length))
+
+
 def newest_published_version(connection: Connection, period: Period) -> int | None:
     """The newest version of the period whose files are all written; None before the first."""
     rows = connection.execute(text(load_sql("select_publications")), {"period": str(period)})
@@ -274,9 +295,24 @@ def changes_since_previous(
 
 
 def period_inputs(connection: Connection, period: Period, deadline_days: int) -> str:
-    """A signature of everything the period's consolidation is computed from."""
-    row = connection.execute(text(load_sql("select_period_inputs")), {"period": str(period)}).one()
-    return f"{row.submissions}|{row.registry_imported_at}|{deadline_days}"
+    """A signature of everything the period's consolidation is computed from: the files received
+    for its quarters (only ever added), the registry version in force for each quarter, and
+    for a longer period the successor links that carry figures across changes."""
+    quarters = period.quarters()
+    submissions = connection.execute(
+        text(load_sql("select_period_submissions")),
+        {"first_quarter": str(quarters[0]), "last_quarter": str(quarters[-1])},
+    ).scalar()
+    versions = registry_versions(connection)
+    used = ",".join(str(version_in_force(versions, quarter.last_day)) for quarter in quarters)
+    signature = f"{submissions}|r{used}|{deadline_days}"
+    if not period.is_quarter:
+        links = sorted(
+            f"{link.code}>{link.successor_code}:{link.share:g}@{link.effective}"
+            for link in load_successors(connection)
+        )
+        signature += "|" + hashlib.sha256(";".join(links).encode()).hexdigest()[:16]
+    return signature
 
 
 def inputs_of(connection: Connection, version: Version) -> str | None:

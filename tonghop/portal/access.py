@@ -17,6 +17,7 @@ from collections import defaultdict, deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -29,8 +30,13 @@ SECRET_BYTES = 32
 LINK_PATH = "/u/"
 
 _hasher = PasswordHasher()
-# Checked when the user name is unknown, so that a wrong name takes as long as a wrong password.
-_UNKNOWN_USER_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+@cache
+def _unknown_user_hash() -> str:
+    """Checked when the user name is unknown, so that a wrong name takes as long as a wrong
+    password; made on first use, not when the module is imported (every run imports it)."""
+    return _hasher.hash(secrets.token_urlsafe(16))
 
 
 def digest(secret: str) -> str:
@@ -183,7 +189,7 @@ def check_password(operators: Mapping[str, str], user: str, password: str) -> bo
     """Whether `password` is the operator's; an unknown name costs the same time as a known one."""
     stored = operators.get(user)
     try:
-        return _hasher.verify(stored or _UNKNOWN_USER_HASH, password) and stored is not None
+        return _hasher.verify(stored or _unknown_user_hash(), password) and stored is not None
     except (VerificationError, InvalidHashError):
         return False
 

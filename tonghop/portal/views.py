@@ -19,7 +19,7 @@ from tonghop.layout import Workspace, answer_feedback_path, find_reports
 from tonghop.periods import Period
 from tonghop.publishing import published_files
 from tonghop.registry import Unit
-from tonghop.registry_store import unit_from_row, units_frame
+from tonghop.registry_store import registry_version_on, unit_from_row, units_frame
 from tonghop.storage import load_sql, select_frame
 from tonghop.submission_store import period_status
 from tonghop.versions import newest_published_version, version_values
@@ -41,21 +41,34 @@ MAX_LISTED_UNITS = 300
 
 def find_unit(connection: Connection, unit_code: str) -> Unit | None:
     """The unit of the stored registry with this code."""
-    row = connection.execute(text(load_sql("select_known_unit")), {"unit_code": unit_code}).first()
+    row = connection.execute(
+        text(load_sql("select_known_unit")),
+        {"unit_code": unit_code, "registry_version": registry_version_on(connection)},
+    ).first()
     return None if row is None or row.code is None else unit_from_row(row)
 
 
 def is_below(connection: Connection, unit_code: str, ancestor: str) -> bool:
     """Whether `unit_code` is `ancestor` itself or lies below it in the registry."""
     found = connection.execute(
-        text(load_sql("select_is_below")), {"unit_code": unit_code, "ancestor": ancestor}
+        text(load_sql("select_is_below")),
+        {
+            "unit_code": unit_code,
+            "ancestor": ancestor,
+            "registry_version": registry_version_on(connection),
+        },
     ).scalar()
     return bool(found)
 
 
 def has_children(connection: Connection, unit_code: str) -> bool:
     """Whether any unit of the registry is directly under this one."""
-    members = select_frame(connection, "select_subtree_members", unit_code=unit_code)
+    members = select_frame(
+        connection,
+        "select_subtree_members",
+        unit_code=unit_code,
+        registry_version=registry_version_on(connection),
+    )
     return not members.empty
 
 
@@ -173,9 +186,14 @@ def subtree_progress(
     connection: Connection, unit_code: str, period: Period, deadline_days: int
 ) -> SubtreeProgress:
     """How the units below `unit_code` stand in the period, per direct child with totals."""
-    members = select_frame(connection, "select_subtree_members", unit_code=unit_code)
+    members = select_frame(
+        connection,
+        "select_subtree_members",
+        unit_code=unit_code,
+        registry_version=registry_version_on(connection, period.last_day),
+    )
     status = period_status(connection, period, deadline_days)
-    units = units_frame(connection)
+    units = units_frame(connection, period.last_day)
     names = dict(zip(units["code"], units["name"], strict=True))
     parents = dict(zip(units["code"], units["parent_code"], strict=True))
     position = dict(zip(units["code"], units["position"], strict=True))
