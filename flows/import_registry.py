@@ -10,6 +10,8 @@ from prefect.utilities.annotations import quote
 
 from tonghop.registry import RegistryProblem
 from tonghop.registry_changes import RemovalNotice, removal_summary_vi
+from tonghop_flows.failures import explained
+from tonghop_flows.parameters import WorkspaceParameter, run_name
 from tonghop_flows.run import exclusive_run, started_run, with_database_retries
 from tonghop_tasks.registry import read_registry_file, store_registry
 
@@ -24,8 +26,13 @@ class RegistryImport:
     notices: list[RemovalNotice] = field(default_factory=list)
 
 
-@flow(name="import_registry", log_prints=True)
-def import_registry(path: str, workspace: str | None = None) -> RegistryImport:
+@flow(
+    name="import_registry",
+    flow_run_name=run_name("nhập danh sách đơn vị", periodic=False),
+    log_prints=True,
+)
+@explained
+def import_registry(path: str, workspace: WorkspaceParameter = "") -> RegistryImport:
     """Import the registry at `path`; nothing is stored when it has any problem."""
     with started_run(workspace, None, exclusive=False) as context:
         units, problems = read_registry_file(Path(path))

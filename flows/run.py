@@ -8,20 +8,27 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
 from prefect import Task, get_run_logger
+from prefect.runtime import flow_run
 from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner, ThreadPoolTaskRunner
 
 from tonghop.config import Settings
 from tonghop.context import RunContext, resolve_run
 from tonghop.locking import run_lock
 from tonghop.periods import Period
+from tonghop_flows.logs import keep_operator_level
 from tonghop_tasks.database import check_database
 from tonghop_tasks.retrying import worth_retrying
 
 T = TypeVar("T", bound=Task[Any, Any])
+
+# Every flow module imports this one: its runs' logs keep to the operator's level from the first
+# record on, in whichever process runs them (the command line, `tonghop serve`, a worker's).
+keep_operator_level()
 
 
 @contextmanager
@@ -34,7 +41,10 @@ def started_run(
 ) -> Iterator[RunContext]:
     """The context of a run that starts here, its workspace in place; with `exclusive` (every
     run that writes), the database is reached and the run lock held for the whole body."""
-    context = resolve_run(workspace, period, upcoming=upcoming)
+    # The run that starts here tells its story: steps leave their summaries on it too.
+    context = replace(
+        resolve_run(workspace, period, upcoming=upcoming), outermost_run_id=flow_run.id
+    )
     context.workspace.ensure()
     if not exclusive:
         yield context
@@ -61,6 +71,13 @@ def exclusive_run(context: RunContext) -> Iterator[None]:
     # warning in the run's log, never the run's error.
     with run_lock(context.database_url, settings.lock_wait_seconds, on_wait=waiting, logger=logger):
         yield
+
+
+def tell(lines: list[str]) -> None:
+    """Log the lines of a run's story at the operator's level, in the current run's log."""
+    logger = get_run_logger()
+    for line in lines:
+        logger.info(line)
 
 
 def with_database_retries(task: T, settings: Settings) -> T:

@@ -9,6 +9,11 @@ from datetime import date, timedelta
 from tonghop.errors import TonghopError
 
 _QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
+# Every period text a run accepts, as one regular expression in the syntax JSON Schema and
+# Python share: a quarter (2025Q3), a half year (2025H1), a year (2025) or a span of whole
+# quarters (2021Q2-2023Q2). The run form of the Prefect UI refuses anything else before a run
+# starts.
+PERIOD_PATTERN = r"^(\d{4}(Q[1-4]|H[12])?|\d{4}Q[1-4]-\d{4}Q[1-4])$"
 _ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
 
 

@@ -8,6 +8,7 @@ their names and folders come from `tonghop.layout`."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from tonghop.consolidation import Consolidation, ConsolidationView
@@ -42,6 +43,8 @@ class PublishedFiles:
     newly_published: bool = True  # False when the run changed nothing already published
     # the narrative report (Word) of the province and of each upper-level unit, by unit code
     reports: dict[str, Path] = field(default_factory=dict)
+    # when an earlier run published the version (None when this run did)
+    published_at: datetime | None = None
 
     @property
     def complete(self) -> bool:
