@@ -493,11 +493,38 @@ def remind(
 
 @app.command("serve")
 def serve() -> None:
-    """Phục vụ các lịch chạy (không cần worker); lịch theo hạn nộp và múi giờ trong cấu hình."""
+    """Phục vụ các lịch chạy (không cần worker); lịch theo hạn nộp và múi giờ trong cấu hình.
+    Thiết lập luôn thư báo cho cán bộ vận hành khi đã có khối TONGHOP_ALERT_BLOCK."""
     from tonghop.config import Settings
+    from tonghop_flows.automations import AlertBlockMissing
     from tonghop_flows.serving import serve_deployments
 
-    serve_deployments(Settings())
+    settings = Settings()
+    try:
+        _print_automations(settings)
+    except AlertBlockMissing as error:
+        console.print(f"[yellow]{escape(str(error))}[/]")
+    serve_deployments(settings)
+
+
+@app.command("automations")
+def automations() -> None:
+    """Thiết lập thư báo cho cán bộ vận hành khi một lần chạy theo lịch thất bại hoặc có nhiều
+    báo cáo bị trả lại (qua khối TONGHOP_ALERT_BLOCK đã tạo trong trang Blocks)."""
+    from tonghop.config import Settings
+
+    _print_automations(Settings())
+
+
+def _print_automations(settings: Settings) -> None:
+    from tonghop_flows.automations import apply_automations
+
+    names = apply_automations(settings)
+    console.print(
+        f"Đã thiết lập thư báo qua khối «{escape(settings.alert_block)}»: "
+        + "; ".join(f"«{escape(name)}»" for name in names)
+        + "."
+    )
 
 
 @web_app.callback()

@@ -6,17 +6,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from prefect import flow, get_run_logger, unmapped
+from prefect.runtime import flow_run
 from prefect.states import State
 from prefect.utilities.annotations import quote
 
 from tonghop.collecting import arrival_order, chunked
 from tonghop.context import RunContext
+from tonghop.formatting import format_count
 from tonghop.inbox import SkippedEntry
 from tonghop.mailbox import MailboxUnavailable, MailIntake
 from tonghop.outbox import OutboxSummary
 from tonghop.periods import Period
 from tonghop.run_summary import outcome_lines, received_line
 from tonghop_flows.answer import answer_submissions
+from tonghop_flows.automations import announce_rejections
 from tonghop_flows.failures import explained
 from tonghop_flows.parameters import PeriodParameter, WorkspaceParameter, run_name
 from tonghop_flows.run import (
@@ -189,6 +192,13 @@ def collect_batch(context: RunContext) -> CollectSummary:
         answers=answers,
     )
     tell(summary_lines(summary))
+    if announce_rejections(context, flow_run.name, summary.received, summary.rejected):
+        get_run_logger().warning(
+            "%s trong %s tệp nhận được bị trả lại, nhiều hơn thường lệ: thư báo đi đến cán bộ "
+            "vận hành (khi đã thiết lập bằng `tonghop automations`).",
+            format_count(summary.rejected),
+            format_count(summary.received),
+        )
     # Every collection leaves the period's progress so far and what it received, even an
     # evening with nothing new: the operator sees that it ran and where things stand.
     progress = with_database_retries(read_progress, settings)(url, period, settings.deadline_days)

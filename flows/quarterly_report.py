@@ -155,6 +155,6 @@ def quarterly_report(
 
 
 def _did_something(delivery: OutboxSummary) -> bool:
-    """Whether a delivery sent, failed or left anything this run (a nothing-new run may send
-    what an earlier run could not)."""
-    return bool(delivery.outcomes or delivery.letter_files or delivery.unconfirmed)
+    """Whether a delivery tried to send anything this run, or found letters an interrupted run
+    left unconfirmed: a nothing-new run may send what an earlier run could not."""
+    return bool(delivery.outcomes or delivery.unconfirmed)

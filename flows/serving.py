@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 from prefect import serve
 from prefect.schedules import Cron
+from prefect.types.entrypoint import EntrypointType
 
 from tonghop.config import Settings
 
@@ -121,6 +122,8 @@ def serve_deployments(settings: Settings) -> None:
                 schedules=[
                     Cron(item["cron"], timezone=item["timezone"]) for item in declared["schedules"]
                 ],
+                # Each run imports its flow from the installed package, wherever it starts.
+                entrypoint_type=EntrypointType.MODULE_PATH,
             )
         )
     serve(*deployments)

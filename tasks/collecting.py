@@ -244,8 +244,10 @@ def publish_data_docs(
     """Store the run's validation results in the workspace's Great Expectations project, build
     their Data Docs pages and link them from the run."""
     run_time = datetime.now(ZoneInfo(timezone))
-    # The flow run's name ties the pages to the run an operator sees in the UI.
-    run_name = f"{period}-{flow_run.name or run_time.strftime('%Y%m%dT%H%M%S')}"
+    # The flow run's name ("2025Q3 · thu thập · 06/12 18:00") ties the pages to the run an
+    # operator sees in the UI; Great Expectations keeps each run in a folder of that name.
+    shown = flow_run.name or f"{period} · {run_time:%d/%m %H:%M}"
+    run_name = shown.replace("/", "-").replace("\\", "-")
     docs = build_data_docs(validations, workspace, run_name, run_time)
     if docs is None:
         return None

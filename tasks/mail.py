@@ -108,7 +108,7 @@ def _describe(error: BaseException, server: EmailServerCredentials) -> str:
     return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
 
 
-def _open_session(server: EmailServerCredentials) -> smtplib.SMTP:
+def open_session(server: EmailServerCredentials) -> smtplib.SMTP:
     """A logged-in session to the block's server, as its `get_server` opens one but with a
     timeout on every step: `get_server` has none, and a server that stalls during the login
     would hold the run forever."""
@@ -163,7 +163,7 @@ class Mailer:
     def _session(self) -> smtplib.SMTP:
         if self._smtp is None:
             try:
-                self._smtp = _open_session(self._server)
+                self._smtp = open_session(self._server)
             except (smtplib.SMTPException, OSError) as error:
                 raise _Unreachable(error) from error
         return self._smtp

@@ -117,7 +117,7 @@ def received_markdown(
     if len(ordered) > limit:
         lines += [
             "",
-            f"… và {format_count(len(ordered) - limit)} tệp hợp lệ khác (xem bảng tổng hợp hoặc "
+            f"… và {format_count(len(ordered) - limit)} tệp khác (đầy đủ trong bảng tổng hợp và "
             "`tonghop status`).",
         ]
     return "\n".join(lines)
@@ -202,12 +202,12 @@ def delivery_line(reports: int, delivery: OutboxSummary | None) -> str:
             f"({format_count(len(delivery.letter_files))} thư ghi thành tệp .eml)."
         )
     sent, failed = len(delivery.sent), len(delivery.failed)
-    parts = [f"đã gửi {format_count(sent)} thư"]
+    parts = [f"đã gửi {format_count(sent)} thư"] if sent else []
     if failed:
         parts.append(f"{format_count(failed)} thư CHƯA GỬI ĐƯỢC (xem mục «Gửi báo cáo»)")
     if delivery.already_sent:
         parts.append(f"{format_count(delivery.already_sent)} thư đã gửi ở lần chạy trước")
-    if not (sent or failed or delivery.already_sent):
+    if not parts:
         parts = ["không có thư nào cần gửi"]
     return f"{line}; " + ", ".join(parts) + "."
 
@@ -221,3 +221,9 @@ def nothing_new_line(
         f"Không có gì mới cho {period.label_vi} kể từ lần chạy trước: phiên bản {version}{when} "
         f"vẫn là kết quả hiện hành — {where}."
     )
+
+
+def rejection_surge(received: int, rejected: int, minimum: int, share: float) -> bool:
+    """Whether a collection rejected enough files, and a large enough part of what it received,
+    that a person should look now: a form or a rule may be wrong, not a few units."""
+    return received > 0 and rejected >= minimum and rejected >= share * received
