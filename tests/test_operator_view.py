@@ -160,7 +160,7 @@ def test_the_outermost_run_tells_the_story(demo_workspace) -> None:
 
 
 def test_every_collection_leaves_the_progress_and_what_it_received(demo_workspace) -> None:
-    root, plan = demo_workspace
+    root, _ = demo_workspace
     state = collect(str(PERIOD), str(root), return_state=True)
     summary = state.result()
     run, logs, artifacts, _ = run_view(state.state_details.flow_run_id)
