@@ -16,7 +16,14 @@ from tonghop.outbox import MailNotSent, OutboxSummary
 from tonghop.periods import Period
 from tonghop_flows.failures import explained
 from tonghop_flows.mailing import send_planned
-from tonghop_flows.parameters import PeriodParameter, ResendParameter, WorkspaceParameter, run_name
+from tonghop_flows.parameters import (
+    HOME,
+    JUST_ENDED,
+    PeriodParameter,
+    ResendParameter,
+    WorkspaceParameter,
+    run_name,
+)
 from tonghop_flows.run import started_run, with_database_retries
 from tonghop_tasks.answers import plan_answers
 
@@ -51,8 +58,8 @@ def answer_submissions(
 @flow(name="answer", flow_run_name=run_name("trả lời đơn vị"), log_prints=True)
 @explained
 def answer(
-    period: PeriodParameter = "",
-    workspace: WorkspaceParameter = "",
+    period: PeriodParameter = JUST_ENDED,
+    workspace: WorkspaceParameter = HOME,
     resend_unconfirmed: ResendParameter = False,
 ) -> tuple[OutboxSummary, ...]:
     """Send the period's answers not sent yet (with `resend_unconfirmed`, also those an

@@ -21,7 +21,7 @@ from tonghop.run_summary import outcome_lines, received_line
 from tonghop_flows.answer import answer_submissions
 from tonghop_flows.automations import announce_rejections
 from tonghop_flows.failures import explained
-from tonghop_flows.parameters import PeriodParameter, WorkspaceParameter, run_name
+from tonghop_flows.parameters import HOME, JUST_ENDED, PeriodParameter, WorkspaceParameter, run_name
 from tonghop_flows.run import (
     reading_plan,
     started_run,
@@ -223,7 +223,9 @@ def summary_lines(summary: CollectSummary) -> list[str]:
 
 @flow(name="collect", flow_run_name=run_name("thu thập"), log_prints=True)
 @explained
-def collect(period: PeriodParameter = "", workspace: WorkspaceParameter = "") -> CollectSummary:
+def collect(
+    period: PeriodParameter = JUST_ENDED, workspace: WorkspaceParameter = HOME
+) -> CollectSummary:
     """Collect the period's new submissions from the inbox into the database."""
     with started_run(workspace, period) as context:
         return collect_batch(context)

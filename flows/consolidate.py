@@ -13,7 +13,7 @@ from tonghop.layout import PublicationFolders, clear_stages
 from tonghop.portal.addresses import OutputAddresses
 from tonghop.publishing import PublishedFiles
 from tonghop_flows.failures import explained
-from tonghop_flows.parameters import PeriodParameter, WorkspaceParameter, run_name
+from tonghop_flows.parameters import HOME, JUST_ENDED, PeriodParameter, WorkspaceParameter, run_name
 from tonghop_flows.run import started_run, with_database_retries
 from tonghop_tasks.consolidating import (
     consolidate_period,
@@ -81,7 +81,9 @@ def consolidate_and_publish(context: RunContext) -> PublishedFiles:
 
 @flow(name="consolidate", flow_run_name=run_name("công bố"), log_prints=True)
 @explained
-def consolidate(period: PeriodParameter = "", workspace: WorkspaceParameter = "") -> PublishedFiles:
+def consolidate(
+    period: PeriodParameter = JUST_ENDED, workspace: WorkspaceParameter = HOME
+) -> PublishedFiles:
     """Aggregate what counts for the period and publish the workbook, CSVs and feedback."""
     with started_run(workspace, period) as context:
         return consolidate_and_publish(context)

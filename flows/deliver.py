@@ -15,6 +15,8 @@ from tonghop.publishing import published_files
 from tonghop_flows.failures import explained
 from tonghop_flows.mailing import send_planned
 from tonghop_flows.parameters import (
+    HOME,
+    JUST_ENDED,
     PeriodParameter,
     ResendParameter,
     VersionParameter,
@@ -47,8 +49,8 @@ def deliver_version(
 @flow(name="deliver_reports", flow_run_name=run_name("gửi báo cáo"), log_prints=True)
 @explained
 def deliver_reports(
-    period: PeriodParameter = "",
-    workspace: WorkspaceParameter = "",
+    period: PeriodParameter = JUST_ENDED,
+    workspace: WorkspaceParameter = HOME,
     version: VersionParameter = 0,
     resend_unconfirmed: ResendParameter = False,
 ) -> OutboxSummary:

@@ -11,7 +11,7 @@ from prefect.utilities.annotations import quote
 from tonghop.registry import RegistryProblem
 from tonghop.registry_changes import RemovalNotice, removal_summary_vi
 from tonghop_flows.failures import explained
-from tonghop_flows.parameters import WorkspaceParameter, run_name
+from tonghop_flows.parameters import HOME, WorkspaceParameter, run_name
 from tonghop_flows.run import exclusive_run, started_run, with_database_retries
 from tonghop_tasks.registry import read_registry_file, store_registry
 
@@ -32,7 +32,7 @@ class RegistryImport:
     log_prints=True,
 )
 @explained
-def import_registry(path: str, workspace: WorkspaceParameter = "") -> RegistryImport:
+def import_registry(path: str, workspace: WorkspaceParameter = HOME) -> RegistryImport:
     """Import the registry at `path`; nothing is stored when it has any problem."""
     with started_run(workspace, None, exclusive=False) as context:
         units, problems = read_registry_file(Path(path))

@@ -13,7 +13,14 @@ from tonghop.form_letters import FORM
 from tonghop.outbox import OutboxSummary
 from tonghop_flows.failures import explained
 from tonghop_flows.mailing import send_planned
-from tonghop_flows.parameters import PeriodParameter, ResendParameter, WorkspaceParameter, run_name
+from tonghop_flows.parameters import (
+    HOME,
+    IN_PROGRESS,
+    PeriodParameter,
+    ResendParameter,
+    WorkspaceParameter,
+    run_name,
+)
 from tonghop_flows.run import exclusive_run, started_run, with_database_retries
 from tonghop_tasks.forms import write_blank_forms
 from tonghop_tasks.outbox import plan_form_letters
@@ -32,8 +39,8 @@ class IssuedForms:
 @flow(name="issue_forms", flow_run_name=run_name("phát mẫu biểu", upcoming=True), log_prints=True)
 @explained
 def issue_forms(
-    period: PeriodParameter = "",
-    workspace: WorkspaceParameter = "",
+    period: PeriodParameter = IN_PROGRESS,
+    workspace: WorkspaceParameter = HOME,
     resend_unconfirmed: ResendParameter = False,
 ) -> IssuedForms:
     """Write `outbox/<P>/<unit>-<P>.xlsx` for every active unit, then e-mail each unit its form

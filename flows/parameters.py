@@ -1,7 +1,9 @@
 """What an operator reads of a run in the Prefect UI before it starts and in every list: the
 parameters of its run form, each with a Vietnamese title, what it is, its format and what an
 empty value means (the form refuses a value its pattern does not allow, before any run starts),
-and the name a run carries ("2026Q3 · tổng hợp · 30/11 06:00") instead of Prefect's random one."""
+and the name a run carries ("2026Q3 · tổng hợp · 30/11 06:00") instead of Prefect's random one.
+Their defaults are words ("quý vừa kết thúc", "TONGHOP_HOME"), so that the deployment's
+Parameters tab and the form show what a run without them does."""
 
 from __future__ import annotations
 
@@ -24,15 +26,21 @@ def _shown(title: str, description: str) -> FieldInfo:
     return Field(json_schema_extra={"title": title, "description": description})
 
 
-# An empty text is the default period; anything else must be a period Tổng hợp knows.
+# The defaults, in words the run form and the deployment's Parameters tab show as they are: the
+# quarter a run is about when none is written, and the workspace of the machine that runs it.
+# An empty text means the same as the flow's default.
+JUST_ENDED = "quý vừa kết thúc"
+IN_PROGRESS = "quý đang diễn ra"
+HOME = "TONGHOP_HOME"
+
 PeriodParameter = Annotated[
     str,
-    Field(pattern=f"^$|{PERIOD_PATTERN}"),
+    Field(pattern=f"^(|{JUST_ENDED}|{IN_PROGRESS})$|{PERIOD_PATTERN}"),
     _shown(
         "Kỳ báo cáo",
         "Kỳ cần xử lý: một quý viết như 2025Q3 (năm, chữ Q hoa, số quý 1–4); nửa năm 2025H1; "
-        "cả năm 2025; hoặc nhiều quý liền nhau 2021Q2-2023Q2. Để trống: quý vừa kết thúc "
-        "(với lịch phát mẫu biểu: quý đang diễn ra).",
+        f"cả năm 2025; hoặc nhiều quý liền nhau 2021Q2-2023Q2. Để «{JUST_ENDED}» hoặc "
+        f"«{IN_PROGRESS}» (hay để trống: như mặc định của lịch) để chạy cho quý đó.",
     ),
 ]
 WorkspaceParameter = Annotated[
@@ -40,9 +48,30 @@ WorkspaceParameter = Annotated[
     _shown(
         "Thư mục làm việc",
         "Thư mục chứa inbox/, archive/, outbox/ và published/ trên máy chạy lịch, ví dụ "
-        "/srv/tonghop. Để trống: thư mục đặt trong TONGHOP_HOME của máy đó.",
+        f"/srv/tonghop. Để {HOME} (hay để trống): thư mục đặt trong biến môi trường "
+        f"{HOME} của máy đó.",
     ),
 ]
+
+
+def period_of(text: str | None, *, upcoming: bool = False) -> tuple[str | None, bool]:
+    """The period a run's parameter names (None: a default quarter) and whether that default is
+    the quarter in progress rather than the one that just ended; empty is the flow's own
+    default (`upcoming`)."""
+    text = (text or "").strip()
+    if text == JUST_ENDED:
+        return None, False
+    if text == IN_PROGRESS:
+        return None, True
+    return text or None, upcoming
+
+
+def workspace_of(text: str | None) -> str | None:
+    """The workspace a run's parameter names; None: TONGHOP_HOME."""
+    text = (text or "").strip()
+    return None if text in ("", HOME) else text
+
+
 ResendParameter = Annotated[
     bool,
     _shown(
@@ -64,7 +93,7 @@ VersionParameter = Annotated[
 
 def run_name(kind: str, *, upcoming: bool = False, periodic: bool = True) -> Callable[[], str]:
     """The naming of a flow's runs: `<period> · <kind> · <day/month hour:minute>` in the
-    operators' time zone for a run an operator or a schedule starts, `<period> · <kind>` for a
+    operators' time zone for a run an operator or a schedule starts, the period alone for a
     step of a larger run (which is handed its context). `upcoming`: the default period is the
     quarter in progress, as the flow's own; not `periodic`: a run about no period."""
 
@@ -72,13 +101,15 @@ def run_name(kind: str, *, upcoming: bool = False, periodic: bool = True) -> Cal
         parameters = flow_run.parameters
         context = parameters.get("context")
         if isinstance(context, RunContext):
-            return f"{context.period} · {kind}"
+            # The run graph writes a step as "<flow> / <run name>", in a font without Vietnamese
+            # letters: the period alone reads well there ("collect / 2025Q3").
+            return str(context.period)
         started = flow_run.scheduled_start_time.astimezone(ZoneInfo(Settings().timezone))
         if not periodic:
             return f"{kind} · {started:%d/%m %H:%M}"
-        period = str(parameters.get("period") or "").strip().upper()
-        if not period:
-            period = str(resolve_run(upcoming=upcoming).period)
-        return f"{period} · {kind} · {started:%d/%m %H:%M}"
+        period, in_progress = period_of(parameters.get("period"), upcoming=upcoming)
+        if period is None:
+            period = str(resolve_run(upcoming=in_progress).period)
+        return f"{period.upper()} · {kind} · {started:%d/%m %H:%M}"
 
     return name

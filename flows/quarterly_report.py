@@ -18,7 +18,14 @@ from tonghop_flows.collect import CollectSummary, collect_step, summary_lines
 from tonghop_flows.consolidate import consolidate_step
 from tonghop_flows.deliver import deliver_step
 from tonghop_flows.failures import explained
-from tonghop_flows.parameters import PeriodParameter, ResendParameter, WorkspaceParameter, run_name
+from tonghop_flows.parameters import (
+    HOME,
+    JUST_ENDED,
+    PeriodParameter,
+    ResendParameter,
+    WorkspaceParameter,
+    run_name,
+)
 from tonghop_flows.run import started_run, tell
 from tonghop_tasks.artifacts import create_run_summary
 
@@ -109,8 +116,8 @@ class Story:
 @flow(name="quarterly_report", flow_run_name=run_name("tổng hợp"), log_prints=True)
 @explained
 def quarterly_report(
-    period: PeriodParameter = "",
-    workspace: WorkspaceParameter = "",
+    period: PeriodParameter = JUST_ENDED,
+    workspace: WorkspaceParameter = HOME,
     resend_unconfirmed: ResendParameter = False,
 ) -> QuarterlyReport:
     """Collect the period's new submissions, then consolidate, publish and send it, and any

@@ -14,7 +14,14 @@ from tonghop.outbox import MailNotSent, OutboxSummary, not_sent_message
 from tonghop.reminders import REMINDER, UNIT_REMINDER
 from tonghop_flows.failures import explained
 from tonghop_flows.mailing import send_planned
-from tonghop_flows.parameters import PeriodParameter, ResendParameter, WorkspaceParameter, run_name
+from tonghop_flows.parameters import (
+    HOME,
+    JUST_ENDED,
+    PeriodParameter,
+    ResendParameter,
+    WorkspaceParameter,
+    run_name,
+)
 from tonghop_flows.run import exclusive_run, started_run, with_database_retries
 from tonghop_tasks.forms import write_blank_forms
 from tonghop_tasks.outbox import plan_reminders
@@ -54,8 +61,8 @@ class RemindersNotSent(TonghopError):
 @flow(name="remind", flow_run_name=run_name("đôn đốc"), log_prints=True)
 @explained
 def remind(
-    period: PeriodParameter = "",
-    workspace: WorkspaceParameter = "",
+    period: PeriodParameter = JUST_ENDED,
+    workspace: WorkspaceParameter = HOME,
     resend_unconfirmed: ResendParameter = False,
 ) -> Reminded:
     """Send the period's reminders not sent yet (with `resend_unconfirmed`, also those an

@@ -21,6 +21,7 @@ from tonghop.context import RunContext, resolve_run
 from tonghop.locking import run_lock
 from tonghop.periods import Period
 from tonghop_flows.logs import keep_operator_level
+from tonghop_flows.parameters import period_of, workspace_of
 from tonghop_tasks.database import check_database
 from tonghop_tasks.retrying import worth_retrying
 
@@ -39,8 +40,13 @@ def started_run(
     upcoming: bool = False,
     exclusive: bool = True,
 ) -> Iterator[RunContext]:
-    """The context of a run that starts here, its workspace in place; with `exclusive` (every
-    run that writes), the database is reached and the run lock held for the whole body."""
+    """The context of a run that starts here (`workspace` and `period` as its parameters name
+    them, flows/parameters.py), its workspace in place; with `exclusive` (every run that
+    writes), the database is reached and the run lock held for the whole body."""
+    if not isinstance(period, Period):
+        period, upcoming = period_of(period, upcoming=upcoming)
+    if not isinstance(workspace, Path):
+        workspace = workspace_of(workspace)
     # The run that starts here tells its story: steps leave their summaries on it too.
     context = replace(
         resolve_run(workspace, period, upcoming=upcoming), outermost_run_id=flow_run.id

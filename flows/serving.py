@@ -124,6 +124,9 @@ def serve_deployments(settings: Settings) -> None:
                 ],
                 # Each run imports its flow from the installed package, wherever it starts.
                 entrypoint_type=EntrypointType.MODULE_PATH,
+                # The workspace this machine serves, shown in the deployment's Parameters tab
+                # and filled in its run form.
+                parameters={"workspace": str(settings.workspace.resolve())},
             )
         )
     serve(*deployments)

@@ -25,9 +25,14 @@ from tonghop.outbox import OutboxPlan, outbox_states, plan
 from tonghop.periods import Period
 from tonghop.registry_store import load_units
 from tonghop.storage import transaction
+from tonghop_tasks.names import unmarked
 
 
-@task(name="plan-answers", task_run_name="Lập danh sách thư trả lời đơn vị", cache_policy=NO_CACHE)
+@task(
+    name="plan-answers",
+    task_run_name=unmarked("Lập danh sách thư trả lời đơn vị"),
+    cache_policy=NO_CACHE,
+)
 def plan_answers(
     database_url: str,
     outbox: Path,

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from prefect import get_client, task
+from prefect import get_client
 from prefect.artifacts import Artifact, create_markdown_artifact
-from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.actions import ArtifactCreate
 from prefect.runtime import flow_run
 
@@ -37,9 +36,9 @@ def leave_artifact(artifact: Artifact, outermost_run_id: str | None) -> None:
         )
 
 
-@task(name="create-run-summary", task_run_name="Tạo bản tóm tắt lần chạy", cache_policy=NO_CACHE)
 def create_run_summary(key: str, heading: str, lines: list[str]) -> None:
-    """The run's story as the first thing its Artifacts tab shows: one line per stage."""
+    """The run's story, one line per stage, on the run itself rather than on a task of it: the
+    Artifacts tab shows it with the summaries its steps left there."""
     create_markdown_artifact(
         key=key,
         markdown="\n".join([f"# {heading}", "", *(f"- {line}" for line in lines)]),

@@ -53,6 +53,7 @@ from tonghop.validation import (
     run_suites,
     warm_up,
 )
+from tonghop_tasks.names import unmarked
 
 # Archive copies in flight at once: their time is spent in the kernel, not in Python.
 ARCHIVE_THREADS = 8
@@ -60,7 +61,7 @@ ARCHIVE_THREADS = 8
 
 @task(
     name="archive-new-files",
-    task_run_name="Lưu trữ tệp mới trong hộp thư đến",
+    task_run_name=unmarked("Lưu trữ tệp mới trong hộp thư đến"),
     cache_policy=NO_CACHE,
 )
 def archive_new_files(
@@ -140,7 +141,7 @@ def _archive_full(archive: Path, needed: int) -> DiskFull:
     )
 
 
-@task(name="read-submissions", task_run_name="Đọc tệp báo cáo", cache_policy=NO_CACHE)
+@task(name="read-submissions", task_run_name=unmarked("Đọc tệp báo cáo"), cache_policy=NO_CACHE)
 def read_submissions(workspace: Path, received: list[ReceivedFile], workers: int) -> list[FormRead]:
     """Read the archive copies of received files with `workers` > 1 in a local process pool,
     meanwhile importing Great Expectations for the validation that follows."""
@@ -155,7 +156,11 @@ def read_submissions(workspace: Path, received: list[ReceivedFile], workers: int
     return forms
 
 
-@task(name="load-history", task_run_name="Đọc số liệu kỳ trước để so sánh", cache_policy=NO_CACHE)
+@task(
+    name="load-history",
+    task_run_name=unmarked("Đọc số liệu kỳ trước để so sánh"),
+    cache_policy=NO_CACHE,
+)
 def load_history(
     database_url: str, period: Period, forms: list[FormRead], units: list[Unit]
 ) -> dict[str, Comparisons]:
@@ -171,7 +176,7 @@ def load_history(
 
 @task(
     name="validate-submissions",
-    task_run_name="Kiểm tra báo cáo theo quy tắc",
+    task_run_name=unmarked("Kiểm tra báo cáo theo quy tắc"),
     cache_policy=NO_CACHE,
 )
 def validate_batch(
@@ -229,7 +234,7 @@ def validate_batch(
 
 @task(
     name="build-data-docs",
-    task_run_name="Tạo trang kết quả kiểm tra (Data Docs)",
+    task_run_name=unmarked("Tạo trang kết quả kiểm tra (Data Docs)"),
     retries=2,
     retry_delay_seconds=2,
     cache_policy=NO_CACHE,
@@ -282,7 +287,9 @@ def data_docs_markdown(docs: DataDocs, addresses: OutputAddresses) -> str:
 
 
 @task(
-    name="store-submissions", task_run_name="Lưu báo cáo vào cơ sở dữ liệu", cache_policy=NO_CACHE
+    name="store-submissions",
+    task_run_name=unmarked("Lưu báo cáo vào cơ sở dữ liệu"),
+    cache_policy=NO_CACHE,
 )
 def store_outcomes(
     database_url: str,
@@ -297,7 +304,7 @@ def store_outcomes(
         return store_batch(connection, outcomes, seen, batch_rows, messages or ())
 
 
-@task(name="read-progress", task_run_name="Đọc tiến độ báo cáo", cache_policy=NO_CACHE)
+@task(name="read-progress", task_run_name=unmarked("Đọc tiến độ báo cáo"), cache_policy=NO_CACHE)
 def read_progress(database_url: str, period: Period, deadline_days: int) -> list[dict[str, str]]:
     """The period's reporting progress so far, per upper-level unit with the totals first."""
     with transaction(database_url) as connection:
@@ -308,7 +315,7 @@ def read_progress(database_url: str, period: Period, deadline_days: int) -> list
 
 @task(
     name="create-collection-artifacts",
-    task_run_name="Tạo bảng tiến độ và danh sách tệp đã nhận",
+    task_run_name=unmarked("Tạo bảng tiến độ và danh sách tệp đã nhận"),
     cache_policy=NO_CACHE,
 )
 def create_collection_artifacts(

@@ -13,9 +13,14 @@ from tonghop.formatting import format_count
 from tonghop.periods import Period
 from tonghop.storage import transaction
 from tonghop.versions import Version, mark_published
+from tonghop_tasks.names import unmarked
 
 
-@task(name="consolidate-period", task_run_name="Tổng hợp số liệu theo cấp", cache_policy=NO_CACHE)
+@task(
+    name="consolidate-period",
+    task_run_name=unmarked("Tổng hợp số liệu theo cấp"),
+    cache_policy=NO_CACHE,
+)
 def consolidate_period(
     database_url: str, period: Period, deadline_days: int, timezone: str
 ) -> tuple[Version, bool]:
@@ -43,14 +48,22 @@ def consolidate_period(
     return version, done.fresh
 
 
-@task(name="gather-consolidation", task_run_name="Đọc phiên bản tổng hợp", cache_policy=NO_CACHE)
+@task(
+    name="gather-consolidation",
+    task_run_name=unmarked("Đọc phiên bản tổng hợp"),
+    cache_policy=NO_CACHE,
+)
 def gather_consolidation(database_url: str, version: Version, deadline_days: int) -> Consolidation:
     """Read one version's figures and statuses, what it changed, and the problems to report."""
     with transaction(database_url) as connection:
         return load_consolidation(connection, version, deadline_days)
 
 
-@task(name="mark-published", task_run_name="Ghi nhận phiên bản đã công bố", cache_policy=NO_CACHE)
+@task(
+    name="mark-published",
+    task_run_name=unmarked("Ghi nhận phiên bản đã công bố"),
+    cache_policy=NO_CACHE,
+)
 def mark_version_published(database_url: str, version: Version, timezone: str) -> None:
     """Record that every file of the version is in place."""
     if version.published_at is not None:

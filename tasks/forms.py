@@ -13,11 +13,12 @@ from tonghop.layout import blank_form_name, period_folder
 from tonghop.parallel import process_pool, worker_count
 from tonghop.periods import Period
 from tonghop.registry import Unit, active_units, codes_with_active_children
+from tonghop_tasks.names import unmarked
 
 
 @task(
     name="write-blank-forms",
-    task_run_name="Tạo mẫu biểu trống",
+    task_run_name=unmarked("Tạo mẫu biểu trống"),
     retries=2,
     retry_delay_seconds=5,
     cache_policy=NO_CACHE,

@@ -30,6 +30,7 @@ from tonghop.reading import FormRead
 from tonghop.registry import Unit
 from tonghop.storage import transaction
 from tonghop.submission_store import known_files, recorded_messages
+from tonghop_tasks.names import unmarked
 
 # A mailbox that does not answer is asked again after this long, twice, before the run goes on
 # with the folder inbox alone.
@@ -59,7 +60,7 @@ def mailbox_config(settings: Settings) -> MailboxConfig | None:
 
 @task(
     name="receive-mail",
-    task_run_name="Nhận thư từ hộp thư điện tử",
+    task_run_name=unmarked("Nhận thư từ hộp thư điện tử"),
     retries=MAILBOX_RETRIES,
     retry_delay_seconds=MAILBOX_RETRY_SECONDS,
     retry_condition_fn=lambda _task, _run, state: _unavailable(state),
@@ -118,7 +119,7 @@ def _unavailable(state: object) -> bool:
 
 @task(
     name="place-mailed-forms",
-    task_run_name="Ghi nhận tệp gửi qua thư điện tử",
+    task_run_name=unmarked("Ghi nhận tệp gửi qua thư điện tử"),
     cache_policy=NO_CACHE,
 )
 def place_mailed_forms(
@@ -149,7 +150,7 @@ def place_mailed_forms(
 
 @task(
     name="file-processed-mail",
-    task_run_name="Chuyển thư đã xử lý",
+    task_run_name=unmarked("Chuyển thư đã xử lý"),
     retries=MAILBOX_RETRIES,
     retry_delay_seconds=MAILBOX_RETRY_SECONDS,
     cache_policy=NO_CACHE,

@@ -48,6 +48,7 @@ from tonghop.submission_store import period_status
 from tonghop.versions import newest_published_version
 from tonghop_tasks.artifacts import leave_artifact
 from tonghop_tasks.mail import Mailer
+from tonghop_tasks.names import unmarked
 
 
 class NothingPublished(TonghopError):
@@ -93,7 +94,11 @@ def _log_plan(kind: MailKind, letters: OutboxPlan) -> None:
     )
 
 
-@task(name="plan-reminders", task_run_name="Lập danh sách thư đôn đốc", cache_policy=NO_CACHE)
+@task(
+    name="plan-reminders",
+    task_run_name=unmarked("Lập danh sách thư đôn đốc"),
+    cache_policy=NO_CACHE,
+)
 def plan_reminders(
     database_url: str,
     period: Period,
@@ -128,7 +133,9 @@ def plan_reminders(
 
 
 @task(
-    name="plan-report-letters", task_run_name="Lập danh sách thư gửi báo cáo", cache_policy=NO_CACHE
+    name="plan-report-letters",
+    task_run_name=unmarked("Lập danh sách thư gửi báo cáo"),
+    cache_policy=NO_CACHE,
 )
 def plan_report_letters(
     database_url: str,
@@ -149,7 +156,9 @@ def plan_report_letters(
 
 
 @task(
-    name="plan-form-letters", task_run_name="Lập danh sách thư gửi mẫu biểu", cache_policy=NO_CACHE
+    name="plan-form-letters",
+    task_run_name=unmarked("Lập danh sách thư gửi mẫu biểu"),
+    cache_policy=NO_CACHE,
 )
 def plan_form_letters(
     database_url: str,
@@ -177,7 +186,9 @@ def plan_form_letters(
 
 
 @task(
-    name="find-published-version", task_run_name="Tìm phiên bản đã công bố", cache_policy=NO_CACHE
+    name="find-published-version",
+    task_run_name=unmarked("Tìm phiên bản đã công bố"),
+    cache_policy=NO_CACHE,
 )
 def latest_published_version(database_url: str, period: Period) -> int:
     """The newest version of the period whose files are all written."""
@@ -192,7 +203,9 @@ def latest_published_version(database_url: str, period: Period) -> int:
 
 
 @task(
-    name="record-unsent-letters", task_run_name="Ghi nhận thư không gửi được", cache_policy=NO_CACHE
+    name="record-unsent-letters",
+    task_run_name=unmarked("Ghi nhận thư không gửi được"),
+    cache_policy=NO_CACHE,
 )
 def record_unsent_letters(
     database_url: str, letters: Sequence[Letter], reason: str, timezone: str
@@ -210,7 +223,7 @@ def record_unsent_letters(
 
 # No task retries: a retried batch would send again what already went; each message is retried
 # on its own inside, and a rerun finds every letter's intent and outcome in the outbox.
-@task(name="send-letters", task_run_name="Gửi thư", cache_policy=NO_CACHE)
+@task(name="send-letters", task_run_name=unmarked("Gửi thư"), cache_policy=NO_CACHE)
 def send_letters(
     database_url: str,
     letters: Sequence[Letter],
@@ -263,7 +276,7 @@ def send_letters(
 
 @task(
     name="write-unsent-letters",
-    task_run_name="Ghi thư chưa gửi thành tệp .eml",
+    task_run_name=unmarked("Ghi thư chưa gửi thành tệp .eml"),
     cache_policy=NO_CACHE,
 )
 def write_unsent_letters(
@@ -279,7 +292,9 @@ def write_unsent_letters(
 
 
 @task(
-    name="create-outbox-artifact", task_run_name="Tạo danh sách thư đã gửi", cache_policy=NO_CACHE
+    name="create-outbox-artifact",
+    task_run_name=unmarked("Tạo danh sách thư đã gửi"),
+    cache_policy=NO_CACHE,
 )
 def create_outbox_artifact(summary: OutboxSummary, outermost_run_id: str | None = None) -> None:
     """Who was sent what in this run, every failure with its reason, and what was left; also

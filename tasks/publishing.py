@@ -31,6 +31,7 @@ from tonghop.portal.addresses import OutputAddresses
 from tonghop.publishing import PublishedFiles, publish, published_files
 from tonghop.run_summary import progress_table
 from tonghop_tasks.artifacts import leave_artifact
+from tonghop_tasks.names import unmarked
 from tonghop_tasks.retrying import worth_retrying
 
 RATE_CODES = {rate.code for rate in RATES}
@@ -38,7 +39,7 @@ RATE_CODES = {rate.code for rate in RATES}
 
 @task(
     name="publish-outputs",
-    task_run_name="Ghi bảng tổng hợp, tệp CSV và phản hồi",
+    task_run_name=unmarked("Ghi bảng tổng hợp, tệp CSV và phản hồi"),
     retries=2,
     retry_delay_seconds=5,
     retry_condition_fn=worth_retrying,
@@ -66,7 +67,7 @@ def _shown(code: str, number: float | None) -> str:
 
 @task(
     name="commit-publication",
-    task_run_name="Công bố các tệp",
+    task_run_name=unmarked("Công bố các tệp"),
     retries=2,
     retry_delay_seconds=5,
     cache_policy=NO_CACHE,
@@ -77,7 +78,9 @@ def commit_publication(folders: PublicationFolders) -> None:
     get_run_logger().info("Đã công bố %s tệp vào %s.", format_count(len(moved)), folders.final)
 
 
-@task(name="find-published", task_run_name="Tìm các tệp đã công bố", cache_policy=NO_CACHE)
+@task(
+    name="find-published", task_run_name=unmarked("Tìm các tệp đã công bố"), cache_policy=NO_CACHE
+)
 def find_published(out_dir: Path, period: Period, version: int) -> PublishedFiles:
     """The files of a version published by an earlier run, when this run has nothing new."""
     files = published_files(out_dir, period, version)
@@ -86,7 +89,7 @@ def find_published(out_dir: Path, period: Period, version: int) -> PublishedFile
 
 @task(
     name="create-run-artifacts",
-    task_run_name="Tạo bảng số liệu, tiến độ và liên kết kết quả",
+    task_run_name=unmarked("Tạo bảng số liệu, tiến độ và liên kết kết quả"),
     cache_policy=NO_CACHE,
 )
 def create_run_artifacts(
@@ -189,9 +192,10 @@ def _rejected_markdown(consolidation: Consolidation) -> str:
         lines.append("Không có đơn vị nào bị trả lại báo cáo.")
     for row in rejected.itertuples():
         lines.append(f"## {row.name} ({row.unit_code})")
-        for problem in problems[problems["unit_code"] == row.unit_code].itertuples():
-            if problem.severity == "error":
-                lines.append(f"- **{problem.rule}**: {problem.message}")
+        own = problems[(problems["unit_code"] == row.unit_code) & (problems["severity"] == "error")]
+        # A problem found twice in the same file is said once.
+        for rule, message in dict.fromkeys(zip(own["rule"], own["message"], strict=True)):
+            lines.append(f"- **{rule}**: {message}")
         lines.append("")
     return "\n".join(lines)
 

@@ -11,15 +11,18 @@ from tonghop.registry import RegistryProblem, Unit, read_registry
 from tonghop.registry_changes import RemovalNotice, removal_notices
 from tonghop.registry_store import accepted_unit_periods, load_units, replace_registry
 from tonghop.storage import transaction
+from tonghop_tasks.names import unmarked
 
 
-@task(name="read-registry", task_run_name="Đọc tệp danh sách đơn vị", cache_policy=NO_CACHE)
+@task(
+    name="read-registry", task_run_name=unmarked("Đọc tệp danh sách đơn vị"), cache_policy=NO_CACHE
+)
 def read_registry_file(path: Path) -> tuple[list[Unit], list[RegistryProblem]]:
     """Read and validate a registry CSV; units are empty when it has any problem."""
     return read_registry(path)
 
 
-@task(name="store-registry", task_run_name="Lưu danh sách đơn vị", cache_policy=NO_CACHE)
+@task(name="store-registry", task_run_name=unmarked("Lưu danh sách đơn vị"), cache_policy=NO_CACHE)
 def store_registry(database_url: str, units: list[Unit]) -> list[RemovalNotice]:
     """Replace the stored registry and its closure table in one transaction, and tell which
     units the replacement stops counting where they have accepted figures."""
@@ -31,7 +34,7 @@ def store_registry(database_url: str, units: list[Unit]) -> list[RemovalNotice]:
     return notices
 
 
-@task(name="load-registry", task_run_name="Đọc danh sách đơn vị", cache_policy=NO_CACHE)
+@task(name="load-registry", task_run_name=unmarked("Đọc danh sách đơn vị"), cache_policy=NO_CACHE)
 def load_registry(database_url: str) -> list[Unit]:
     """The stored registry in hierarchy order."""
     with transaction(database_url) as connection:

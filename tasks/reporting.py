@@ -15,6 +15,7 @@ from tonghop.formatting import format_count
 from tonghop.layout import CHARTS_DIR, PublicationFolders, disk_full_explained, report_paths
 from tonghop.report import write_reports
 from tonghop.storage import transaction
+from tonghop_tasks.names import unmarked
 from tonghop_tasks.retrying import worth_retrying
 
 # Who gets a narrative report: the levels that sign one and send it up.
@@ -23,7 +24,7 @@ REPORTING_KINDS = ("province", "upper")
 
 @task(
     name="draft-reports",
-    task_run_name="Soạn dự thảo báo cáo và biểu đồ",
+    task_run_name=unmarked("Soạn dự thảo báo cáo và biểu đồ"),
     retries=2,
     retry_delay_seconds=5,
     retry_condition_fn=worth_retrying,
