@@ -7,6 +7,7 @@ page, choosing the mail server saved as an Email Server Credentials block."""
 
 from __future__ import annotations
 
+import re
 import smtplib
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
@@ -40,18 +41,26 @@ class OperatorMail(NotificationBlock):
         title="Địa chỉ gửi",
         description="Địa chỉ thư đứng tên người gửi, ví dụ tonghop@tinhuy.vn.",
     )
-    recipients: list[str] = Field(
+    recipients: str = Field(
         title="Người nhận",
-        description="Địa chỉ thư của các cán bộ vận hành nhận thư báo, mỗi dòng một địa chỉ.",
-        min_length=1,
+        description=(
+            "Địa chỉ thư của các cán bộ vận hành nhận thư báo, cách nhau bằng dấu phẩy, ví dụ "
+            "vanhanh1@tinhuy.vn, vanhanh2@tinhuy.vn."
+        ),
+        min_length=3,
     )
+
+    @property
+    def addresses(self) -> list[str]:
+        """The recipients, one address each."""
+        return [address for address in re.split(r"[,;\s]+", self.recipients) if address]
 
     async def notify(self, body: str, subject: str | None = None) -> None:
         """Send `body` to every recipient in one message."""
         message = EmailMessage()
         message["Subject"] = subject or "Tổng hợp: thư báo cho cán bộ vận hành"
         message["From"] = self.sender
-        message["To"] = ", ".join(self.recipients)
+        message["To"] = ", ".join(self.addresses)
         message["Date"] = formatdate(localtime=True)
         message["Message-ID"] = make_msgid(domain=self.sender.rpartition("@")[2] or None)
         message["X-Tonghop-Kind"] = "operator-alert"
