@@ -74,17 +74,18 @@ def state_message(error: TonghopError) -> str:
 
 
 def explained(fn: Callable[P, R]) -> Callable[P, R | State]:
-    """A flow's body whose TonghopError ends the run Failed with `state_message` and one
-    Vietnamese ERROR line in the run's log; the error itself still reaches whoever called the
-    flow (the command line, an enclosing run), as the failed state's result."""
+    """A flow's body whose TonghopError ends the run Failed with `state_message`, also its one
+    ERROR line in the run's log; the error itself still reaches whoever called the flow (the
+    command line, an enclosing run), as the failed state's result."""
 
     @functools.wraps(fn)
     def run(*args: Any, **kwargs: Any) -> R | State:
         try:
             return fn(*args, **kwargs)
         except TonghopError as error:
-            get_run_logger().error(str(error))
-            return Failed(message=state_message(error), data=error)
+            message = state_message(error)
+            get_run_logger().error(message)
+            return Failed(message=message, data=error)
 
     # Prefect reads the parameters and their types (the run form, the validation) from the
     # function it is given: resolved here, against the flow's own module.

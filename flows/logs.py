@@ -4,7 +4,8 @@ failure ends with. Prefect's own bookkeeping below WARNING ("Beginning flow run�
 state …", the runner's process lines) is moved down to DEBUG, where it is still there
 with PREFECT_LOGGING_LEVEL=DEBUG; and a failure an operator can act on (a TonghopError) is its
 Vietnamese message without a traceback — said once, by the flow that failed or handled it
-(flows/failures.py), not again by each task it went through. A defect keeps its traceback."""
+(flows/failures.py), not again by each task it went through nor by the engine it ended. A
+defect keeps its traceback."""
 
 from __future__ import annotations
 
@@ -46,18 +47,21 @@ class OperatorLevel(logging.Filter):
     operator's log level (see the module's docstring)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if _from_prefect(record) and (
-            record.levelno < logging.WARNING or str(record.msg).startswith(FINAL_STATE)
-        ):
-            return self._demoted(record)
         error = explained_error(record)
-        if error is None:
+        if _from_prefect(record):
+            # The engine's bookkeeping, and its reports of a failure the flow has already told
+            # in its own words (flows/failures.py: "Task run failed…", "Engine execution exited
+            # with unexpected exception").
+            if (
+                record.levelno < logging.WARNING
+                or str(record.msg).startswith(FINAL_STATE)
+                or error is not None
+            ):
+                return self._demoted(record)
             return True
-        if record.name.startswith("prefect.task_runs"):
-            # The task's flow says it: it handles the failure in its own words, or fails with it.
-            return self._demoted(record)
-        record.msg, record.args = str(error), ()
-        record.exc_info, record.exc_text = None, None
+        if error is not None:
+            record.msg, record.args = str(error), ()
+            record.exc_info, record.exc_text = None, None
         return True
 
     @staticmethod

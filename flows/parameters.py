@@ -39,8 +39,8 @@ PeriodParameter = Annotated[
     _shown(
         "Kỳ báo cáo",
         "Kỳ cần xử lý: một quý viết như 2025Q3 (năm, chữ Q hoa, số quý 1–4); nửa năm 2025H1; "
-        f"cả năm 2025; hoặc nhiều quý liền nhau 2021Q2-2023Q2. Để «{JUST_ENDED}» hoặc "
-        f"«{IN_PROGRESS}» (hay để trống: như mặc định của lịch) để chạy cho quý đó.",
+        f"cả năm 2025; hoặc nhiều quý liền nhau 2021Q2-2023Q2. Ghi «{JUST_ENDED}» hoặc "
+        f"«{IN_PROGRESS}» để chạy cho quý đó; để trống: như mặc định của lịch.",
     ),
 ]
 WorkspaceParameter = Annotated[
@@ -48,8 +48,8 @@ WorkspaceParameter = Annotated[
     _shown(
         "Thư mục làm việc",
         "Thư mục chứa inbox/, archive/, outbox/ và published/ trên máy chạy lịch, ví dụ "
-        f"/srv/tonghop. Để {HOME} (hay để trống): thư mục đặt trong biến môi trường "
-        f"{HOME} của máy đó.",
+        f"/srv/tonghop. Ghi {HOME} hoặc để trống: thư mục đặt trong biến môi trường {HOME} "
+        "của máy đó.",
     ),
 ]
 

@@ -189,7 +189,9 @@ class Mailer:
             except (_Unreachable, smtplib.SMTPException, OSError) as failure:
                 error = failure
                 self._discard()
-                self._logger.warning(
+                # Each letter's line is below the operator's level: the run sums them up, and
+                # its list (the outbox artifact) gives each letter's outcome and reason.
+                self._logger.debug(
                     "Lần gửi %d/%d %s không thành công: %s",
                     attempt,
                     self._attempts,
@@ -199,7 +201,7 @@ class Mailer:
                 if attempt < self._attempts:
                     time.sleep(self._retry_seconds)
                 continue
-            self._logger.info("Đã gửi %s.", label)
+            self._logger.debug("Đã gửi %s.", label)
             return Attempted(attempt, SENT, None, datetime.now(UTC))
         reason = _describe(error, self._server)
         if isinstance(error, _Unreachable):

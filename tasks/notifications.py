@@ -27,10 +27,8 @@ class OperatorMail(NotificationBlock):
     _block_type_name = "Thư báo cho cán bộ vận hành"
     _block_type_slug = "tonghop-thu-bao-van-hanh"
     _description = (
-        "Thư điện tử Tổng hợp gửi đến cán bộ vận hành khi một lần chạy theo lịch thất bại hoặc "
-        "một lần thu thập có nhiều báo cáo bị trả lại. Chọn máy chủ thư đã lưu (khối Email "
-        "Server Credentials), địa chỉ gửi và những người nhận; đặt tên khối là tonghop-canh-bao "
-        "(hoặc tên trong TONGHOP_ALERT_BLOCK)."
+        "Thư báo cho cán bộ vận hành khi lần chạy theo lịch thất bại hoặc nhiều báo cáo bị trả "
+        "lại. Đặt tên khối: tonghop-canh-bao."
     )
 
     server: EmailServerCredentials = Field(

@@ -269,7 +269,15 @@ def send_letters(
             with transaction(database_url) as connection:
                 record_outcome(connection, message_id, outcome)
             outcomes.append(outcome)
-    if any(not outcome.sent for outcome in outcomes):
+    sent = sum(outcome.sent for outcome in outcomes)
+    get_run_logger().info(
+        "%s: đã gửi %s/%s thư%s.",
+        letters[0].kind.title if letters else "Thư",
+        format_count(sent),
+        format_count(len(outcomes)),
+        f"; {format_count(len(outcomes) - sent)} thư chưa gửi được" if sent < len(outcomes) else "",
+    )
+    if sent < len(outcomes):
         raise LettersNotSent(outcomes)
     return outcomes
 

@@ -113,7 +113,7 @@ def test_the_run_form_explains_each_parameter_and_refuses_a_wrong_period(
     schema = flow.parameters.model_dump()
     period, workspace = schema["properties"]["period"], schema["properties"]["workspace"]
     assert (period["title"], period["default"]) == ("Kỳ báo cáo", default)
-    assert "2025Q3" in period["description"] and "Để «quý vừa kết thúc»" in period["description"]
+    assert "2025Q3" in period["description"] and "Ghi «quý vừa kết thúc»" in period["description"]
     assert (workspace["title"], workspace["default"]) == ("Thư mục làm việc", "TONGHOP_HOME")
     assert schema["properties"]["resend_unconfirmed"]["title"] == "Gửi lại thư chưa xác nhận"
     for good in ("2025Q3", "2025H1", "2025", "2021Q2-2023Q2", "", default):

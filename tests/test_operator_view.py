@@ -213,7 +213,8 @@ def test_an_unreachable_database_fails_the_run_with_one_line_and_what_to_do(
     _, logs, _, _ = run_view(state.state_details.flow_run_id)
     shown = [log for log in logs if log.level >= logging.INFO]
     assert [log.level for log in shown] == [logging.ERROR]
-    assert shown[0].message.startswith("Không kết nối được cơ sở dữ liệu postgresql+psycopg://")
+    assert shown[0].message == state.message
+    assert "Lý do: Không kết nối được cơ sở dữ liệu postgresql+psycopg://" in shown[0].message
     assert not any("Traceback" in log.message for log in logs if log.level >= logging.INFO)
 
 
