@@ -12,6 +12,7 @@ import asyncio
 import json
 import logging
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from uuid import UUID
 
@@ -22,6 +23,7 @@ from tests.test_demo import _small_registry
 from tonghop.demo import write_demo_workspace
 from tonghop.periods import Period
 from tonghop.run_summary import ACCEPTED, EXPECTED, MISSING, PARENT, REJECTED, TOTAL
+from tonghop.storage import dispose_engines
 from tonghop_flows.collect import collect
 from tonghop_flows.import_registry import import_registry
 from tonghop_flows.quarterly_report import quarterly_report
@@ -33,12 +35,14 @@ RUN_NAME = re.compile(r"2025Q3 · (tổng hợp|thu thập) · \d\d/\d\d \d\d:\d
 
 @pytest.fixture
 def demo_workspace(
-    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch, prefect_server: None
-) -> tuple[Path, object]:
-    monkeypatch.setenv("TONGHOP_DATABASE_URL", database_url)
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, prefect_server: None
+) -> Iterator[tuple[Path, object]]:
+    # What the UI shows does not depend on the database: these runs go once, on SQLite.
+    monkeypatch.setenv("TONGHOP_DATABASE_URL", f"sqlite:///{tmp_path / 'tonghop.db'}")
     plan = write_demo_workspace(tmp_path, PERIOD, 10, seed=7, units=_small_registry(), workers=1)
     assert import_registry(str(tmp_path / "registry.csv"), str(tmp_path)).problems == []
-    return tmp_path, plan
+    yield tmp_path, plan
+    dispose_engines()
 
 
 # --- reading a run back as the UI does ------------------------------------------------------

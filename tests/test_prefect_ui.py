@@ -286,6 +286,7 @@ def _operators_quarter(address, handler, plan, page, run_deployment, http_error)
     form.fill("III/2026")
     page.get_by_role("button", name="Submit").click()
     page.get_by_text("Validation failed for field 'period'").first.wait_for(timeout=30_000)
+    page.wait_for_timeout(1500)  # the notice slides in
     # The refusal is a notice in the window's corner, which a full-page picture leaves out.
     _photograph(page, "ky-bao-cao-sai", full_page=False)
     runs = _read(address, lambda client: client.read_flow_runs())
