@@ -14,7 +14,16 @@ from tonghop.answers import ACKNOWLEDGEMENT, MAIL_REFUSAL
 from tonghop.context import RunContext
 from tonghop.outbox import MailNotSent, OutboxSummary
 from tonghop.periods import Period
+from tonghop_flows.failures import explained
 from tonghop_flows.mailing import send_planned
+from tonghop_flows.parameters import (
+    HOME,
+    JUST_ENDED,
+    PeriodParameter,
+    ResendParameter,
+    WorkspaceParameter,
+    run_name,
+)
 from tonghop_flows.run import started_run, with_database_retries
 from tonghop_tasks.answers import plan_answers
 
@@ -46,9 +55,12 @@ def answer_submissions(
     return tuple(summaries)
 
 
-@flow(name="answer", log_prints=True)
+@flow(name="answer", flow_run_name=run_name("trả lời đơn vị"), log_prints=True)
+@explained
 def answer(
-    period: str | None = None, workspace: str | None = None, resend_unconfirmed: bool = False
+    period: PeriodParameter = JUST_ENDED,
+    workspace: WorkspaceParameter = HOME,
+    resend_unconfirmed: ResendParameter = False,
 ) -> tuple[OutboxSummary, ...]:
     """Send the period's answers not sent yet (with `resend_unconfirmed`, also those an
     interrupted run may have sent)."""

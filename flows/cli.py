@@ -632,10 +632,35 @@ def remind(
 
 @app.command("serve", cls=Command)
 def serve() -> None:
-    """Phục vụ các lịch chạy theo hạn nộp và múi giờ trong cấu hình, không cần worker."""
+    """Phục vụ các lịch chạy theo hạn nộp và múi giờ trong cấu hình, không cần worker; thiết lập
+    luôn thư báo cho cán bộ vận hành khi đã có khối TONGHOP_ALERT_BLOCK."""
+    from tonghop_flows.automations import AlertBlockMissing
     from tonghop_flows.serving import serve_deployments
 
-    serve_deployments(_settings())
+    settings = _settings()
+    try:
+        _print_automations(settings)
+    except AlertBlockMissing as error:
+        console.print(f"[yellow]{escape(str(error))}[/]")
+    serve_deployments(settings)
+
+
+@app.command("automations", cls=Command)
+def automations() -> None:
+    """Thiết lập thư báo cho cán bộ vận hành khi một lần chạy theo lịch thất bại hoặc có nhiều
+    báo cáo bị trả lại (qua khối TONGHOP_ALERT_BLOCK đã tạo trong trang Blocks)."""
+    _print_automations(_settings())
+
+
+def _print_automations(settings: Settings) -> None:
+    from tonghop_flows.automations import apply_automations
+
+    names = apply_automations(settings)
+    console.print(
+        f"Đã thiết lập thư báo qua khối «{escape(settings.alert_block)}»: "
+        + "; ".join(f"«{escape(name)}»" for name in names)
+        + "."
+    )
 
 
 @web_app.callback()

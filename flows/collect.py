@@ -6,20 +6,35 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from prefect import flow, get_run_logger, unmapped
+from prefect.runtime import flow_run
 from prefect.states import State
 from prefect.utilities.annotations import quote
 
 from tonghop.collecting import arrival_order, chunked
 from tonghop.context import RunContext
+from tonghop.formatting import format_count
 from tonghop.inbox import SkippedEntry
 from tonghop.mailbox import MailboxUnavailable, MailIntake
 from tonghop.outbox import OutboxSummary
+from tonghop.periods import Period
+from tonghop.run_summary import outcome_lines, received_line
 from tonghop_flows.answer import answer_submissions
-from tonghop_flows.run import reading_plan, started_run, task_runner_for, with_database_retries
+from tonghop_flows.automations import announce_rejections
+from tonghop_flows.failures import explained
+from tonghop_flows.parameters import HOME, JUST_ENDED, PeriodParameter, WorkspaceParameter, run_name
+from tonghop_flows.run import (
+    reading_plan,
+    started_run,
+    task_runner_for,
+    tell,
+    with_database_retries,
+)
 from tonghop_tasks.collecting import (
     archive_new_files,
+    create_collection_artifacts,
     load_history,
     publish_data_docs,
+    read_progress,
     read_submissions,
     store_outcomes,
     validate_batch,
@@ -163,7 +178,7 @@ def collect_batch(context: RunContext) -> CollectSummary:
     # Every run, not only one that received something: an answer a failed server kept back
     # goes as soon as it can, and none goes twice (the outbox's record).
     answers = answer_submissions(context, [str(period), *sorted(other)])
-    return CollectSummary(
+    summary = CollectSummary(
         period=str(period),
         received=len(outcomes),
         accepted=decided.count("accepted"),
@@ -176,17 +191,50 @@ def collect_batch(context: RunContext) -> CollectSummary:
         mailbox_problem=mailbox_problem,
         answers=answers,
     )
+    tell(summary_lines(summary))
+    if announce_rejections(context, flow_run.name, summary.received, summary.rejected):
+        get_run_logger().warning(
+            "%s trong %s tệp nhận được bị trả lại, nhiều hơn thường lệ: thư báo đi đến cán bộ "
+            "vận hành (khi đã thiết lập bằng `tonghop automations`).",
+            format_count(summary.rejected),
+            format_count(summary.received),
+        )
+    # Every collection leaves the period's progress so far and what it received, even an
+    # evening with nothing new: the operator sees that it ran and where things stand.
+    progress = with_database_retries(read_progress, settings)(url, period, settings.deadline_days)
+    create_collection_artifacts(
+        period,
+        quote(progress),
+        quote(outcomes),
+        {unit.code: unit.name for unit in units},
+        settings.timezone,
+    )
+    return summary
 
 
-@flow(name="collect", log_prints=True)
-def collect(period: str | None = None, workspace: str | None = None) -> CollectSummary:
+def summary_lines(summary: CollectSummary) -> list[str]:
+    """The collection's story, one line per stage: received, accepted, warned, rejected."""
+    period = Period.parse(summary.period)
+    received = received_line(period, summary.received, summary.messages)
+    if not summary.received:
+        return [received]
+    return [received, *outcome_lines(summary.accepted, summary.warned, summary.rejected)]
+
+
+@flow(name="collect", flow_run_name=run_name("thu thập"), log_prints=True)
+@explained
+def collect(
+    period: PeriodParameter = JUST_ENDED, workspace: WorkspaceParameter = HOME
+) -> CollectSummary:
     """Collect the period's new submissions from the inbox into the database."""
     with started_run(workspace, period) as context:
         return collect_batch(context)
 
 
 # The same collection as a step of a larger run, which hands over its context.
-collect_step = flow(name="collect", log_prints=True, validate_parameters=False)(collect_batch)
+collect_step = flow(
+    name="collect", flow_run_name=run_name("thu thập"), log_prints=True, validate_parameters=False
+)(explained(collect_batch))
 
 
 def _docs_index(state: State | None) -> str | None:

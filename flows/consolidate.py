@@ -12,6 +12,8 @@ from tonghop.context import RunContext
 from tonghop.layout import PublicationFolders, clear_stages
 from tonghop.portal.addresses import OutputAddresses
 from tonghop.publishing import PublishedFiles
+from tonghop_flows.failures import explained
+from tonghop_flows.parameters import HOME, JUST_ENDED, PeriodParameter, WorkspaceParameter, run_name
 from tonghop_flows.run import started_run, with_database_retries
 from tonghop_tasks.consolidating import (
     consolidate_period,
@@ -42,7 +44,7 @@ def consolidate_and_publish(context: RunContext) -> PublishedFiles:
         # unless one went missing, which is then written again below.
         files = find_published(out_dir, period, version.number)
         if files.complete:
-            return files
+            return replace(files, published_at=version.published_at)
     consolidation = with_database_retries(gather_consolidation, settings)(
         url, version, settings.deadline_days
     )
@@ -64,18 +66,34 @@ def consolidate_and_publish(context: RunContext) -> PublishedFiles:
     commit_publication(folders)
     with_database_retries(mark_version_published, settings)(url, version, settings.timezone)
     addresses = OutputAddresses(context.workspace, settings.web_public_url)
-    create_run_artifacts(quote(consolidation), replace(files, reports=reports), addresses)
-    return replace(files, newly_published=unfinished, reports=reports)
+    create_run_artifacts(
+        quote(consolidation),
+        replace(files, reports=reports),
+        addresses,
+        context.outermost_run_id,
+    )
+    return replace(
+        files,
+        newly_published=unfinished,
+        reports=reports,
+        published_at=None if unfinished else version.published_at,
+    )
 
 
-@flow(name="consolidate", log_prints=True)
-def consolidate(period: str | None = None, workspace: str | None = None) -> PublishedFiles:
+@flow(name="consolidate", flow_run_name=run_name("công bố"), log_prints=True)
+@explained
+def consolidate(
+    period: PeriodParameter = JUST_ENDED, workspace: WorkspaceParameter = HOME
+) -> PublishedFiles:
     """Aggregate what counts for the period and publish the workbook, CSVs and feedback."""
     with started_run(workspace, period) as context:
         return consolidate_and_publish(context)
 
 
 # The same consolidation as a step of a larger run, which hands over its context.
-consolidate_step = flow(name="consolidate", log_prints=True, validate_parameters=False)(
-    consolidate_and_publish
-)
+consolidate_step = flow(
+    name="consolidate",
+    flow_run_name=run_name("công bố"),
+    log_prints=True,
+    validate_parameters=False,
+)(explained(consolidate_and_publish))

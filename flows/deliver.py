@@ -13,7 +13,17 @@ from tonghop.delivery import REPORT
 from tonghop.layout import find_reports
 from tonghop.outbox import OutboxSummary
 from tonghop.publishing import published_files
+from tonghop_flows.failures import explained
 from tonghop_flows.mailing import send_planned
+from tonghop_flows.parameters import (
+    HOME,
+    JUST_ENDED,
+    PeriodParameter,
+    ResendParameter,
+    VersionParameter,
+    WorkspaceParameter,
+    run_name,
+)
 from tonghop_flows.run import started_run, with_database_retries
 from tonghop_tasks.outbox import latest_published_version, plan_report_letters
 
@@ -35,23 +45,27 @@ def deliver_version(
     planned = with_database_retries(plan_report_letters, settings)(
         url, period, version, reports, workbooks, resend_unconfirmed
     )
-    return send_planned(context, REPORT, planned, version, optional=True)
+    return send_planned(context, REPORT, planned, version, optional=True, on_outermost_run=True)
 
 
-@flow(name="deliver_reports", log_prints=True)
+@flow(name="deliver_reports", flow_run_name=run_name("gửi báo cáo"), log_prints=True)
+@explained
 def deliver_reports(
-    period: str | None = None,
-    workspace: str | None = None,
-    version: int | None = None,
-    resend_unconfirmed: bool = False,
+    period: PeriodParameter = JUST_ENDED,
+    workspace: WorkspaceParameter = HOME,
+    version: VersionParameter = 0,
+    resend_unconfirmed: ResendParameter = False,
 ) -> OutboxSummary:
     """Send the published `version` (by default the newest) to every unit with a drafted report
     that has not received it yet."""
     with started_run(workspace, period) as context:
-        return deliver_version(context, version, resend_unconfirmed)
+        return deliver_version(context, version or None, resend_unconfirmed)
 
 
 # The same sending as a step of a larger run, which hands over its context.
-deliver_step = flow(name="deliver_reports", log_prints=True, validate_parameters=False)(
-    deliver_version
-)
+deliver_step = flow(
+    name="deliver_reports",
+    flow_run_name=run_name("gửi báo cáo"),
+    log_prints=True,
+    validate_parameters=False,
+)(explained(deliver_version))

@@ -10,7 +10,9 @@ from prefect import flow
 from prefect.utilities.annotations import quote
 
 from tonghop.context import local_now
-from tonghop.restructuring import effective_default
+from tonghop.restructuring import effective_date_vi, effective_default
+from tonghop_flows.failures import explained
+from tonghop_flows.parameters import HOME, WorkspaceParameter, run_name
 from tonghop_flows.run import exclusive_run, started_run, with_database_retries
 from tonghop_tasks.registry import StoredRegistry, read_registry_file, store_registry
 
@@ -18,10 +20,15 @@ from tonghop_tasks.registry import StoredRegistry, read_registry_file, store_reg
 RegistryImport = StoredRegistry
 
 
-@flow(name="import_registry", log_prints=True)
+@flow(
+    name="import_registry",
+    flow_run_name=run_name("nhập danh sách đơn vị", periodic=False),
+    log_prints=True,
+)
+@explained
 def import_registry(
     path: str,
-    workspace: str | None = None,
+    workspace: WorkspaceParameter = HOME,
     successors: str | None = None,
     effective_from: date | None = None,
 ) -> RegistryImport:
@@ -48,8 +55,6 @@ def import_registry(
 
 def registry_summary_vi(stored: StoredRegistry) -> str:
     """What the import did, in one line for the operator."""
-    from tonghop.restructuring import effective_date_vi
-
     if stored.version is None:
         return "Danh sách đơn vị không có gì thay đổi so với danh sách đang dùng; không lưu thêm."
     ended = f"; {stored.ended} đơn vị kết thúc hoạt động" if stored.ended else ""

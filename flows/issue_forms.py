@@ -11,7 +11,16 @@ from prefect.utilities.annotations import quote
 
 from tonghop.form_letters import FORM
 from tonghop.outbox import OutboxSummary
+from tonghop_flows.failures import explained
 from tonghop_flows.mailing import send_planned
+from tonghop_flows.parameters import (
+    HOME,
+    IN_PROGRESS,
+    PeriodParameter,
+    ResendParameter,
+    WorkspaceParameter,
+    run_name,
+)
 from tonghop_flows.run import exclusive_run, started_run, with_database_retries
 from tonghop_tasks.forms import write_blank_forms
 from tonghop_tasks.outbox import plan_form_letters
@@ -27,9 +36,12 @@ class IssuedForms:
     mail: OutboxSummary
 
 
-@flow(name="issue_forms", log_prints=True)
+@flow(name="issue_forms", flow_run_name=run_name("phát mẫu biểu", upcoming=True), log_prints=True)
+@explained
 def issue_forms(
-    period: str | None = None, workspace: str | None = None, resend_unconfirmed: bool = False
+    period: PeriodParameter = IN_PROGRESS,
+    workspace: WorkspaceParameter = HOME,
+    resend_unconfirmed: ResendParameter = False,
 ) -> IssuedForms:
     """Write `outbox/<P>/<unit>-<P>.xlsx` for every active unit, then e-mail each unit its form
     once per form version; with no mail server configured the forms stay in the folder and the

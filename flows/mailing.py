@@ -24,6 +24,7 @@ from tonghop_flows.run import with_database_retries
 from tonghop_tasks.mail import mail_configured, mail_server
 from tonghop_tasks.outbox import (
     create_outbox_artifact,
+    outcomes_of,
     record_unsent_letters,
     send_letters,
     write_unsent_letters,
@@ -37,13 +38,15 @@ def send_planned(
     version: int | None = None,
     *,
     optional: bool = False,
+    on_outermost_run: bool = False,
 ) -> OutboxSummary:
     """Send the letters `planned` for the run's period (and `version`). Without a mail server an
     `optional` kind is left unsent (the publication is what counts): each letter is written as
     the `.eml` file it would have been, into the period's unsent-letters folder, and the run
     says how many and where; any other kind raises MailNotConfigured. A server named but
     unusable fails every letter with the reason. Raise MailNotSent, after recording every
-    outcome, when any letter did not go."""
+    outcome, when any letter did not go. The run's list is left as an artifact, also on the
+    outermost run `on_outermost_run` (what the operator reads first)."""
     settings, period, url = context.settings, context.period, context.database_url
     logger = get_run_logger()
     outcomes = []
@@ -69,9 +72,11 @@ def send_planned(
             # A server was named but cannot be used: the operator expects mail, so every
             # letter fails with the reason instead of passing unnoticed.
             record = with_database_retries(record_unsent_letters, settings)
-            outcomes = record(url, planned.to_send, str(error), settings.timezone)
+            outcomes = outcomes_of(
+                record(url, planned.to_send, str(error), settings.timezone, return_state=True)
+            )
         else:
-            outcomes = send_letters(
+            sent = send_letters(
                 url,
                 planned.to_send,
                 server,
@@ -79,7 +84,9 @@ def send_planned(
                 settings.send_attempts,
                 settings.send_retry_seconds,
                 settings.timezone,
+                return_state=True,
             )
+            outcomes = outcomes_of(sent)
             # A letter an earlier run could only write as a file has now gone: its file would
             # tell the operator otherwise.
             discard_letter_files(
@@ -99,7 +106,7 @@ def send_planned(
     )
     if summary.unconfirmed:
         logger.warning(unconfirmed_message(summary))
-    create_outbox_artifact(summary)
+    create_outbox_artifact(summary, context.outermost_run_id if on_outermost_run else None)
     if summary.failed:
         raise MailNotSent(not_sent_message(summary), summary)
     return summary

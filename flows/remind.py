@@ -12,7 +12,16 @@ from prefect.utilities.annotations import quote
 from tonghop.errors import TonghopError
 from tonghop.outbox import MailNotSent, OutboxSummary, not_sent_message
 from tonghop.reminders import REMINDER, UNIT_REMINDER
+from tonghop_flows.failures import explained
 from tonghop_flows.mailing import send_planned
+from tonghop_flows.parameters import (
+    HOME,
+    JUST_ENDED,
+    PeriodParameter,
+    ResendParameter,
+    WorkspaceParameter,
+    run_name,
+)
 from tonghop_flows.run import exclusive_run, started_run, with_database_retries
 from tonghop_tasks.forms import write_blank_forms
 from tonghop_tasks.outbox import plan_reminders
@@ -35,6 +44,11 @@ class RemindersNotSent(TonghopError):
     """Some reminders did not reach their recipient; raised after every outcome is recorded,
     with what the run did."""
 
+    action = (
+        "Sửa địa chỉ thư hoặc cấu hình máy chủ thư theo lý do dưới đây, rồi bấm Retry trên "
+        "trang lần chạy này: chỉ những thư chưa gửi được sẽ được gửi"
+    )
+
     def __init__(self, message: str, reminded: Reminded) -> None:
         super().__init__(message)
         self.reminded = reminded
@@ -44,9 +58,12 @@ class RemindersNotSent(TonghopError):
         return (type(self), (self.args[0], self.reminded))
 
 
-@flow(name="remind", log_prints=True)
+@flow(name="remind", flow_run_name=run_name("đôn đốc"), log_prints=True)
+@explained
 def remind(
-    period: str | None = None, workspace: str | None = None, resend_unconfirmed: bool = False
+    period: PeriodParameter = JUST_ENDED,
+    workspace: WorkspaceParameter = HOME,
+    resend_unconfirmed: ResendParameter = False,
 ) -> Reminded:
     """Send the period's reminders not sent yet (with `resend_unconfirmed`, also those an
     interrupted run may have sent); raise RemindersNotSent, after recording every outcome,

@@ -8,20 +8,28 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
 from prefect import Task, get_run_logger
+from prefect.runtime import flow_run
 from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner, ThreadPoolTaskRunner
 
 from tonghop.config import Settings
 from tonghop.context import RunContext, resolve_run
 from tonghop.locking import run_lock
 from tonghop.periods import Period
+from tonghop_flows.logs import keep_operator_level
+from tonghop_flows.parameters import period_of, workspace_of
 from tonghop_tasks.database import check_database
 from tonghop_tasks.retrying import worth_retrying
 
 T = TypeVar("T", bound=Task[Any, Any])
+
+# Every flow module imports this one: its runs' logs keep to the operator's level from the first
+# record on, in whichever process runs them (the command line, `tonghop serve`, a worker's).
+keep_operator_level()
 
 
 @contextmanager
@@ -33,10 +41,19 @@ def started_run(
     exclusive: bool = True,
     length: int = 1,
 ) -> Iterator[RunContext]:
-    """The context of a run that starts here, its workspace in place; with `exclusive` (every
-    run that writes), the database is reached and the run lock held for the whole body. The
-    period by default: `resolve_run`'s."""
-    context = resolve_run(workspace, period, upcoming=upcoming, length=length)
+    """The context of a run that starts here (`workspace` and `period` as its parameters name
+    them, flows/parameters.py), its workspace in place; with `exclusive` (every run that
+    writes), the database is reached and the run lock held for the whole body. The period by
+    default: `resolve_run`'s (with `length` 2 or 4, the half-year or year that just ended)."""
+    if not isinstance(period, Period):
+        period, upcoming = period_of(period, upcoming=upcoming)
+    if not isinstance(workspace, Path):
+        workspace = workspace_of(workspace)
+    # The run that starts here tells its story: steps leave their summaries on it too.
+    context = replace(
+        resolve_run(workspace, period, upcoming=upcoming, length=length),
+        outermost_run_id=flow_run.id,
+    )
     context.workspace.ensure()
     if not exclusive:
         yield context
@@ -63,6 +80,13 @@ def exclusive_run(context: RunContext) -> Iterator[None]:
     # warning in the run's log, never the run's error.
     with run_lock(context.database_url, settings.lock_wait_seconds, on_wait=waiting, logger=logger):
         yield
+
+
+def tell(lines: list[str]) -> None:
+    """Log the lines of a run's story at the operator's level, in the current run's log."""
+    logger = get_run_logger()
+    for line in lines:
+        logger.info(line)
 
 
 def with_database_retries(task: T, settings: Settings) -> T:

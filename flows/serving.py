@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 from prefect import serve
 from prefect.schedules import Cron
+from prefect.types.entrypoint import EntrypointType
 
 from tonghop.config import Settings
 
@@ -142,10 +143,17 @@ def serve_deployments(settings: Settings) -> None:
             getattr(module, flow_name).to_deployment(
                 name=declared["name"],
                 description=declared["description"],
-                parameters=declared.get("parameters", {}),
                 schedules=[
                     Cron(item["cron"], timezone=item["timezone"]) for item in declared["schedules"]
                 ],
+                # Each run imports its flow from the installed package, wherever it starts.
+                entrypoint_type=EntrypointType.MODULE_PATH,
+                # The workspace this machine serves, shown in the deployment's Parameters tab
+                # and filled in its run form, beside the deployment's own (a half-year's length).
+                parameters={
+                    **declared.get("parameters", {}),
+                    "workspace": str(settings.workspace.resolve()),
+                },
             )
         )
     serve(*deployments)

@@ -20,13 +20,19 @@ from tonghop.answers import (
 )
 from tonghop.config import Settings
 from tonghop.context import local_now
+from tonghop.formatting import format_count
 from tonghop.outbox import OutboxPlan, outbox_states, plan
 from tonghop.periods import Period
 from tonghop.registry_store import load_units
 from tonghop.storage import transaction
+from tonghop_tasks.names import unmarked
 
 
-@task(name="plan-answers", cache_policy=NO_CACHE)
+@task(
+    name="plan-answers",
+    task_run_name=unmarked("Lập danh sách thư trả lời đơn vị"),
+    cache_policy=NO_CACHE,
+)
 def plan_answers(
     database_url: str,
     outbox: Path,
@@ -62,14 +68,14 @@ def plan_answers(
     logger = get_run_logger()
     for kind, planned in ((ACKNOWLEDGEMENT, acknowledgements), (MAIL_REFUSAL, refusals)):
         logger.info(
-            "%s %s: %d thư cần gửi; %d thư đã gửi ở lần chạy trước, không gửi lại; %d thư chưa "
+            "%s %s: %s thư cần gửi; %s thư đã gửi ở lần chạy trước, không gửi lại; %s thư chưa "
             "xác nhận.",
             kind.title,
             period.label_vi,
-            len(planned.to_send),
-            len(planned.already_sent),
-            len(planned.unconfirmed),
+            format_count(len(planned.to_send)),
+            format_count(len(planned.already_sent)),
+            format_count(len(planned.unconfirmed)),
         )
     if written:
-        logger.info("Đã ghi %d tệp phản hồi gửi kèm thư báo kết quả.", len(written))
+        logger.info("Đã ghi %s tệp phản hồi gửi kèm thư báo kết quả.", format_count(len(written)))
     return acknowledgements, refusals

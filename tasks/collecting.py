@@ -10,7 +10,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from prefect import get_run_logger, task
-from prefect.artifacts import create_markdown_artifact
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from tonghop.collecting import (
@@ -28,18 +28,20 @@ from tonghop.comparisons import Comparisons, load_comparisons
 from tonghop.context import local_now
 from tonghop.data_docs import DataDocs, build_data_docs, run_name_of
 from tonghop.errors import DiskFull, is_disk_full
-from tonghop.formatting import format_count
+from tonghop.formatting import format_count, format_datetime
 from tonghop.inbox import SkippedEntry, changed_entries, folder_units, scan_inbox
 from tonghop.layout import ARCHIVE_PARTIALS, Workspace
 from tonghop.periods import Period
 from tonghop.portal.addresses import OutputAddresses
 from tonghop.reading import FormRead
 from tonghop.registry import Unit, active_units, codes_with_active_children
-from tonghop.registry_store import load_units
+from tonghop.registry_store import load_units, units_frame
+from tonghop.run_summary import progress_table, received_markdown
 from tonghop.storage import transaction
 from tonghop.submission_store import (
     collected_periods,
     known_files,
+    period_status,
     remembered_inbox,
     store_batch,
 )
@@ -50,12 +52,17 @@ from tonghop.validation import (
     run_suites,
     warm_up,
 )
+from tonghop_tasks.names import unmarked
 
 # Archive copies in flight at once: their time is spent in the kernel, not in Python.
 ARCHIVE_THREADS = 8
 
 
-@task(name="archive-new-files", cache_policy=NO_CACHE)
+@task(
+    name="archive-new-files",
+    task_run_name=unmarked("Lưu trữ tệp mới trong hộp thư đến"),
+    cache_policy=NO_CACHE,
+)
 def archive_new_files(
     database_url: str,
     workspace: Path,
@@ -108,10 +115,10 @@ def archive_new_files(
         item for item in first_sightings(received) if (item.unit_code, item.sha256) not in known
     ]
     logger.info(
-        "Đã lưu trữ %d tệp mới (hộp thư đến có %d tệp; %d tệp mới hoặc đã thay đổi được đọc).",
-        len(fresh),
-        len(entries),
-        len(changed),
+        "Đã lưu trữ %s tệp mới (hộp thư đến có %s tệp; %s tệp mới hoặc đã thay đổi được đọc).",
+        format_count(len(fresh)),
+        format_count(len(entries)),
+        format_count(len(changed)),
     )
     return fresh, seen, skipped
 
@@ -133,7 +140,7 @@ def _archive_full(archive: Path, needed: int) -> DiskFull:
     )
 
 
-@task(name="read-submissions", cache_policy=NO_CACHE)
+@task(name="read-submissions", task_run_name=unmarked("Đọc tệp báo cáo"), cache_policy=NO_CACHE)
 def read_submissions(workspace: Path, received: list[ReceivedFile], workers: int) -> list[FormRead]:
     """Read the archive copies of received files with `workers` > 1 in a local process pool,
     meanwhile importing Great Expectations for the validation that follows."""
@@ -144,11 +151,15 @@ def read_submissions(workspace: Path, received: list[ReceivedFile], workers: int
         # Great Expectations' import takes seconds: it happens while the processes read.
         while_reading=warm_up if workers != 1 else None,
     )
-    get_run_logger().info("Đã đọc %d tệp.", len(forms))
+    get_run_logger().info("Đã đọc %s tệp.", format_count(len(forms)))
     return forms
 
 
-@task(name="load-history", cache_policy=NO_CACHE)
+@task(
+    name="load-history",
+    task_run_name=unmarked("Đọc số liệu kỳ trước để so sánh"),
+    cache_policy=NO_CACHE,
+)
 def load_history(
     database_url: str, period: Period, forms: list[FormRead], units: list[Unit]
 ) -> dict[str, Comparisons]:
@@ -165,7 +176,11 @@ def load_history(
         return comparisons
 
 
-@task(name="validate-submissions", cache_policy=NO_CACHE)
+@task(
+    name="validate-submissions",
+    task_run_name=unmarked("Kiểm tra báo cáo theo quy tắc"),
+    cache_policy=NO_CACHE,
+)
 def validate_batch(
     period: Period,
     units: list[Unit],
@@ -213,13 +228,23 @@ def validate_batch(
     ]
     logger = get_run_logger()
     rejected = sum(outcome.submission["outcome"] == "rejected" for outcome in outcomes)
-    logger.info("Đã kiểm tra %d báo cáo: %d bị trả lại.", len(outcomes), rejected)
+    logger.info(
+        "Đã kiểm tra %s báo cáo: %s bị trả lại.",
+        format_count(len(outcomes)),
+        format_count(rejected),
+    )
     for other in sorted(set(targets) - {str(period)}):
-        logger.info("%d báo cáo gửi bổ sung cho kỳ %s.", targets.count(other), other)
+        logger.info("%s báo cáo gửi bổ sung cho kỳ %s.", format_count(targets.count(other)), other)
     return outcomes, validations
 
 
-@task(name="build-data-docs", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
+@task(
+    name="build-data-docs",
+    task_run_name=unmarked("Tạo trang kết quả kiểm tra (Data Docs)"),
+    retries=2,
+    retry_delay_seconds=2,
+    cache_policy=NO_CACHE,
+)
 def publish_data_docs(
     workspace: Path,
     period: Period,
@@ -230,6 +255,8 @@ def publish_data_docs(
     """Store the run's validation results in the workspace's Great Expectations project, build
     their Data Docs pages and link them from the run."""
     run_time = datetime.now(ZoneInfo(timezone))
+    # The period and the time, as the collection's flow run is named in the UI; the pages show
+    # it as "2025Q3 · thu thập 06/12/2026 18:00" (tonghop/data_docs_view.py).
     run_name = run_name_of(period, run_time)
     docs = build_data_docs(validations, workspace, run_name, run_time)
     if docs is None:
@@ -264,7 +291,11 @@ def data_docs_markdown(docs: DataDocs, addresses: OutputAddresses) -> str:
     return "\n".join(lines)
 
 
-@task(name="store-submissions", cache_policy=NO_CACHE)
+@task(
+    name="store-submissions",
+    task_run_name=unmarked("Lưu báo cáo vào cơ sở dữ liệu"),
+    cache_policy=NO_CACHE,
+)
 def store_outcomes(
     database_url: str,
     outcomes: list[Outcome],
@@ -276,3 +307,43 @@ def store_outcomes(
     transaction."""
     with transaction(database_url) as connection:
         return store_batch(connection, outcomes, seen, batch_rows, messages or ())
+
+
+@task(name="read-progress", task_run_name=unmarked("Đọc tiến độ báo cáo"), cache_policy=NO_CACHE)
+def read_progress(database_url: str, period: Period, deadline_days: int) -> list[dict[str, str]]:
+    """The period's reporting progress so far, per upper-level unit with the totals first."""
+    with transaction(database_url) as connection:
+        status = period_status(connection, period, deadline_days)
+        units = units_frame(connection, period.last_day)
+    return progress_table(status, units)
+
+
+@task(
+    name="create-collection-artifacts",
+    task_run_name=unmarked("Tạo bảng tiến độ và danh sách tệp đã nhận"),
+    cache_policy=NO_CACHE,
+)
+def create_collection_artifacts(
+    period: Period,
+    progress: list[dict[str, str]],
+    outcomes: list[Outcome],
+    names: dict[str, str],
+    timezone: str,
+) -> None:
+    """What this collection leaves in the UI, every time, even with nothing received: the
+    period's progress so far, and the files it received with how each was decided."""
+    key = str(period).lower()
+    at = format_datetime(local_now(timezone))
+    create_table_artifact(
+        key=f"tien-do-thu-thap-{key}",
+        table=progress,
+        description=(
+            f"Tiến độ nộp báo cáo {period.label_vi} đến {at}, theo đơn vị cấp trên trực tiếp: "
+            "tổng cộng, rồi các đơn vị còn đơn vị trực thuộc chưa nộp hoặc bị trả lại"
+        ),
+    )
+    create_markdown_artifact(
+        key=f"tep-da-nhan-{key}",
+        markdown=received_markdown(outcomes, names, f"Tệp báo cáo nhận lúc {at}"),
+        description=f"Các tệp lần thu thập này nhận được ({period.label_vi}) và kết quả kiểm tra",
+    )

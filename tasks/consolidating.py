@@ -9,12 +9,18 @@ from prefect.cache_policies import NO_CACHE
 from tonghop.consolidating import consolidate, load_consolidation
 from tonghop.consolidation import Consolidation
 from tonghop.context import local_now
+from tonghop.formatting import format_count
 from tonghop.periods import Period
 from tonghop.storage import transaction
 from tonghop.versions import Version, longer_periods_containing, mark_published
+from tonghop_tasks.names import unmarked
 
 
-@task(name="consolidate-period", cache_policy=NO_CACHE)
+@task(
+    name="consolidate-period",
+    task_run_name=unmarked("Tổng hợp số liệu theo cấp"),
+    cache_policy=NO_CACHE,
+)
 def consolidate_period(
     database_url: str, period: Period, deadline_days: int, timezone: str
 ) -> tuple[Version, bool]:
@@ -31,20 +37,33 @@ def consolidate_period(
             version.number,
         )
     elif version.is_new:
-        logger.info("Kỳ %s: phiên bản %d với %d số liệu.", period, version.number, done.figures)
+        logger.info(
+            "Kỳ %s: phiên bản %d với %s số liệu.",
+            period,
+            version.number,
+            format_count(done.figures),
+        )
     else:
         logger.info("Kỳ %s: không có gì thay đổi so với phiên bản %d.", period, version.number)
     return version, done.fresh
 
 
-@task(name="gather-consolidation", cache_policy=NO_CACHE)
+@task(
+    name="gather-consolidation",
+    task_run_name=unmarked("Đọc phiên bản tổng hợp"),
+    cache_policy=NO_CACHE,
+)
 def gather_consolidation(database_url: str, version: Version, deadline_days: int) -> Consolidation:
     """Read one version's figures and statuses, what it changed, and the problems to report."""
     with transaction(database_url) as connection:
         return load_consolidation(connection, version, deadline_days)
 
 
-@task(name="find-longer-periods", cache_policy=NO_CACHE)
+@task(
+    name="find-longer-periods",
+    task_run_name=unmarked("Tìm các kỳ dài hơn chứa quý vừa tổng hợp"),
+    cache_policy=NO_CACHE,
+)
 def find_longer_periods(database_url: str, quarters: list[Period]) -> list[Period]:
     """The published half-years, years and spans that contain one of the quarters."""
     if not quarters:
@@ -53,7 +72,11 @@ def find_longer_periods(database_url: str, quarters: list[Period]) -> list[Perio
         return longer_periods_containing(connection, quarters)
 
 
-@task(name="mark-published", cache_policy=NO_CACHE)
+@task(
+    name="mark-published",
+    task_run_name=unmarked("Ghi nhận phiên bản đã công bố"),
+    cache_policy=NO_CACHE,
+)
 def mark_version_published(database_url: str, version: Version, timezone: str) -> None:
     """Record that every file of the version is in place."""
     if version.published_at is not None:

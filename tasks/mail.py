@@ -108,7 +108,7 @@ def _describe(error: BaseException, server: EmailServerCredentials) -> str:
     return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
 
 
-def _open_session(server: EmailServerCredentials) -> smtplib.SMTP:
+def open_session(server: EmailServerCredentials) -> smtplib.SMTP:
     """A logged-in session to the block's server, as its `get_server` opens one but with a
     timeout on every step: `get_server` has none, and a server that stalls during the login
     would hold the run forever."""
@@ -163,7 +163,7 @@ class Mailer:
     def _session(self) -> smtplib.SMTP:
         if self._smtp is None:
             try:
-                self._smtp = _open_session(self._server)
+                self._smtp = open_session(self._server)
             except (smtplib.SMTPException, OSError) as error:
                 raise _Unreachable(error) from error
         return self._smtp
@@ -189,7 +189,9 @@ class Mailer:
             except (_Unreachable, smtplib.SMTPException, OSError) as failure:
                 error = failure
                 self._discard()
-                self._logger.warning(
+                # Each letter's line is below the operator's level: the run sums them up, and
+                # its list (the outbox artifact) gives each letter's outcome and reason.
+                self._logger.debug(
                     "Lần gửi %d/%d %s không thành công: %s",
                     attempt,
                     self._attempts,
@@ -199,7 +201,7 @@ class Mailer:
                 if attempt < self._attempts:
                     time.sleep(self._retry_seconds)
                 continue
-            self._logger.info("Đã gửi %s.", label)
+            self._logger.debug("Đã gửi %s.", label)
             return Attempted(attempt, SENT, None, datetime.now(UTC))
         reason = _describe(error, self._server)
         if isinstance(error, _Unreachable):

@@ -16,6 +16,7 @@ from prefect.cache_policies import NO_CACHE
 from tonghop.collecting import ReceivedFile
 from tonghop.config import Settings
 from tonghop.context import local_now
+from tonghop.formatting import format_count
 from tonghop.mail_intake import registry_addresses, settle_mail
 from tonghop.mailbox import (
     MailboxConfig,
@@ -29,6 +30,7 @@ from tonghop.reading import FormRead
 from tonghop.registry import Unit
 from tonghop.storage import transaction
 from tonghop.submission_store import known_files, recorded_messages
+from tonghop_tasks.names import unmarked
 
 # A mailbox that does not answer is asked again after this long, twice, before the run goes on
 # with the folder inbox alone.
@@ -58,6 +60,7 @@ def mailbox_config(settings: Settings) -> MailboxConfig | None:
 
 @task(
     name="receive-mail",
+    task_run_name=unmarked("Nhận thư từ hộp thư điện tử"),
     retries=MAILBOX_RETRIES,
     retry_delay_seconds=MAILBOX_RETRY_SECONDS,
     retry_condition_fn=lambda _task, _run, state: _unavailable(state),
@@ -91,12 +94,12 @@ def receive_mail(
     )
     forms = sum(len(message.files) for message in intake.messages)
     get_run_logger().info(
-        "Hộp thư %s: %d thư mới (%d tệp báo cáo đính kèm)%s.",
+        "Hộp thư %s: %s thư mới (%s tệp báo cáo đính kèm)%s.",
         config.address,
-        len(intake.messages),
-        forms,
-        f"; {len(intake.recorded_uids)} thư đã ghi nhận ở lần chạy trước, chờ chuyển sang "
-        f"«{config.done_folder}»"
+        format_count(len(intake.messages)),
+        format_count(forms),
+        f"; {format_count(len(intake.recorded_uids))} thư đã ghi nhận ở lần chạy trước, chờ "
+        f"chuyển sang «{config.done_folder}»"
         if intake.recorded_uids
         else "",
     )
@@ -114,7 +117,11 @@ def _unavailable(state: object) -> bool:
     return False
 
 
-@task(name="place-mailed-forms", cache_policy=NO_CACHE)
+@task(
+    name="place-mailed-forms",
+    task_run_name=unmarked("Ghi nhận tệp gửi qua thư điện tử"),
+    cache_policy=NO_CACHE,
+)
 def place_mailed_forms(
     database_url: str,
     intake: MailIntake,
@@ -134,15 +141,16 @@ def place_mailed_forms(
     refused = sum(row["disposition"] == "stranger" for row in rows)
     if refused:
         get_run_logger().warning(
-            "%d thư gửi báo cáo của đơn vị mà địa chỉ gửi không có quyền báo cáo thay: không "
+            "%s thư gửi báo cáo của đơn vị mà địa chỉ gửi không có quyền báo cáo thay: không "
             "tiếp nhận, sẽ trả lời người gửi.",
-            refused,
+            format_count(refused),
         )
     return placed, placed_forms, rows
 
 
 @task(
     name="file-processed-mail",
+    task_run_name=unmarked("Chuyển thư đã xử lý"),
     retries=MAILBOX_RETRIES,
     retry_delay_seconds=MAILBOX_RETRY_SECONDS,
     cache_policy=NO_CACHE,
@@ -151,5 +159,7 @@ def file_processed_mail(config: MailboxConfig, uids: list[str]) -> int:
     """Move the messages whose submissions are stored into the processed folder."""
     with opened_mailbox(config) as mailbox:
         move_messages(mailbox, uids, config.done_folder)
-    get_run_logger().info("Đã chuyển %d thư sang thư mục «%s».", len(uids), config.done_folder)
+    get_run_logger().info(
+        "Đã chuyển %s thư sang thư mục «%s».", format_count(len(uids)), config.done_folder
+    )
     return len(uids)

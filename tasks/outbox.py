@@ -10,8 +10,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from prefect import get_run_logger, task
-from prefect.artifacts import create_markdown_artifact
+from prefect.artifacts import MarkdownArtifact
 from prefect.cache_policies import NO_CACHE
+from prefect.states import State
 from prefect_email import EmailServerCredentials
 
 from tonghop.catalogue import catalogue_version
@@ -20,6 +21,7 @@ from tonghop.context import local_now
 from tonghop.delivery import REPORT, build_deliveries
 from tonghop.errors import TonghopError
 from tonghop.form_letters import FORM, build_form_letters
+from tonghop.formatting import format_count
 from tonghop.mime import compose
 from tonghop.outbox import (
     FAILED,
@@ -45,24 +47,59 @@ from tonghop.reminders import REMINDER, UNIT_REMINDER, build_reminders, build_un
 from tonghop.storage import transaction
 from tonghop.submission_store import period_status
 from tonghop.versions import newest_published_version
+from tonghop_tasks.artifacts import leave_artifact
 from tonghop_tasks.mail import Mailer
+from tonghop_tasks.names import unmarked
 
 
 class NothingPublished(TonghopError):
     """The period has no published version to send."""
 
 
+class LettersNotSent(TonghopError):
+    """Some letters of a batch did not go. Raised by the sending task once every outcome is
+    recorded, so that the task ends Failed — a dashboard must not count a failed delivery as
+    completed — while its flow still reads every outcome from the error."""
+
+    def __init__(self, outcomes: Sequence[Outcome]) -> None:
+        failed = [outcome for outcome in outcomes if not outcome.sent]
+        first = failed[0] if failed else None
+        super().__init__(
+            f"{format_count(len(failed))} trong {format_count(len(outcomes))} thư chưa gửi được"
+            + (f"; thư đầu tiên đến {first.letter.to}: {first.error}" if first else "")
+            + "."
+        )
+        self.outcomes = list(outcomes)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self.outcomes,))
+
+
+def outcomes_of(state: State) -> list[Outcome]:
+    """The outcomes a sending task's final state holds, whether it sent everything or not."""
+    result = state.result(raise_on_failure=False)
+    if isinstance(result, LettersNotSent):
+        return result.outcomes
+    if isinstance(result, BaseException):
+        raise result
+    return result
+
+
 def _log_plan(kind: MailKind, letters: OutboxPlan) -> None:
     get_run_logger().info(
-        "%s: %d thư cần gửi; %d thư đã gửi ở lần chạy trước, không gửi lại; %d thư chưa xác nhận.",
+        "%s: %s thư cần gửi; %s thư đã gửi ở lần chạy trước, không gửi lại; %s thư chưa xác nhận.",
         kind.title,
-        len(letters.to_send),
-        len(letters.already_sent),
-        len(letters.unconfirmed),
+        format_count(len(letters.to_send)),
+        format_count(len(letters.already_sent)),
+        format_count(len(letters.unconfirmed)),
     )
 
 
-@task(name="plan-reminders", cache_policy=NO_CACHE)
+@task(
+    name="plan-reminders",
+    task_run_name=unmarked("Lập danh sách thư đôn đốc"),
+    cache_policy=NO_CACHE,
+)
 def plan_reminders(
     database_url: str,
     period: Period,
@@ -96,7 +133,11 @@ def plan_reminders(
     return upper, own
 
 
-@task(name="plan-report-letters", cache_policy=NO_CACHE)
+@task(
+    name="plan-report-letters",
+    task_run_name=unmarked("Lập danh sách thư gửi báo cáo"),
+    cache_policy=NO_CACHE,
+)
 def plan_report_letters(
     database_url: str,
     period: Period,
@@ -116,7 +157,11 @@ def plan_report_letters(
     return planned
 
 
-@task(name="plan-form-letters", cache_policy=NO_CACHE)
+@task(
+    name="plan-form-letters",
+    task_run_name=unmarked("Lập danh sách thư gửi mẫu biểu"),
+    cache_policy=NO_CACHE,
+)
 def plan_form_letters(
     database_url: str,
     period: Period,
@@ -155,7 +200,11 @@ def plan_form_letters(
     return planned
 
 
-@task(name="find-published-version", cache_policy=NO_CACHE)
+@task(
+    name="find-published-version",
+    task_run_name=unmarked("Tìm phiên bản đã công bố"),
+    cache_policy=NO_CACHE,
+)
 def latest_published_version(database_url: str, period: Period) -> int:
     """The newest version of the period whose files are all written."""
     with transaction(database_url) as connection:
@@ -168,21 +217,28 @@ def latest_published_version(database_url: str, period: Period) -> int:
     return version
 
 
-@task(name="record-unsent-letters", cache_policy=NO_CACHE)
+@task(
+    name="record-unsent-letters",
+    task_run_name=unmarked("Ghi nhận thư không gửi được"),
+    cache_policy=NO_CACHE,
+)
 def record_unsent_letters(
     database_url: str, letters: Sequence[Letter], reason: str, timezone: str
 ) -> list[Outcome]:
-    """End every letter failed, untried, for one reason (the mail server cannot be used)."""
+    """End every letter failed, untried, for one reason (the mail server cannot be used); the
+    task fails with LettersNotSent, which holds the outcomes (`outcomes_of`)."""
     ended = local_now(timezone)
     outcomes = [Outcome(letter, FAILED, 0, reason, ended) for letter in letters]
     with transaction(database_url) as connection:
         record_unsent(connection, outcomes)
+    if outcomes:
+        raise LettersNotSent(outcomes)
     return outcomes
 
 
 # No task retries: a retried batch would send again what already went; each message is retried
 # on its own inside, and a rerun finds every letter's intent and outcome in the outbox.
-@task(name="send-letters", cache_policy=NO_CACHE)
+@task(name="send-letters", task_run_name=unmarked("Gửi thư"), cache_policy=NO_CACHE)
 def send_letters(
     database_url: str,
     letters: Sequence[Letter],
@@ -195,7 +251,8 @@ def send_letters(
     """Send every letter over one SMTP session, in order, and return how each ended. Each one's
     intent is recorded before it goes and its outcome right after, so a run that dies midway
     leaves at most one letter unconfirmed. A letter without an address or with an attached file
-    gone from disk ends failed with the reason: none is dropped."""
+    gone from disk ends failed with the reason: none is dropped. When any letter failed, the
+    task fails with LettersNotSent, which holds every outcome (`outcomes_of`)."""
     zone = ZoneInfo(timezone)
     outcomes = []
     with Mailer(server, attempts, retry_seconds, get_run_logger()) as mailer:
@@ -227,25 +284,49 @@ def send_letters(
             with transaction(database_url) as connection:
                 record_outcome(connection, message_id, outcome)
             outcomes.append(outcome)
+    sent = sum(outcome.sent for outcome in outcomes)
+    get_run_logger().info(
+        "%s: đã gửi %s/%s thư%s.",
+        letters[0].kind.title if letters else "Thư",
+        format_count(sent),
+        format_count(len(outcomes)),
+        f"; {format_count(len(outcomes) - sent)} thư chưa gửi được" if sent < len(outcomes) else "",
+    )
+    if sent < len(outcomes):
+        raise LettersNotSent(outcomes)
     return outcomes
 
 
-@task(name="write-unsent-letters", cache_policy=NO_CACHE)
+@task(
+    name="write-unsent-letters",
+    task_run_name=unmarked("Ghi thư chưa gửi thành tệp .eml"),
+    cache_policy=NO_CACHE,
+)
 def write_unsent_letters(
     letters: Sequence[Letter], folder: Path, mail_from: str, timezone: str
 ) -> tuple[list[LetterFile], list[Outcome]]:
     """With no mail server, write each letter as the `.eml` file it would have been sent as,
     into `folder`; nothing is recorded in the outbox, so they all go once a server is set."""
     written, unwritten = write_letter_files(letters, folder, mail_from, local_now(timezone))
-    get_run_logger().info("Đã ghi %d thư chưa gửi thành tệp .eml trong «%s».", len(written), folder)
+    get_run_logger().info(
+        "Đã ghi %s thư chưa gửi thành tệp .eml trong «%s».", format_count(len(written)), folder
+    )
     return written, unwritten
 
 
-@task(name="create-outbox-artifact", cache_policy=NO_CACHE)
-def create_outbox_artifact(summary: OutboxSummary) -> None:
-    """Who was sent what in this run, every failure with its reason, and what was left."""
-    create_markdown_artifact(
-        key=f"{summary.kind.artifact_key}-{summary.period.lower()}",
-        markdown=artifact_markdown(summary),
-        description=f"{summary.kind.title} {summary.label}",
+@task(
+    name="create-outbox-artifact",
+    task_run_name=unmarked("Tạo danh sách thư đã gửi"),
+    cache_policy=NO_CACHE,
+)
+def create_outbox_artifact(summary: OutboxSummary, outermost_run_id: str | None = None) -> None:
+    """Who was sent what in this run, every failure with its reason, and what was left; also
+    on the outermost run `outermost_run_id` when given."""
+    leave_artifact(
+        MarkdownArtifact(
+            key=f"{summary.kind.artifact_key}-{summary.period.lower()}",
+            markdown=artifact_markdown(summary),
+            description=f"{summary.kind.title} {summary.label}",
+        ),
+        outermost_run_id,
     )

@@ -29,6 +29,7 @@ from tonghop.restructuring import (
     successor_problems,
 )
 from tonghop.storage import transaction
+from tonghop_tasks.names import unmarked
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,9 @@ class StoredRegistry:
     ended: int = 0
 
 
-@task(name="read-registry", cache_policy=NO_CACHE)
+@task(
+    name="read-registry", task_run_name=unmarked("Đọc tệp danh sách đơn vị"), cache_policy=NO_CACHE
+)
 def read_registry_file(
     path: Path, successors: Path | None = None, effective: date | None = None
 ) -> tuple[list[Unit], list[Successor], list[RegistryProblem]]:
@@ -64,7 +67,7 @@ def _lower(problem: RegistryProblem) -> str:
     return problem.message[:1].lower() + problem.message[1:]
 
 
-@task(name="store-registry", cache_policy=NO_CACHE)
+@task(name="store-registry", task_run_name=unmarked("Lưu danh sách đơn vị"), cache_policy=NO_CACHE)
 def store_registry(
     database_url: str,
     units: list[Unit],
@@ -119,7 +122,7 @@ def store_registry(
     return StoredRegistry([], number, effective, len(snapshot), ended)
 
 
-@task(name="load-registry", cache_policy=NO_CACHE)
+@task(name="load-registry", task_run_name=unmarked("Đọc danh sách đơn vị"), cache_policy=NO_CACHE)
 def load_registry(database_url: str, day: date | None = None) -> list[Unit]:
     """The registry in force on `day` (the latest when None), in hierarchy order."""
     with transaction(database_url) as connection:

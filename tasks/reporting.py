@@ -11,9 +11,11 @@ from prefect.cache_policies import NO_CACHE
 from tonghop.charts import render_unit_charts
 from tonghop.consolidating import previous_quarter
 from tonghop.consolidation import Consolidation
+from tonghop.formatting import format_count
 from tonghop.layout import CHARTS_DIR, PublicationFolders, disk_full_explained, report_paths
 from tonghop.report import write_reports
 from tonghop.storage import transaction
+from tonghop_tasks.names import unmarked
 from tonghop_tasks.retrying import worth_retrying
 
 # Who gets a narrative report: the levels that sign one and send it up.
@@ -22,6 +24,7 @@ REPORTING_KINDS = ("province", "upper")
 
 @task(
     name="draft-reports",
+    task_run_name=unmarked("Soạn dự thảo báo cáo và biểu đồ"),
     retries=2,
     retry_delay_seconds=5,
     retry_condition_fn=worth_retrying,
@@ -63,5 +66,5 @@ def draft_reports(
                 attendance_threshold=attendance_threshold,
                 settings_folder=settings_folder,
             )
-    get_run_logger().info("Đã soạn báo cáo cho %d đơn vị.", len(paths))
+    get_run_logger().info("Đã soạn báo cáo cho %s đơn vị.", format_count(len(paths)))
     return {code: docx for code, (docx, _) in paths.items()}

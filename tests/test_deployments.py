@@ -106,3 +106,51 @@ def test_make_clean_removes_only_what_the_build_made() -> None:
     assert ".venv" in planned
     # ./workspace is also the default production workspace: no cleaning may touch it
     assert "workspace" not in planned
+
+
+@pytest.mark.parametrize(
+    ("flow_name", "default"),
+    [("quarterly_report", "quý vừa kết thúc"), ("issue_forms", "quý đang diễn ra")],
+)
+def test_the_run_form_explains_each_parameter_and_refuses_a_wrong_period(
+    flow_name: str, default: str
+) -> None:
+    import jsonschema
+
+    declared = next(item for item in DECLARED if item["entrypoint"].endswith(f":{flow_name}"))
+    module_path, name = declared["entrypoint"].split(":")
+    flow = getattr(importlib.import_module(module_path.removesuffix(".py").replace("/", ".")), name)
+    schema = flow.parameters.model_dump()
+    period, workspace = schema["properties"]["period"], schema["properties"]["workspace"]
+    assert (period["title"], period["default"]) == ("Kỳ báo cáo", default)
+    assert "2025Q3" in period["description"] and "Ghi «quý vừa kết thúc»" in period["description"]
+    assert (workspace["title"], workspace["default"]) == ("Thư mục làm việc", "TONGHOP_HOME")
+    assert schema["properties"]["resend_unconfirmed"]["title"] == "Gửi lại thư chưa xác nhận"
+    for good in ("2025Q3", "2025H1", "2025", "2021Q2-2023Q2", "", default):
+        jsonschema.validate({"period": good}, schema)
+    for bad in ("III/2026", "2025Q5", "Q3/2025", "2025-Q3"):
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate({"period": bad}, schema)
+
+
+@pytest.mark.parametrize(
+    ("text", "upcoming", "chosen"),
+    [
+        ("quý vừa kết thúc", True, (None, False)),
+        ("quý đang diễn ra", False, (None, True)),
+        ("", True, (None, True)),
+        ("", False, (None, False)),
+        (" 2025Q3 ", True, ("2025Q3", True)),
+    ],
+)
+def test_a_period_in_words_is_the_quarter_it_names(text: str, upcoming: bool, chosen) -> None:
+    from tonghop_flows.parameters import period_of
+
+    assert period_of(text, upcoming=upcoming) == chosen
+
+
+def test_the_workspace_in_words_is_the_settings_home() -> None:
+    from tonghop_flows.parameters import workspace_of
+
+    assert workspace_of("TONGHOP_HOME") is None and workspace_of("") is None
+    assert workspace_of("/srv/tonghop") == "/srv/tonghop"

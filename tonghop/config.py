@@ -83,6 +83,13 @@ class Settings(BaseSettings):
     send_retry_seconds: float = 5
     # Units whose members' attendance rate is below this are named in the report's limitations.
     attendance_threshold: float = 0.9
+    # Operators' alerts (flows/automations.py): the notification block ("Thư báo cho cán bộ
+    # vận hành") the automations send through when a scheduled run fails, and what counts as a
+    # collection's surge of rejections: at least this many rejected files, and at least this
+    # share of what it received (a broken form or rule, rather than a few careless units).
+    alert_block: str = "tonghop-canh-bao"
+    alert_rejected: int = 10
+    alert_rejected_share: float = 0.25
     # How long a run waits for another run on the same database before refusing.
     lock_wait_seconds: float = 120
     # Attempts to reach the database before a run fails, and the pause between them.

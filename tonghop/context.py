@@ -16,10 +16,13 @@ from tonghop.periods import Period
 
 @dataclass(frozen=True)
 class RunContext:
-    """One run's settings and period; `database_url` is the one every connection is made from."""
+    """One run's settings and period; `database_url` is the one every connection is made from.
+    `outermost_run_id` is the orchestrator's id of the run an operator started (or a schedule
+    did), where every step's summary is shown; None outside an orchestrated run."""
 
     settings: Settings
     period: Period
+    outermost_run_id: str | None = None
 
     @property
     def database_url(self) -> str:

@@ -18,9 +18,12 @@ _FORMS = {
     "year": re.compile(r"^(\d{4})$"),
     "span": re.compile(rf"^{_QUARTER}-{_QUARTER}$"),
 }
+# Every period text a run accepts, as one regular expression in the syntax JSON Schema and
+# Python share: a quarter (2025Q3), a half year (2025H1), a year (2025) or a span of whole
+# quarters (2021Q2-2023Q2). The run form of the Prefect UI refuses anything else before a run
+# starts.
+PERIOD_PATTERN = r"^(\d{4}(Q[1-4]|H[12])?|\d{4}Q[1-4]-\d{4}Q[1-4])$"
 _ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
-# Every form a period may be written in (SPEC §2), for a parameter's schema.
-PERIOD_PATTERN = r"^\d{4}(Q[1-4]|H[12])?$|^\d{4}Q[1-4]-\d{4}Q[1-4]$"
 FORMS_VI = "2025Q3 (quý), 2025H1 (sáu tháng), 2025 (năm) hoặc 2021Q2-2023Q2 (giai đoạn)"
 
 

@@ -9,6 +9,7 @@ their names and folders come from `tonghop.layout`."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import partial
 from pathlib import Path
 
@@ -50,6 +51,8 @@ class PublishedFiles:
     reports: dict[str, Path] = field(default_factory=dict)
     # each upper-level unit's own workbook (its subtree), by unit code
     unit_workbooks: dict[str, Path] = field(default_factory=dict)
+    # when an earlier run published the version (None when this run did)
+    published_at: datetime | None = None
 
     @property
     def excel_csvs(self) -> tuple[Path, Path]:
