@@ -109,7 +109,9 @@ def run_name(kind: str, *, upcoming: bool = False, periodic: bool = True) -> Cal
             return f"{kind} · {started:%d/%m %H:%M}"
         period, in_progress = period_of(parameters.get("period"), upcoming=upcoming)
         if period is None:
-            period = str(resolve_run(upcoming=in_progress).period)
+            # A half-year's or a year's run names the one that just ended (its `length`).
+            length = int(parameters.get("length") or 1)
+            period = str(resolve_run(upcoming=in_progress, length=length).period)
         return f"{period.upper()} · {kind} · {started:%d/%m %H:%M}"
 
     return name
