@@ -15,7 +15,13 @@ from sqlalchemy import Connection, text
 
 from tonghop.registry import Unit, closure_rows, hierarchy_positions, levels
 from tonghop.restructuring import Successor
-from tonghop.storage import execute_many, load_sql, select_frame, statements
+from tonghop.storage import (
+    execute_many,
+    load_sql,
+    refresh_statistics,
+    select_frame,
+    statements,
+)
 
 # The columns of `units_frame`: the registry's, and where each unit stands in the hierarchy
 # (`position` in pre-order, `level` 0 for the province).
@@ -164,6 +170,7 @@ def store_registry_version(
     ]
     execute_many(connection, "insert_unit_closure", closure)
     connection.execute(text(load_sql("insert_registry_import")), {"imported_at": now})
+    refresh_statistics(connection)
     return number
 
 

@@ -216,6 +216,16 @@ _PLAIN_INSERT = re.compile(
 ANALYZE_AFTER_ROWS = 1_000
 
 
+def refresh_statistics(connection: Connection) -> None:
+    """Give the query planner fresh statistics of the tables roll-ups join, after a bulk change.
+    SQLite samples a bounded number of rows per index, so that this stays a few milliseconds at
+    any size; PostgreSQL samples by itself."""
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("pragma analysis_limit = 1000")
+    for statement in statements("analyze_tables"):
+        connection.exec_driver_sql(statement)
+
+
 def execute_many(
     connection: Connection, name: str, rows: Sequence[Mapping[str, Any]], batch_rows: int = 50_000
 ) -> None:
