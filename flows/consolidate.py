@@ -17,6 +17,7 @@ from tonghop_flows.parameters import HOME, JUST_ENDED, PeriodParameter, Workspac
 from tonghop_flows.run import started_run, with_database_retries
 from tonghop_tasks.consolidating import (
     consolidate_period,
+    find_carry_over,
     gather_consolidation,
     mark_version_published,
 )
@@ -53,7 +54,10 @@ def consolidate_and_publish(context: RunContext) -> PublishedFiles:
     unfinished = version.published_at is None
     # Every file of the version is written aside, then appears at once (tonghop/layout.py).
     folders = PublicationFolders.of(out_dir, version.number)
-    files = publish_outputs(quote(consolidation), folders, unfinished)
+    # Only what moved is drawn again: the upper levels whose subtree did not change keep the
+    # version before's reports, charts and own workbooks.
+    carry = with_database_retries(find_carry_over, settings)(url, quote(consolidation))
+    files = publish_outputs(quote(consolidation), folders, unfinished, carry)
     reports = draft_reports(
         url,
         quote(consolidation),
@@ -62,6 +66,7 @@ def consolidate_and_publish(context: RunContext) -> PublishedFiles:
         settings.attendance_threshold,
         unfinished,
         context.workspace.report_settings,
+        carry,
     )
     commit_publication(folders)
     with_database_retries(mark_version_published, settings)(url, version, settings.timezone)

@@ -6,6 +6,7 @@ fail once every outcome is recorded when any letter did not go."""
 from __future__ import annotations
 
 from prefect import get_run_logger
+from prefect.utilities.annotations import quote
 
 from tonghop.context import RunContext
 from tonghop.layout import unsent_letters_folder
@@ -59,7 +60,7 @@ def send_planned(
     if planned.to_send and optional and not mail_configured(settings):
         # Not recorded in the outbox: they are sent for real once a server is configured.
         letter_files, unwritten = write_unsent_letters(
-            planned.to_send, unsent_folder, settings.mail_from, settings.timezone
+            quote(planned.to_send), unsent_folder, settings.mail_from, settings.timezone
         )
         not_configured = not_configured_message(
             kind, period, version, unsent_folder, letter_files, unwritten
@@ -73,12 +74,14 @@ def send_planned(
             # letter fails with the reason instead of passing unnoticed.
             record = with_database_retries(record_unsent_letters, settings)
             outcomes = outcomes_of(
-                record(url, planned.to_send, str(error), settings.timezone, return_state=True)
+                record(
+                    url, quote(planned.to_send), str(error), settings.timezone, return_state=True
+                )
             )
         else:
             sent = send_letters(
                 url,
-                planned.to_send,
+                quote(planned.to_send),
                 server,
                 settings.mail_from,
                 settings.send_attempts,
@@ -106,7 +109,9 @@ def send_planned(
     )
     if summary.unconfirmed:
         logger.warning(unconfirmed_message(summary))
-    create_outbox_artifact(summary, context.outermost_run_id if on_outermost_run else None)
+    # quote(): Prefect would otherwise walk every letter of the plan and the summary looking
+    # for futures — seconds for a province's acknowledgements.
+    create_outbox_artifact(quote(summary), context.outermost_run_id if on_outermost_run else None)
     if summary.failed:
         raise MailNotSent(not_sent_message(summary), summary)
     return summary

@@ -6,6 +6,7 @@ from __future__ import annotations
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
+from tonghop.carry_over import CarryOver, plan_carry_over
 from tonghop.consolidating import consolidate, load_consolidation
 from tonghop.consolidation import Consolidation
 from tonghop.context import local_now
@@ -46,6 +47,27 @@ def consolidate_period(
     else:
         logger.info("Kỳ %s: không có gì thay đổi so với phiên bản %d.", period, version.number)
     return version, done.fresh
+
+
+@task(
+    name="plan-carry-over",
+    task_run_name=unmarked("Xác định tệp giữ nguyên từ phiên bản trước"),
+    cache_policy=NO_CACHE,
+)
+def find_carry_over(database_url: str, consolidation: Consolidation) -> CarryOver:
+    """Which upper levels' reports, charts and workbooks the version copies from the one before
+    (their subtree did not move), and which it draws."""
+    with transaction(database_url) as connection:
+        carry = plan_carry_over(connection, consolidation)
+    if carry.previous is not None:
+        get_run_logger().info(
+            "Phiên bản %d: %s đơn vị có số liệu cả cấp dưới không đổi so với phiên bản %d; báo "
+            "cáo, biểu đồ và bảng tổng hợp riêng của các cấp ấy được giữ nguyên, không soạn lại.",
+            consolidation.version,
+            format_count(len(carry.unchanged)),
+            carry.previous,
+        )
+    return carry
 
 
 @task(

@@ -14,6 +14,7 @@ from prefect.artifacts import (
 )
 from prefect.cache_policies import NO_CACHE
 
+from tonghop.carry_over import NOTHING_CARRIED, CarryOver
 from tonghop.catalogue import RATES, label_vi, load_catalogue
 from tonghop.charts import CHART_NAMES
 from tonghop.consolidation import Consolidation
@@ -46,12 +47,16 @@ RATE_CODES = {rate.code for rate in RATES}
     cache_policy=NO_CACHE,
 )
 def publish_outputs(
-    consolidation: Consolidation, folders: PublicationFolders, rewrite: bool
+    consolidation: Consolidation,
+    folders: PublicationFolders,
+    rewrite: bool,
+    carry: CarryOver = NOTHING_CARRIED,
 ) -> PublishedFiles:
-    """Write the version's workbook and CSVs (unless already published) and the feedback
+    """Write the version's workbook and CSVs (unless already published), the upper levels' own
+    workbooks (copied from the version before where `carry` says so) and the feedback
     workbooks into the version's staging folder."""
     with disk_full_explained(folders, consolidation.period, consolidation.version):
-        files = publish(consolidation, folders, rewrite=rewrite)
+        files = publish(consolidation, folders, rewrite=rewrite, carry=carry)
     get_run_logger().info(
         "Phiên bản %d: %s; %s tệp phản hồi.",
         files.version,

@@ -8,7 +8,8 @@ from pathlib import Path
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from tonghop.charts import render_unit_charts
+from tonghop.carry_over import NOTHING_CARRIED, CarryOver, carry_report
+from tonghop.charts import CHART_NAMES, render_unit_charts
 from tonghop.consolidating import previous_quarter
 from tonghop.consolidation import Consolidation
 from tonghop.formatting import format_count
@@ -38,11 +39,13 @@ def draft_reports(
     attendance_threshold: float,
     rewrite: bool,
     settings_folder: Path | None = None,
+    carry: CarryOver = NOTHING_CARRIED,
 ) -> dict[str, Path]:
     """Write each report (and its charts) not published yet, or every one with `rewrite`, into
     the version's staging folder, each issuer's settings and template from `settings_folder`;
-    returns where each unit's Word file is published, by unit code. The previous quarter, which
-    the reports compare with, is read only when there is a report to write."""
+    a unit `carry` carries gets the version before's files instead. Returns where each unit's
+    Word file is published, by unit code. The previous quarter, which the reports compare
+    with, is read only when there is a report to draw."""
     units = consolidation.units.sort_values("position", kind="stable")
     codes = [row.code for row in units.itertuples() if row.kind in REPORTING_KINDS]
     paths = {
@@ -50,6 +53,22 @@ def draft_reports(
         for code in codes
     }
     due = [code for code in codes if rewrite or not all(path.exists() for path in paths[code])]
+    settings_files = sorted(Path(settings_folder).rglob("*")) if settings_folder else []
+    with disk_full_explained(folders, consolidation.period, consolidation.version):
+        carried = {
+            code
+            for code in due
+            if carry_report(
+                folders,
+                consolidation.period,
+                code,
+                carry,
+                consolidation.version,
+                CHART_NAMES,
+                settings_files,
+            )
+        }
+    due = [code for code in due if code not in carried]
     if due:
         with transaction(database_url) as connection:
             previous = previous_quarter(connection, consolidation.period, deadline_days)
@@ -66,5 +85,14 @@ def draft_reports(
                 attendance_threshold=attendance_threshold,
                 settings_folder=settings_folder,
             )
-    get_run_logger().info("Đã soạn báo cáo cho %s đơn vị.", format_count(len(paths)))
+    logger = get_run_logger()
+    if due or not carried:
+        logger.info("Đã soạn báo cáo cho %s đơn vị.", format_count(len(due) or len(paths)))
+    if carried:
+        logger.info(
+            "Giữ nguyên %s báo cáo (cả biểu đồ) của phiên bản %d: số liệu của các đơn vị ấy và "
+            "cấp dưới không đổi.",
+            format_count(len(carried)),
+            carry.previous,
+        )
     return {code: docx for code, (docx, _) in paths.items()}

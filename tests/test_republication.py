@@ -220,3 +220,51 @@ def test_history_show_and_status_trace_every_figure(
 
     unknown = tonghop("history", "--unit", "../etc", *options, database_url=database_url)
     assert unknown.returncode == 1 and "Không có đơn vị mã «../etc»" in unknown.stdout
+
+
+def test_a_correction_redraws_only_what_moved(published_once: Path) -> None:
+    """A correction under the province alone (G3) leaves U1's subtree as it was: U1's report,
+    charts and own workbook are carried to version 2 byte for byte, the province's are drawn
+    again; once U1's settings file is edited, its next report is drawn again with them."""
+    root = published_once
+    folder = root / "published" / PERIOD
+    send(
+        root,
+        "G3",
+        "bao-cao-sua.xlsx",
+        REPORTS["G3"] | {"connection_points": "6"},
+        datetime(2025, 10, 20),
+    )
+    report = quarterly_report(PERIOD, str(root))
+    assert report.published.version == 2
+
+    def carried(name: str, version: str = "-v2") -> bool:
+        before, after = folder / name.format(v=""), folder / name.format(v=version)
+        return before.read_bytes() == after.read_bytes()
+
+    assert carried(f"bao-cao-{PERIOD}-U1{{v}}.docx")
+    assert carried(f"bao-cao-{PERIOD}-U1{{v}}.html")
+    assert carried(f"tong-hop-{PERIOD}-U1{{v}}.xlsx")
+    u1_charts = sorted((folder / "bieu-do").glob(f"bieu-do-*-{PERIOD}-U1.png"))
+    assert u1_charts
+    assert all(carried(f"bieu-do/{chart.stem}{{v}}.png") for chart in u1_charts)
+    assert not carried(f"bao-cao-{PERIOD}-P{{v}}.docx")  # the province moved
+    assert not carried(f"tong-hop-{PERIOD}{{v}}.xlsx")
+
+    settings = root / "thiet-lap-bao-cao" / "U1.toml"
+    settings.write_text(
+        settings.read_text(encoding="utf-8").replace('nguoi_ky = ""', 'nguoi_ky = "Lê Văn Ký"'),
+        encoding="utf-8",
+    )
+    send(
+        root,
+        "G3",
+        "bao-cao-sua-2.xlsx",
+        REPORTS["G3"] | {"connection_points": "7"},
+        datetime(2025, 10, 21),
+    )
+    report = quarterly_report(PERIOD, str(root))
+    assert report.published.version == 3
+    assert carried(f"tong-hop-{PERIOD}-U1{{v}}.xlsx", "-v3")  # a workbook has no issuer
+    drawn = (folder / f"bao-cao-{PERIOD}-U1-v3.html").read_text(encoding="utf-8")
+    assert "Lê Văn Ký" in drawn

@@ -13,6 +13,7 @@ from datetime import datetime
 from functools import partial
 from pathlib import Path
 
+from tonghop.carry_over import NOTHING_CARRIED, CarryOver, carry_file
 from tonghop.consolidation import Consolidation, ConsolidationView
 from tonghop.exports import write_consolidated_csv, write_status_csv
 from tonghop.feedback import feedback_due, write_feedback_workbook
@@ -71,13 +72,19 @@ class PublishedFiles:
 
 
 def publish(
-    consolidation: Consolidation, folders: PublicationFolders, *, rewrite: bool = True
+    consolidation: Consolidation,
+    folders: PublicationFolders,
+    *,
+    rewrite: bool = True,
+    carry: CarryOver = NOTHING_CARRIED,
 ) -> PublishedFiles:
     """Write the version's workbook, CSVs and feedback into `folders.stage`, from where they
     appear in `folders.final` (normally `published/<P>/`) all at once; returns where they will be.
 
     The version's own files are written when `rewrite` is set or when one is missing; a file
-    already published is never written over. Feedback answers each unit's latest file once.
+    already published is never written over. An upper level's own workbook is copied from the
+    version before when `carry` says its subtree did not move. Feedback answers each unit's
+    latest file once.
     """
     view = ConsolidationView(consolidation)
     period, version = consolidation.period, consolidation.version
@@ -99,6 +106,12 @@ def publish(
             continue
         path = unit_workbook_path(folders.final, period, unit["code"], version)
         if rewrite or not path.exists():
+            if carry.carries(unit["code"]) and carry_file(
+                unit_workbook_path(folders.final, period, unit["code"], carry.previous),
+                folders.staged(path),
+            ):
+                unit_workbooks[unit["code"]] = path
+                continue
             own = ConsolidationView(subtree_consolidation(consolidation, unit["code"]))
             write_atomically(folders.staged(path), lambda temp, own=own: write_workbook(own, temp))
         unit_workbooks[unit["code"]] = path
