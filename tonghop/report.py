@@ -35,6 +35,7 @@ from tonghop.opinions import (
     Tree,
     addressed_points,
     group_points,
+    normalised,
     same_point,
     split_points,
 )
@@ -63,6 +64,8 @@ _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 # Seed reports write counts under ten with a leading zero ("04 hội nghị", "03 lớp").
 _SMALL_COUNT_PATTERN = "00"
 _PROPOSING = re.compile(r"^(đề nghị|kiến nghị|đề xuất)\b", re.IGNORECASE)
+# How a longer period's text marks each quarter's part (tonghop/longer_periods.py).
+_QUARTER_LABEL = re.compile(r"^(Quý [IV]+/\d{4}): ", re.MULTILINE)
 
 
 # --------------------------------------------------------------------------- wording helpers
@@ -258,8 +261,16 @@ class _Report:
         self.period_text = self.words.text
         # A half-year, a year or a span: combined from the stored quarters.
         self.longer = not view.period.is_quarter
-        # A review's span would overlap the same span a year earlier: it compares with none.
-        self.previous = previous if self.words.compared else None
+        # A review's span would overlap the same span a year earlier: it compares with none;
+        # nor is a period in which nothing of the unit's subtree was accepted anything to
+        # compare with.
+        self.previous = (
+            previous
+            if self.words.compared
+            and previous is not None
+            and previous.number(unit_code, "accepted_units")
+            else None
+        )
         self.quarters = (
             quarters if quarters is not None and quarters.period == self.period else None
         )
@@ -801,32 +812,62 @@ class _Report:
 
     def _opinions(self, indicator: str) -> tuple[list[str], list[Group]]:
         """The issuer's own points, stated as its own, and the units' points grouped, without
-        those the issuer's own points already make."""
-        own: list[str] = []
+        those the issuer's own points already make. Over a longer period a unit's point made in
+        several quarters counts once."""
+        own: list[tuple[list[str | None], str]] = []  # (quarters that made it, point)
         written: list[tuple[str, str]] = []
         for code, text in self._texts(indicator):
-            points = split_points(text)
-            if code == self.code:
-                own += points
-            else:
-                written += [(code, point) for point in points]
+            for quarter, point in self._points(text):
+                if code != self.code:
+                    written.append((code, point))
+                    continue
+                made = next((q for q, seen in own if same_point(seen, point)), None)
+                if made is None:
+                    own.append(([quarter], point))
+                else:
+                    made.append(quarter)
         groups = [
             group
             for group in group_points(written)
-            if not any(same_point(group.text, point) for point in own)
+            if not any(same_point(group.text, point) for _, point in own)
         ]
-        return own, _by_weight(groups)
+        # A point of one quarter only is said under its quarter; one several made, once.
+        stated = [
+            point if len(set(quarters)) > 1 or quarters[0] is None else f"{quarters[0]}: {point}"
+            for quarters, point in own
+        ]
+        return stated, _by_weight(groups)
+
+    def _points(self, text: str) -> list[tuple[str | None, str]]:
+        """(quarter, point) of a text: over a longer period, a text gathers each quarter's under
+        its quarter (`Quý I/2025: …`, tonghop/longer_periods.py); a quarter's points have
+        none."""
+        if not self.longer:
+            return [(None, point) for point in split_points(text)]
+        found: list[tuple[str | None, str]] = []
+        quarter = None
+        for line in text.splitlines():
+            if match := _QUARTER_LABEL.match(line):
+                quarter, line = match.group(1), line[match.end() :]
+            found += [(quarter, point) for point in split_points(line)]
+        return found
 
     def _proposals(self) -> tuple[list[str], list[Group]]:
         """The issuer's own proposals and the units' that are addressed above the issuer (to
         its parent, further up or to the Centre); the others stay with the issuer."""
         own: list[str] = []
         written: dict[str, list[tuple[str, str]]] = {}
+        kept: set[tuple[str, str]] = set()  # a unit's point made again in another quarter
         for code, text in self._texts("proposals"):
+            if self.longer:
+                text = _QUARTER_LABEL.sub("", text)
             for point, addressee in addressed_points(text, code, self.tree):
+                if (code, normalised(point)) in kept:
+                    continue
+                kept.add((code, normalised(point)))
                 above = addressee is not None and self.tree.is_above(addressee, self.code)
                 if code == self.code:
-                    if above:
+                    if above and not any(same_point(point, made) for made in own):
                         own.append(point)
                 elif above:
                     written.setdefault(addressee, []).append((code, point))
