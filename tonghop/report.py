@@ -539,7 +539,7 @@ class _Report:
             items.append(
                 _para(
                     _sentence(
-                        f"Tất cả {format_count(expected)} đơn vị đều đã gửi đủ báo cáo các quý"
+                        f"Tất cả {count_vi(expected)} đơn vị đều đã gửi đủ báo cáo các quý"
                     )
                 )
             )
@@ -1288,13 +1288,14 @@ def _intro(report: _Report, subject: str) -> str:
     basis = f"Thực hiện chế độ báo cáo định kỳ về công tác {subject}"
     if not report.longer:
         return f"{basis}, {report.name} báo cáo kết quả {report.period_text} như sau:"
-    combined = f"trên cơ sở tổng hợp báo cáo {_quarters_named(report.period)} của các đơn vị"
     if report.words.review:
         # as seed 001: "qua hơn 02 năm triển khai thực hiện, … báo cáo kết quả thực hiện"
         return (
             f"{basis}; qua {duration_vi(report.period)} triển khai thực hiện "
-            f"({report.period_text}), {combined}, {report.name} sơ kết kết quả như sau:"
+            f"({report.period_text}), trên cơ sở tổng hợp báo cáo hằng quý của các đơn vị, "
+            f"{report.name} sơ kết kết quả như sau:"
         )
+    combined = f"trên cơ sở tổng hợp báo cáo {_quarters_named(report.period)} của các đơn vị"
     return f"{basis}, {combined}, {report.name} báo cáo kết quả {report.period_text} như sau:"
 
 
