@@ -784,6 +784,8 @@ def test_a_longer_period_states_completeness_quarter_by_quarter_and_names_who_mi
     limitations = lines(context, "limitations")
     assert "- Có 02 đơn vị chưa gửi đủ báo cáo các quý" in limitations
     assert "- Có 01 đơn vị không gửi báo cáo quý nào" in limitations
+    # G2 sent some quarters only, one of them late: it is said of both
+    assert "- Có 01 đơn vị có báo cáo quý gửi chậm so với thời hạn" in limitations
     (table, *_) = context["appendix"]
     assert table["title"] == "Đơn vị chưa gửi đủ báo cáo các quý, bị trả lại hoặc gửi chậm"
     rows = [(row["text"], row["value"]) for row in table["rows"]]
@@ -795,7 +797,11 @@ def test_a_longer_period_states_completeness_quarter_by_quarter_and_names_who_mi
     assert (
         "Đảng bộ xã Kha Sơn",
         "Thiếu Quý I/2025, Quý II/2025, Quý III/2025 và Quý IV/2025.",
-    ) in (rows)
+    ) in rows
+    assert rows[-2:] == [
+        ("Đơn vị có báo cáo quý gửi chậm so với thời hạn (01 đơn vị)", ""),
+        ("Chi bộ Công ty Điện lực", ""),
+    ]
     # averages over the quarters are said as such
     assert "Bình quân mỗi quý có 13.722 đảng viên tham gia học tập, đạt 97,3%" in lines(
         context, "results"

@@ -538,9 +538,7 @@ class _Report:
             expected = sum(code in self.status for code in self.subtree)
             items.append(
                 _para(
-                    _sentence(
-                        f"Tất cả {count_vi(expected)} đơn vị đều đã gửi đủ báo cáo các quý"
-                    )
+                    _sentence(f"Tất cả {count_vi(expected)} đơn vị đều đã gửi đủ báo cáo các quý")
                 )
             )
             return items
@@ -929,7 +927,8 @@ class _Report:
             if entry is not None:
                 if entry["status"] in ("missing", "rejected", PARTIAL):
                     found[entry["status"]].append(code)
-                elif entry.get("on_time") is False:
+                # a unit that sent some quarters only may have sent one of them late, too
+                if entry["status"] not in ("missing", "rejected") and entry.get("on_time") is False:
                     found["late"].append(code)
             unit = self.view.by_code[code]
             rate = self.view.number(code, "attendance_rate")
