@@ -792,7 +792,8 @@ def test_a_longer_period_states_completeness_quarter_by_quarter_and_names_who_mi
     assert rows[:3] == [
         ("Đơn vị chưa gửi đủ báo cáo các quý (02 đơn vị)", ""),
         ("Chi bộ Văn phòng Sở (Đảng bộ Sở Tư pháp)", "Thiếu Quý III/2025."),
-        ("Chi bộ Công ty Điện lực", "Thiếu Quý III/2025 và Quý IV/2025."),
+        # the appendix says why a quarter is missing when its report was rejected
+        ("Chi bộ Công ty Điện lực", "Thiếu Quý III/2025 (bị trả lại) và Quý IV/2025."),
     ]
     assert (
         "Đảng bộ xã Kha Sơn",

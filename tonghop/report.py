@@ -29,7 +29,7 @@ from tonghop.consolidation import Consolidation, ConsolidationView
 from tonghop.formatting import LOCALE, format_count, format_date, format_percent
 from tonghop.issuers import DEFAULT_TEMPLATE, Issuer, issuer_settings, registry_defaults
 from tonghop.layout import report_paths, write_atomically
-from tonghop.longer_periods import ACCEPTED, PARTIAL, quarters_of
+from tonghop.longer_periods import ACCEPTED, PARTIAL, QUARTER_OUTCOMES_VI, quarters_of
 from tonghop.opinions import (
     Group,
     Tree,
@@ -492,18 +492,20 @@ class _Report:
             return None
         return float(len(outcomes)), float(sum(o in ACCEPTED for o in outcomes)), None
 
-    def missing_quarters(self, code: str) -> list[str]:
+    def missing_quarters(self, code: str, *, why: bool = False) -> list[str]:
         """The quarters of the period in which the unit was expected and has no report counted
-        (`Quý III/2025`), oldest first."""
+        (`Quý III/2025`; with `why`, a rejected one `Quý III/2025 (bị trả lại)`), oldest
+        first."""
         return [
             Period.parse(quarter).short_label_vi
+            + (f" ({QUARTER_OUTCOMES_VI['rejected']})" if why and outcome == "rejected" else "")
             for quarter, outcome in quarters_of(self.status.get(code, {}).get("quarters"))
             if outcome not in ACCEPTED
         ]
 
-    def missing_note(self, code: str) -> str:
-        """`thiếu Quý III/2025 và Quý IV/2025`."""
-        return f"thiếu {_join_vi(self.missing_quarters(code))}"
+    def missing_note(self, code: str, *, why: bool = False) -> str:
+        """`thiếu Quý III/2025 và Quý IV/2025` (see `missing_quarters`)."""
+        return f"thiếu {_join_vi(self.missing_quarters(code, why=why))}"
 
     def _quarters_reporting(self) -> list[dict]:
         """Who reported each quarter of a longer period, and who did not report every one,
@@ -1126,7 +1128,7 @@ class _Report:
                 continue
             rows.append(_group_row(f"{title} ({count_vi(len(codes))} đơn vị)"))
             for number, code in enumerate(codes, start=1):
-                note = _sentence(self.missing_note(code)) if key != "late" else ""
+                note = _sentence(self.missing_note(code, why=True)) if key != "late" else ""
                 rows.append(_row(number, self.display(code), note))
         return {
             "title": "Đơn vị chưa gửi đủ báo cáo các quý, bị trả lại hoặc gửi chậm",
