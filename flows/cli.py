@@ -268,9 +268,19 @@ def forms(
     _print_mail([issued.mail])
 
 
+RunPeriodOption = Annotated[
+    str | None,
+    typer.Option(
+        "--period",
+        help="Kỳ báo cáo: một quý (2025Q3), sáu tháng (2025H1), một năm (2025) hoặc một giai "
+        "đoạn (2021Q2-2023Q2), tổng hợp từ các quý đã lưu; mặc định là quý vừa kết thúc.",
+    ),
+]
+
+
 @app.command("run", cls=Command)
 def run(
-    period: PeriodOption = None, workspace: WorkspaceOption = None, resend: ResendOption = False
+    period: RunPeriodOption = None, workspace: WorkspaceOption = None, resend: ResendOption = False
 ) -> None:
     """Thu thập, kiểm tra, lưu, tổng hợp và công bố một kỳ báo cáo."""
     from tonghop_flows.quarterly_report import PublishedNotDelivered, quarterly_report

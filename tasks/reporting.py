@@ -14,7 +14,8 @@ from tonghop.consolidating import previous_quarter
 from tonghop.consolidation import Consolidation
 from tonghop.formatting import format_count
 from tonghop.layout import CHARTS_DIR, PublicationFolders, disk_full_explained, report_paths
-from tonghop.report import write_reports
+from tonghop.quarter_figures import load_quarter_figures
+from tonghop.report import compares_with_previous, write_reports
 from tonghop.storage import transaction
 from tonghop_tasks.names import unmarked
 from tonghop_tasks.retrying import worth_retrying
@@ -44,8 +45,9 @@ def draft_reports(
     """Write each report (and its charts) not published yet, or every one with `rewrite`, into
     the version's staging folder, each issuer's settings and template from `settings_folder`;
     a unit `carry` carries gets the version before's files instead. Returns where each unit's
-    Word file is published, by unit code. The previous quarter, which the reports compare
-    with, is read only when there is a report to draw."""
+    Word file is published, by unit code. The period the reports compare with (the previous
+    quarter, or the same period last year) and, for a longer period, each of its quarters'
+    figures (one load per quarter) are read only when there is a report to draw."""
     units = consolidation.units.sort_values("position", kind="stable")
     codes = [row.code for row in units.itertuples() if row.kind in REPORTING_KINDS]
     paths = {
@@ -70,11 +72,20 @@ def draft_reports(
         }
     due = [code for code in due if code not in carried]
     if due:
+        period = consolidation.period
+        previous = quarters = None
         with transaction(database_url) as connection:
-            previous = previous_quarter(connection, consolidation.period, deadline_days)
-        with disk_full_explained(folders, consolidation.period, consolidation.version):
+            if compares_with_previous(period):
+                previous = previous_quarter(connection, period, deadline_days)
+            if not period.is_quarter:
+                quarters = load_quarter_figures(connection, period, deadline_days, due)
+        with disk_full_explained(folders, period, consolidation.version):
             charts = render_unit_charts(
-                consolidation, due, folders.stage / CHARTS_DIR, threshold=attendance_threshold
+                consolidation,
+                due,
+                folders.stage / CHARTS_DIR,
+                threshold=attendance_threshold,
+                quarters=quarters,
             )
             write_reports(
                 consolidation,
@@ -82,6 +93,7 @@ def draft_reports(
                 folders.stage,
                 charts=charts,
                 previous=previous,
+                quarters=quarters,
                 attendance_threshold=attendance_threshold,
                 settings_folder=settings_folder,
             )

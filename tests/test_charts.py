@@ -24,8 +24,11 @@ from tonghop.charts import (
 )
 from tonghop.consolidation import Consolidation
 from tonghop.periods import Period
+from tonghop.quarter_figures import QuarterFigures
 
 PERIOD = Period(2026, 3)
+# A quarter's report has every chart but the quarters side by side.
+QUARTER_CHARTS = [name for name in CHART_NAMES if name != "quarters"]
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 UNITS = [
@@ -130,7 +133,7 @@ def test_render_writes_one_png_per_chart(consolidation, tmp_path):
         # A glyph missing from the font would print as a box: fail on matplotlib's warning.
         warnings.filterwarnings("error", message=".*missing from font.*")
         paths = render_charts(consolidation, "TU", tmp_path / "charts", threshold=0.9)
-    assert list(paths) == list(CHART_NAMES)
+    assert list(paths) == QUARTER_CHARTS
     assert paths["attendance"] == tmp_path / "charts" / "bieu-do-attendance-2026Q3-TU.png"
     assert sorted(path.name for path in (tmp_path / "charts").iterdir()) == [
         "bieu-do-attendance-2026Q3-TU.png",
@@ -172,7 +175,7 @@ def test_a_grassroots_unit_has_no_children_to_compare(consolidation, tmp_path):
 def test_same_data_gives_the_same_bytes(consolidation, tmp_path):
     first = render_charts(consolidation, "TU", tmp_path / "a")
     second = render_charts(consolidation, "TU", tmp_path / "b")
-    for name in CHART_NAMES:
+    for name in QUARTER_CHARTS:
         assert first[name].read_bytes() == second[name].read_bytes()
 
 
@@ -360,3 +363,91 @@ def test_figures_are_freed_after_use(consolidation, tmp_path):
     render_charts(consolidation, "TU", tmp_path)
     gc.collect()
     assert reference() is None
+
+
+# --------------------------------------------------------------------------- the quarters
+
+YEAR = Period.parse("2026")
+# The province's figures in each quarter of the year; the third quarter's news items blank.
+QUARTERLY = {
+    1: {"sessions_total": 1938, "attendance_rate": 0.938, "news_items": 3804},
+    2: {"sessions_total": 1944, "attendance_rate": 0.9381, "news_items": 3761},
+    3: {"sessions_total": 1947, "attendance_rate": 0.9379},
+    4: {"sessions_total": 1983, "attendance_rate": 0.939, "news_items": 3841},
+}
+
+
+def year_figures() -> QuarterFigures:
+    return QuarterFigures(
+        YEAR,
+        {
+            Period(2026, quarter): {
+                **{("TU", code): float(value) for code, value in figures.items()},
+                ("TU", "reporting_completeness"): 0.963,
+            }
+            for quarter, figures in QUARTERLY.items()
+        },
+    )
+
+
+def test_a_year_s_chart_sets_its_quarters_side_by_side(tmp_path):
+    year = replace(make_consolidation(), period=YEAR)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*missing from font.*")
+        paths = render_charts(year, "TU", tmp_path, threshold=0.9, quarters=year_figures())
+    assert paths["quarters"] == tmp_path / "bieu-do-quarters-2026-TU.png"
+    assert paths["quarters"].read_bytes()[:8] == PNG_MAGIC
+    figure = chart_figure(year, "TU", "quarters", quarters=year_figures())
+    assert "Tỉnh ủy Thanh Hóa – Năm 2026" in title(figure)
+    panels = {axes.get_title(loc="left"): axes for axes in figure.axes}
+    assert list(panels) == [
+        "Tổng số hội nghị học tập quán triệt",
+        "Tỷ lệ đảng viên tham gia học tập",
+        "Số tin bài tuyên truyền đã đăng tải",
+        "Tỷ lệ đơn vị đã báo cáo",
+    ]
+    sessions = panels["Tổng số hội nghị học tập quán triệt"]
+    assert [label.get_text() for label in sessions.get_xticklabels()] == [
+        "Quý I",
+        "Quý II",
+        "Quý III",
+        "Quý IV",
+    ]
+    (bars,) = sessions.containers
+    assert [bar.get_height() for bar in bars] == [1938, 1944, 1947, 1983]
+    assert texts(sessions) == ["1.938", "1.944", "1.947", "1.983"]
+    rates = panels["Tỷ lệ đảng viên tham gia học tập"]
+    assert texts(rates) == ["93,8%", "93,8%", "93,8%", "93,9%"]
+    # a quarter without the figure says so rather than showing 0
+    assert texts(panels["Số tin bài tuyên truyền đã đăng tải"])[2] == "Chưa có số liệu"
+    # printed in greys only
+    for axes in figure.axes:
+        for bar in axes.containers[0]:
+            red, green, blue, _ = bar.get_facecolor()
+            assert red == green == blue
+
+
+def test_the_quarters_chart_is_drawn_only_for_a_longer_period_given_its_quarters(
+    consolidation, tmp_path
+):
+    # a quarter has no quarters to set side by side
+    assert chart_figure(consolidation, "TU", "quarters", quarters=year_figures()) is None
+    year = replace(make_consolidation(), period=YEAR)
+    # a year without its quarters' figures draws the other charts only
+    assert "quarters" not in render_charts(year, "TU", tmp_path / "a")
+    # nor is a year drawn from another period's quarters
+    other = QuarterFigures(Period.parse("2025"), year_figures().numbers)
+    assert chart_figure(year, "TU", "quarters", quarters=other) is None
+
+
+def test_a_review_s_quarters_name_their_years(tmp_path):
+    span = Period.parse("2021Q2-2023Q2")
+    figures = QuarterFigures(
+        span, {q: {("TU", "sessions_total"): 100.0 + i} for i, q in enumerate(span.quarters())}
+    )
+    figure = chart_figure(
+        replace(make_consolidation(), period=span), "TU", "quarters", quarters=figures
+    )
+    (axes,) = figure.axes  # one figure reported: one panel, across the page
+    labels = [label.get_text() for label in axes.get_xticklabels()]
+    assert labels[0] == "Quý II\n2021" and labels[-1] == "Quý II\n2023" and len(labels) == 9

@@ -2,27 +2,39 @@
 equals its quarters combined in the test from each indicator's `across_periods`; a year across
 a restructuring (a bloc dissolved into another, a cell split in two, a district dissolved with
 its organisations moved under the province) keeps the province's totals; a quarter published
-before the change gives the same figures after it; comparisons and rule O1 follow successors."""
+before the change gives the same figures after it; comparisons and rule O1 follow successors.
+A year's outputs (report, chart, workbook, status CSVs) name the quarters each unit reported,
+each quarter's own figures read from its published version or, before a restructuring, set
+under today's units."""
 
 from __future__ import annotations
 
+import csv
 import random
 import uuid
 from dataclasses import replace
 from datetime import date, datetime
 
+import openpyxl
 import pytest
 
 from tonghop.aggregation import consolidated_values
 from tonghop.catalogue import by_code
+from tonghop.charts import render_charts
 from tonghop.comparisons import with_predecessors
-from tonghop.consolidating import previous_quarter
+from tonghop.consolidating import consolidate, load_consolidation, previous_quarter
+from tonghop.consolidation import ConsolidationView
+from tonghop.exports import write_status_csv
 from tonghop.longer_periods import carry, quarters_of
 from tonghop.periods import Period, PeriodError
+from tonghop.quarter_figures import load_quarter_figures
 from tonghop.registry import Unit
 from tonghop.registry_store import store_registry_version, store_successors
+from tonghop.report import report_context, section_texts
 from tonghop.restructuring import Destinations, Successor, next_registry, successor_problems
 from tonghop.storage import create_schema, execute_many, make_engine
+from tonghop.versions import mark_published, version_values
+from tonghop.workbook import write_workbook
 
 YEAR = Period.parse("2025")
 CHANGE = date(2025, 7, 1)  # the restructuring comes into force with the third quarter
@@ -422,3 +434,120 @@ def test_an_older_unit_may_move_under_a_newer_parent_from_the_change_on() -> Non
     # … but not as a registry for every period, where G1 would have had no parent before.
     problems = validate_registry(lines)
     assert any("«G1»" in problem.message and "K9" in problem.message for problem in problems)
+
+
+# --------------------------------------------------------------------------- the outputs
+
+
+def publish_quarters(connection, quarters: list[Period]) -> None:
+    """Consolidate each quarter and mark it published, as the quarterly runs did."""
+    for quarter in quarters:
+        version = consolidate(connection, quarter, 10, datetime(2026, 1, 20)).version
+        mark_published(connection, version, datetime(2026, 1, 20))
+
+
+def test_a_year_s_outputs_name_the_quarters_each_unit_reported(engine, tmp_path) -> None:
+    codes = [unit.code for unit in BEFORE]
+    quarterly = [reports(quarter, codes, seed) for seed, quarter in enumerate(YEAR.quarters())]
+    with engine.begin() as connection:
+        store_registry_version(connection, BEFORE, None, datetime(2025, 1, 1))
+        for quarter, found in zip(YEAR.quarters(), quarterly, strict=True):
+            for code, values in found.items():
+                submit(connection, code, quarter, values)
+        publish_quarters(connection, list(YEAR.quarters()))
+        year_version = consolidate(connection, YEAR, 10, datetime(2026, 1, 21)).version
+        year = load_consolidation(connection, year_version, 10)
+        quarters = load_quarter_figures(connection, YEAR, 10, ["TU", "K1"])
+    silent = codes[-1]  # G4, silent in the second quarter
+
+    # Each quarter's own figures, from its published version: 11 units expected, 10 in Q2.
+    assert [quarters.number(q, "TU", "expected_units") for q in YEAR.quarters()] == [11] * 4
+    assert [quarters.number(q, "TU", "accepted_units") for q in YEAR.quarters()] == [
+        11,
+        10,
+        11,
+        11,
+    ]
+    assert quarters.number(Period(2025, 3), "TU", "sessions_total") == sum(
+        values["sessions_total"] for values in quarterly[2].values()
+    )
+
+    context = report_context(year, "TU", quarters=quarters)
+    assert context["title"].endswith("kết luận của Đảng năm 2025")
+    situation = "\n".join(section_texts(context["situation"]))
+    assert (
+        "- Quý II/2025: 10/11 đơn vị đã gửi báo cáo được tiếp nhận (đạt 90,9%), 10 đơn vị báo "
+        "cáo đúng hạn;"
+    ) in situation
+    assert "Có 01 đơn vị chưa gửi đủ báo cáo các quý: Đơn vị G4 (thiếu Quý II/2025)." in situation
+    assert "các đơn vị đã gửi 43/44 báo cáo quý được tiếp nhận" in situation
+
+    # The chart of the quarters is drawn from the same figures.
+    charts = render_charts(year, "TU", tmp_path / "charts", quarters=quarters)
+    assert charts["quarters"].name == "bieu-do-quarters-2025-TU.png"
+
+    # The workbook's progress sheet and the status CSVs name the quarters.
+    view = ConsolidationView(year)
+    write_workbook(view, tmp_path / "tong-hop-2025.xlsx")
+    sheet = openpyxl.load_workbook(tmp_path / "tong-hop-2025.xlsx")["Tiến độ báo cáo"]
+    assert sheet["A3"].value == "Kỳ báo cáo: Năm 2025 — Đơn vị: Đơn vị TU"
+    rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    header = next(row for row in rows if row[0] == "STT")
+    assert header[7:9] == ["Các quý đã báo cáo", "Các quý chưa báo cáo"]
+    g4 = next(row for row in rows if row[1] == silent)
+    assert g4[5] == "Chưa đủ các quý"
+    assert g4[7:9] == ["Quý I/2025, Quý III/2025, Quý IV/2025", "Quý II/2025 (chưa nộp)"]
+    assert "Chưa đủ các quý: 1" in [row[1] for row in rows]
+    write_status_csv(view, tmp_path / "status-2025.csv")
+    write_status_csv(view, tmp_path / "status-2025-excel.csv", excel=True)
+    with (tmp_path / "status-2025.csv").open(encoding="utf-8") as handle:
+        machine = {row["unit_code"]: row for row in csv.DictReader(handle)}
+    assert machine[silent]["status"] == "partial"
+    assert machine[silent]["quarters"] == (
+        "2025Q1:accepted,2025Q2:missing,2025Q3:accepted,2025Q4:accepted"
+    )
+    with (tmp_path / "status-2025-excel.csv").open(encoding="utf-8-sig") as handle:
+        people = {row["unit_code"]: row for row in csv.DictReader(handle)}
+    assert people[silent]["Các quý chưa báo cáo"] == "Quý II/2025 (chưa nộp)"
+
+
+def test_a_year_across_a_restructuring_sets_each_quarter_under_today_s_units(engine) -> None:
+    first_half = [
+        reports(quarter, [u.code for u in BEFORE], seed)
+        for seed, quarter in enumerate(YEAR.quarters()[:2])
+    ]
+    second_half = [
+        reports(quarter, [u.code for u in AFTER], seed + 10)
+        for seed, quarter in enumerate(YEAR.quarters()[2:])
+    ]
+    with engine.begin() as connection:
+        store_registry_version(connection, BEFORE, None, datetime(2025, 1, 1))
+        for quarter, found in zip(YEAR.quarters()[:2], first_half, strict=True):
+            for code, values in found.items():
+                submit(connection, code, quarter, values)
+        publish_quarters(connection, list(YEAR.quarters()[:2]))
+        version = store_registry_version(
+            connection, next_registry(BEFORE, AFTER, CHANGE), CHANGE, datetime(2025, 8, 1)
+        )
+        store_successors(connection, SUCCESSORS, version)
+        for quarter, found in zip(YEAR.quarters()[2:], second_half, strict=True):
+            for code, values in found.items():
+                submit(connection, code, quarter, values)
+        publish_quarters(connection, list(YEAR.quarters()[2:]))
+        quarters = load_quarter_figures(connection, YEAR, 10, ["TU", "K1"])
+        q3 = {
+            (row.unit_code, row.indicator_code): row.number
+            for row in version_values(connection, Period(2025, 3), 1).itertuples()
+        }
+    q1 = Period(2025, 1)
+    # The first quarter, published under the old hierarchy, is set under today's: K1 with the
+    # bloc K2 merged into it.
+    k1_k2 = {"K1", "G1", "C1", "C2", "K2", "G2", "C3", "G3"}
+    assert quarters.number(q1, "K1", "sessions_total") == pytest.approx(
+        sum(first_half[0][code]["sessions_total"] for code in k1_k2)
+    )
+    # Units expected are the quarter's own: 11 before the change, 10 after it.
+    assert quarters.number(q1, "TU", "expected_units") == 11
+    assert quarters.number(Period(2025, 3), "TU", "expected_units") == 10
+    # A quarter under today's hierarchy is its published version.
+    assert quarters.number(Period(2025, 3), "K1", "sessions_total") == q3[("K1", "sessions_total")]

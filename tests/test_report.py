@@ -19,11 +19,13 @@ from tests.test_publishing import publish_now
 from tonghop.consolidation import PROBLEM_COLUMNS, SECTOR_COLUMNS, Consolidation
 from tonghop.formatting import format_count, format_percent
 from tonghop.periods import Period
+from tonghop.quarter_figures import QuarterFigures
 from tonghop.report import (
     DOCX_TEMPLATE,
     change_vi,
     count_vi,
     date_vi,
+    period_words,
     report_context,
     section_texts,
     template_tasks,
@@ -198,6 +200,8 @@ def test_counts_dates_and_changes_in_vietnamese_style() -> None:
     assert change_vi(9, 9) == "bằng quý trước"
     assert change_vi(9, None) == "" and change_vi(None, 9) == ""
     assert change_vi(0.973, 0.961, rate=True) == "tăng 1,2 điểm phần trăm so với quý trước"
+    assert change_vi(90, 100, compared="cùng kỳ năm trước") == "giảm 10,0% so với cùng kỳ năm trước"
+    assert change_vi(9, 9, compared="cùng kỳ năm trước") == "bằng cùng kỳ năm trước"
     # days under 10 and months under 3 with a zero, as Party documents write them
     assert date_vi(date(2026, 2, 5)) == "ngày 05 tháng 02 năm 2026"
     assert date_vi(date(2026, 12, 6)) == "ngày 06 tháng 12 năm 2026"
@@ -567,3 +571,287 @@ def test_template_can_be_regenerated(tmp_path: Path) -> None:
     template = build(tmp_path / "mau.docx")
     docx_path, _ = write_report(make_consolidation(), "DUK", tmp_path / "out", template=template)
     assert "ĐẢNG ỦY KHỐI CƠ QUAN VÀ DOANH NGHIỆP TỈNH" in docx_paragraphs(docx_path)
+
+
+# --------------------------------------------------------------------------- longer periods
+
+YEAR = Period.parse("2025")
+ALL_YEAR = "2025Q1:accepted,2025Q2:accepted,2025Q3:accepted,2025Q4:accepted"
+YEAR_STATUS = [
+    # unit_code, status, on_time, quarters
+    ("TU", "accepted", True, ALL_YEAR),
+    ("DUK", "accepted", True, ALL_YEAR),
+    ("G1", "accepted", True, ALL_YEAR),
+    ("P1", "accepted", True, ALL_YEAR),
+    ("C1", "partial", True, "2025Q1:accepted,2025Q2:accepted,2025Q3:missing,2025Q4:accepted"),
+    ("G2", "partial", False, "2025Q1:accepted,2025Q2:accepted,2025Q3:rejected,2025Q4:missing"),
+    ("HPB", "accepted", True, ALL_YEAR),
+    ("G3", "missing", None, "2025Q1:missing,2025Q2:missing,2025Q3:missing,2025Q4:missing"),
+]
+# The year's reporting figures add up the quarters' (tonghop/longer_periods.py): 8 units
+# expected in each of 4 quarters, 7 + 7 + 5 + 6 reports accepted.
+YEAR_FIGURES = dict(
+    TU_FIGURES,
+    expected_units=32,
+    accepted_units=25,
+    on_time_units=24,
+    reporting_completeness=25 / 32,
+    reporting_timeliness=24 / 32,
+)
+
+
+def longer_consolidation(period: Period, figures: dict[str, float] | None = None) -> Consolidation:
+    """The test organisation over a longer period: each unit's status names its quarters (the
+    year's quarters stand for any period's: only their count matters to the wording tests)."""
+    consolidation = make_consolidation(figures or YEAR_FIGURES)
+    status = pd.DataFrame(YEAR_STATUS, columns=["unit_code", "status", "on_time", "quarters"])
+    consolidation.status = status.assign(received_at=None, file_name=None, errors=0, warnings=0)
+    consolidation.period = period
+    return consolidation
+
+
+@pytest.mark.parametrize(
+    ("written", "text", "within", "in_title", "compared", "review"),
+    [
+        ("2025Q3", "quý III năm 2025", "quý", "quý III năm 2025", "quý trước", False),
+        (
+            "2025H1",
+            "sáu tháng đầu năm 2025",
+            "sáu tháng đầu năm",
+            "sáu tháng đầu năm 2025",
+            "cùng kỳ năm trước",
+            False,
+        ),
+        (
+            "2025H2",
+            "sáu tháng cuối năm 2025",
+            "sáu tháng cuối năm",
+            "sáu tháng cuối năm 2025",
+            "cùng kỳ năm trước",
+            False,
+        ),
+        ("2025", "năm 2025", "năm", "năm 2025", "cùng kỳ năm trước", False),
+        (
+            "2025Q1-2025Q3",
+            "chín tháng đầu năm 2025",
+            "chín tháng đầu năm",
+            "chín tháng đầu năm 2025",
+            "cùng kỳ năm trước",
+            False,
+        ),
+        (
+            "2025Q2-2025Q3",
+            "từ quý II đến quý III năm 2025",
+            "giai đoạn này",
+            "từ quý II đến quý III năm 2025",
+            "cùng kỳ năm trước",
+            False,
+        ),
+        (
+            "2024Q4-2025Q1",
+            "từ quý IV/2024 đến quý I/2025",
+            "giai đoạn này",
+            "từ quý IV/2024 đến quý I/2025",
+            "cùng kỳ năm trước",
+            False,
+        ),
+        (
+            "2021Q2-2023Q2",
+            "giai đoạn từ quý II/2021 đến quý II/2023",
+            "giai đoạn này",
+            "giai đoạn 2021–2023",
+            None,  # nine quarters would overlap the same nine a year earlier
+            True,
+        ),
+    ],
+)
+def test_each_kind_of_period_has_its_words(
+    written: str, text: str, within: str, in_title: str, compared: str | None, review: bool
+) -> None:
+    words = period_words(Period.parse(written))
+    assert (words.text, words.within, words.in_title, words.compared, words.review) == (
+        text,
+        within,
+        in_title,
+        compared,
+        review,
+    )
+
+
+SUBJECT = (
+    "nghiên cứu, học tập, quán triệt và tuyên truyền các nghị quyết, chỉ thị, kết luận của Đảng"
+)
+
+
+@pytest.mark.parametrize(
+    ("written", "title", "intro_end", "study", "change"),
+    [
+        (
+            "2025Q3",
+            f"Kết quả {SUBJECT} quý III năm 2025",
+            "của Đảng, Tỉnh ủy Thái Nguyên báo cáo kết quả quý III năm 2025 như sau:",
+            "Trong quý, toàn Đảng bộ tổ chức 2.509 hội nghị",
+            "số hội nghị tăng 12,5% so với quý trước",
+        ),
+        (
+            "2025H1",
+            f"Kết quả {SUBJECT} sáu tháng đầu năm 2025",
+            "trên cơ sở tổng hợp báo cáo các quý I và II năm 2025 của các đơn vị, Tỉnh ủy Thái "
+            "Nguyên báo cáo kết quả sáu tháng đầu năm 2025 như sau:",
+            "Trong sáu tháng đầu năm, toàn Đảng bộ tổ chức 2.509 hội nghị",
+            "số hội nghị tăng 12,5% so với cùng kỳ năm trước",
+        ),
+        (
+            "2025",
+            f"Kết quả {SUBJECT} năm 2025",
+            "trên cơ sở tổng hợp báo cáo các quý I, II, III và IV năm 2025 của các đơn vị, Tỉnh ủy "
+            "Thái Nguyên báo cáo kết quả năm 2025 như sau:",
+            "Trong năm, toàn Đảng bộ tổ chức 2.509 hội nghị",
+            "số hội nghị tăng 12,5% so với cùng kỳ năm trước",
+        ),
+        (
+            "2021Q2-2023Q2",
+            f"Sơ kết công tác {SUBJECT} giai đoạn 2021–2023",
+            "; qua 02 năm 03 tháng triển khai thực hiện (giai đoạn từ quý II/2021 đến quý "
+            "II/2023), trên cơ sở tổng hợp báo cáo hằng quý của các đơn vị, Tỉnh ủy Thái Nguyên "
+            "sơ kết kết quả như sau:",
+            "Trong giai đoạn này, toàn Đảng bộ tổ chức 2.509 hội nghị",
+            None,  # a review compares with nothing
+        ),
+    ],
+)
+def test_the_report_is_worded_for_its_period(
+    written: str, title: str, intro_end: str, study: str, change: str | None
+) -> None:
+    period = Period.parse(written)
+    if period.is_quarter:
+        consolidation, previous = make_consolidation(), previous_consolidation()
+    else:
+        consolidation = longer_consolidation(period)
+        previous = longer_consolidation(period.same_period_last_year(), previous_figures())
+    context = report_context(consolidation, "TU", previous=previous)
+    assert context["title"] == title
+    assert context["intro"].startswith("Thực hiện chế độ báo cáo định kỳ về công tác nghiên cứu")
+    assert context["intro"].endswith(intro_end)
+    assert context["closing"].startswith(f"Trên đây là báo cáo {title[:1].lower()}{title[1:]}, ")
+    results = lines(context, "results")
+    assert study in results
+    if change is None:
+        assert "so với" not in results and "bằng cùng kỳ" not in results
+    else:
+        assert change in results
+    # no sentence speaks of a quarter where the period is not one
+    every = "\n".join(
+        [context["title"], context["intro"], context["closing"]]
+        + [lines(context, part) for part in ("situation", "results", "limitations")]
+    )
+    if not period.is_quarter:
+        assert "trong quý" not in every.lower() and "quý trước" not in every
+        assert "so với sáu" not in every and "so với giai" not in every
+
+
+def previous_figures() -> dict[str, float]:
+    figures = dict(YEAR_FIGURES)
+    figures.update(sessions_total=2230, attendance_rate=0.961, action_programs=9, news_items=380)
+    return figures
+
+
+def test_a_longer_period_states_completeness_quarter_by_quarter_and_names_who_missed_one() -> None:
+    context = report_context(longer_consolidation(YEAR), "TU")
+    situation = lines(context, "situation")
+    assert (
+        "Trong 04 quý của kỳ báo cáo, các đơn vị đã gửi 25/32 báo cáo quý được tiếp nhận "
+        "(đạt 78,1%), trong đó 24 báo cáo đúng hạn."
+    ) in situation
+    # each quarter counted from the units' statuses (no quarter's own figures given)
+    assert "3. Tình hình gửi báo cáo qua các quý" in situation
+    assert "- Quý I/2025: 7/8 đơn vị đã gửi báo cáo được tiếp nhận (đạt 87,5%);" in situation
+    assert "- Quý III/2025: 5/8 đơn vị đã gửi báo cáo được tiếp nhận (đạt 62,5%);" in situation
+    assert "- Quý IV/2025: 6/8 đơn vị đã gửi báo cáo được tiếp nhận (đạt 75,0%)." in situation
+    # few enough to be named in the body, with the quarters they missed
+    assert (
+        "Có 02 đơn vị chưa gửi đủ báo cáo các quý: Chi bộ Văn phòng Sở (Đảng bộ Sở Tư pháp) "
+        "(thiếu Quý III/2025); Chi bộ Công ty Điện lực (thiếu Quý III/2025 và Quý IV/2025)."
+    ) in situation
+    assert (
+        "Có 01 đơn vị không có báo cáo quý nào được tiếp nhận: Đảng bộ xã Kha Sơn (thiếu Quý "
+        "I/2025, Quý II/2025, Quý III/2025 và Quý IV/2025)."
+    ) in situation
+    # the basis of the sums: units with at least one quarter counted
+    assert "Theo báo cáo các quý của 7/8 đơn vị, tổng số đảng viên (theo báo cáo quý gần" in (
+        situation
+    )
+    limitations = lines(context, "limitations")
+    assert "- Có 02 đơn vị chưa gửi đủ báo cáo các quý" in limitations
+    assert "- Có 01 đơn vị không gửi báo cáo quý nào" in limitations
+    # G2 sent some quarters only, one of them late: it is said of both
+    assert "- Có 01 đơn vị có báo cáo quý gửi chậm so với thời hạn" in limitations
+    (table, *_) = context["appendix"]
+    assert table["title"] == "Đơn vị chưa gửi đủ báo cáo các quý, bị trả lại hoặc gửi chậm"
+    rows = [(row["text"], row["value"]) for row in table["rows"]]
+    assert rows[:3] == [
+        ("Đơn vị chưa gửi đủ báo cáo các quý (02 đơn vị)", ""),
+        ("Chi bộ Văn phòng Sở (Đảng bộ Sở Tư pháp)", "Thiếu Quý III/2025."),
+        # the appendix says why a quarter is missing when its report was rejected
+        ("Chi bộ Công ty Điện lực", "Thiếu Quý III/2025 (bị trả lại) và Quý IV/2025."),
+    ]
+    assert (
+        "Đảng bộ xã Kha Sơn",
+        "Thiếu Quý I/2025, Quý II/2025, Quý III/2025 và Quý IV/2025.",
+    ) in rows
+    assert rows[-2:] == [
+        ("Đơn vị có báo cáo quý gửi chậm so với thời hạn (01 đơn vị)", ""),
+        ("Chi bộ Công ty Điện lực", ""),
+    ]
+    # averages over the quarters are said as such
+    assert "Bình quân mỗi quý có 13.722 đảng viên tham gia học tập, đạt 97,3%" in lines(
+        context, "results"
+    )
+
+
+def test_each_quarter_s_own_figures_count_who_had_to_report_and_who_did_on_time() -> None:
+    counts = {1: (8, 7, 6), 2: (8, 7, 7), 3: (9, 5, 4), 4: (9, 6, 6)}
+    quarters = QuarterFigures(
+        YEAR,
+        {
+            Period(2025, quarter): {
+                ("TU", "expected_units"): float(expected),
+                ("TU", "accepted_units"): float(accepted),
+                ("TU", "on_time_units"): float(on_time),
+            }
+            for quarter, (expected, accepted, on_time) in counts.items()
+        },
+    )
+    situation = lines(
+        report_context(longer_consolidation(YEAR), "TU", quarters=quarters), "situation"
+    )
+    assert (
+        "- Quý III/2025: 5/9 đơn vị đã gửi báo cáo được tiếp nhận (đạt 55,6%), 4 đơn vị báo cáo "
+        "đúng hạn;"
+    ) in situation
+
+
+def test_a_year_whose_units_all_reported_every_quarter_says_so() -> None:
+    consolidation = longer_consolidation(YEAR)
+    consolidation.status = consolidation.status.assign(status="accepted", quarters=ALL_YEAR)
+    situation = lines(report_context(consolidation, "TU"), "situation")
+    assert "Tất cả 08 đơn vị đều đã gửi đủ báo cáo các quý." in situation
+    assert "chưa gửi đủ" not in situation
+
+
+def test_a_year_s_word_report_shows_the_chart_of_its_quarters(tmp_path: Path, chart: Path) -> None:
+    docx_path, html_path = write_report(
+        longer_consolidation(YEAR),
+        "TU",
+        tmp_path,
+        charts={"attendance": chart, "quarters": chart},
+    )
+    paragraphs = docx_paragraphs(docx_path)
+    assert f"Kết quả {SUBJECT} năm 2025" in paragraphs
+    # the quarters side by side come first: what a year's readers compare
+    captions = [text for text in paragraphs if text.startswith("Biểu đồ ")]
+    assert captions == [
+        "Biểu đồ 1. Một số chỉ tiêu chủ yếu qua các quý",
+        "Biểu đồ 2. Tỷ lệ đảng viên tham gia học tập",
+    ]
+    assert "Báo cáo năm 2025" in html_path.read_text(encoding="utf-8")

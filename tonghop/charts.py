@@ -16,6 +16,7 @@ import textwrap
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import matplotlib
@@ -30,9 +31,12 @@ from tonghop.catalogue import label_vi
 from tonghop.consolidation import Consolidation, ConsolidationView
 from tonghop.formatting import format_count, format_percent, is_blank
 from tonghop.layout import chart_file_name, check_code, write_atomically
+from tonghop.periods import Period
+from tonghop.quarter_figures import QuarterFigures
 from tonghop.registry import GRASSROOTS_KINDS
 
-CHART_NAMES = ("attendance", "reporting", "sessions")
+# Every chart a report may have; "quarters" only for a period of several quarters.
+CHART_NAMES = ("attendance", "reporting", "sessions", "quarters")
 
 MAX_BARS = 25  # more children than this: only the lowest are drawn, and the title says so
 DPI = 200
@@ -49,6 +53,14 @@ SESSION_FORMS = (
     ("sessions_hybrid", "Trực tiếp kết hợp trực tuyến"),
 )
 NO_DATA_VI = "Chưa có số liệu"
+# The main figures a longer period's report shows quarter by quarter: (code, kind), one panel
+# each, under the catalogue's label.
+QUARTER_PANELS = (
+    ("sessions_total", "count"),
+    ("attendance_rate", "rate"),
+    ("news_items", "count"),
+    ("reporting_completeness", "rate"),
+)
 
 _INK = "black"
 _EDGE = "0.15"
@@ -92,13 +104,21 @@ _SESSION_LOOKS = (_Look("0.55"), _Look("white", "////"), _Look("0.85", "xxx"))
 
 
 def render_charts(
-    consolidation: Consolidation, unit_code: str, out_dir: Path, *, threshold: float | None = None
+    consolidation: Consolidation,
+    unit_code: str,
+    out_dir: Path,
+    *,
+    threshold: float | None = None,
+    quarters: QuarterFigures | None = None,
 ) -> dict[str, Path]:
     """Write the unit's charts as PNG files into out_dir (names:
     bieu-do-<chart>-<P>-<unit_code>[-vN].png, e.g. bieu-do-attendance-2026Q3-TU.png); return
     {chart name: path}. A chart with no data (e.g. no sessions reported) is skipped, not drawn
-    empty."""
-    return render_unit_charts(consolidation, [unit_code], out_dir, threshold=threshold)[unit_code]
+    empty; the chart of the quarters side by side is drawn from `quarters`, each quarter's
+    figures of a longer period."""
+    return render_unit_charts(
+        consolidation, [unit_code], out_dir, threshold=threshold, quarters=quarters
+    )[unit_code]
 
 
 def render_unit_charts(
@@ -107,6 +127,7 @@ def render_unit_charts(
     out_dir: Path,
     *,
     threshold: float | None = None,
+    quarters: QuarterFigures | None = None,
 ) -> dict[str, dict[str, Path]]:
     """`render_charts` for several units, the consolidation indexed once for all of them (at
     province scale the indexing costs more than drawing); {unit code: {chart name: path}}."""
@@ -116,6 +137,7 @@ def render_unit_charts(
     _check_threshold(threshold)
     out_dir = Path(out_dir)
     view = ConsolidationView(consolidation)
+    builders = _builders(quarters)
     written: dict[str, dict[str, Path]] = {}
     with _style():
         for code in codes:
@@ -124,7 +146,7 @@ def render_unit_charts(
                 path = out_dir / chart_file_name(
                     name, consolidation.period, code, consolidation.version
                 )
-                figure = _BUILDERS[name](view, code, threshold)
+                figure = builders[name](view, code, threshold)
                 if figure is None:
                     continue
                 write_atomically(path, lambda temp, figure=figure: _save_png(figure, temp))
@@ -133,14 +155,18 @@ def render_unit_charts(
 
 
 def chart_figure(
-    consolidation: Consolidation, unit_code: str, name: str, threshold: float | None = None
+    consolidation: Consolidation,
+    unit_code: str,
+    name: str,
+    threshold: float | None = None,
+    quarters: QuarterFigures | None = None,
 ) -> Figure | None:
     """The chart `name` of the unit as a Figure (not saved), or None when it has no data."""
     if name not in CHART_NAMES:
         raise ValueError(f"unknown chart {name!r}; expected one of {CHART_NAMES}")
     _check_threshold(threshold)
     with _style():
-        return _BUILDERS[name](ConsolidationView(consolidation), unit_code, threshold)
+        return _builders(quarters)[name](ConsolidationView(consolidation), unit_code, threshold)
 
 
 # --------------------------------------------------------------------------- the data
@@ -295,7 +321,10 @@ def _reporting(view: ConsolidationView, unit_code: str, threshold: float | None)
         " ".join(
             part
             for part in (
-                "Tỷ lệ tính trên số đơn vị phải báo cáo trong từng đơn vị, kể cả chính đơn vị đó.",
+                "Tỷ lệ tính trên số đơn vị phải báo cáo trong từng đơn vị, kể cả chính đơn vị đó."
+                if view.period.is_quarter
+                else "Tỷ lệ tính trên số báo cáo quý phải gửi của các đơn vị trong từng đơn vị, "
+                "kể cả chính đơn vị đó, cộng qua các quý của kỳ.",
                 chosen.footnote,
             )
             if part
@@ -343,7 +372,90 @@ def _sessions(view: ConsolidationView, unit_code: str, threshold: float | None) 
     return figure
 
 
+def _quarters(
+    view: ConsolidationView,
+    unit_code: str,
+    threshold: float | None,
+    *,
+    quarters: QuarterFigures | None,
+) -> Figure | None:
+    """The unit's main figures quarter by quarter, one panel per figure, the quarters side by
+    side: drawn for a period of several quarters whose quarters' figures are given."""
+    del threshold
+    _unit(view, unit_code)
+    if quarters is None or view.period.is_quarter or quarters.period != view.period:
+        return None
+    periods = quarters.quarters
+    panels = [
+        (code, kind, [quarters.number(quarter, unit_code, code) for quarter in periods])
+        for code, kind in QUARTER_PANELS
+    ]
+    panels = [panel for panel in panels if any(value is not None for value in panel[2])]
+    if not panels:
+        return None
+    columns = 2 if len(periods) <= 4 and len(panels) > 1 else 1
+    rows = math.ceil(len(panels) / columns)
+    height = min(MAX_HEIGHT_CM, max(MIN_HEIGHT_CM, 2.2 + 5.2 * rows))
+    figure = Figure(figsize=(WIDTH_CM * _CM, height * _CM), dpi=DPI, layout="constrained")
+    FigureCanvasAgg(figure)
+    _title(figure, "Một số chỉ tiêu chủ yếu qua các quý", view, unit_code)
+    labels = _quarter_labels(periods)
+    for index, (code, kind, values) in enumerate(panels, start=1):
+        axes = figure.add_subplot(rows, columns, index)
+        for side in ("top", "right"):
+            axes.spines[side].set_visible(False)
+        rate = kind == "rate"
+        heights = [0.0 if value is None else value * (100 if rate else 1) for value in values]
+        bars = axes.bar(range(len(values)), heights, width=0.6, **_bar_style(_PLAIN))
+        texts = [format_percent(value) if rate else format_count(value) for value in values]
+        annotations = axes.bar_label(
+            bars,
+            labels=[NO_DATA_VI if v is None else t for v, t in zip(values, texts, strict=True)],
+            padding=2,
+            fontsize=6.5 if len(values) > 4 else 7,
+        )
+        for annotation, value in zip(annotations, values, strict=True):
+            if value is None:
+                annotation.set_style("italic")
+        axes.set_xticks(range(len(values)), labels, fontsize=7)
+        axes.tick_params(axis="x", length=0)
+        axes.set_title(
+            "\n".join(textwrap.wrap(label_vi(code), 44)), fontsize=8, fontweight="bold", loc="left"
+        )
+        axes.set_axisbelow(True)
+        axes.yaxis.grid(True, linewidth=0.5)
+        if rate:
+            axes.set_ylim(0, 118)
+            axes.yaxis.set_major_locator(FixedLocator([0, 20, 40, 60, 80, 100]))
+            axes.yaxis.set_major_formatter(
+                FuncFormatter(lambda value, _: f"{format_count(value)}%")
+            )
+        else:
+            axes.set_ylim(0, max(max(heights), 1) * 1.2)
+            axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: format_count(value)))
+            axes.yaxis.get_major_locator().set_params(integer=True)
+    _footnote(
+        figure,
+        "Số liệu từng quý theo tổ chức hiện nay của đơn vị; tỷ lệ đơn vị đã báo cáo tính trên số "
+        "đơn vị phải báo cáo trong quý.",
+    )
+    return figure
+
+
+def _quarter_labels(quarters: Sequence[Period]) -> list[str]:
+    """`Quý I` … when the quarters are of one year (the title names it), else `Quý I` over
+    its year."""
+    if len({quarter.year for quarter in quarters}) == 1:
+        return [quarter.short_label_vi.split("/")[0] for quarter in quarters]
+    return [quarter.short_label_vi.replace("/", "\n") for quarter in quarters]
+
+
 _BUILDERS = {"attendance": _attendance, "reporting": _reporting, "sessions": _sessions}
+
+
+def _builders(quarters: QuarterFigures | None) -> dict:
+    """Each chart's builder, `(view, unit code, threshold) → Figure | None`."""
+    return {**_BUILDERS, "quarters": partial(_quarters, quarters=quarters)}
 
 
 # --------------------------------------------------------------------------- drawing helpers
@@ -370,7 +482,8 @@ def _new_figure(rows: int, *, per_row: int = 1) -> tuple[Figure, Axes]:
 
 def _title(figure: Figure, what: str, view: ConsolidationView, unit_code: str) -> None:
     # `what` may hold its own line breaks: the selection of bars goes on a line of its own.
-    parts = [*what.split("\n"), f"{_unit_name(view, unit_code)} – {view.period.label_vi}"]
+    period = view.period.label_vi
+    parts = [*what.split("\n"), f"{_unit_name(view, unit_code)} – {period[:1].upper()}{period[1:]}"]
     lines = [line for part in parts for line in textwrap.wrap(part, 80)]
     figure.suptitle("\n".join(lines), fontsize=9.5, fontweight="bold", x=0.01, ha="left")
 

@@ -114,6 +114,16 @@ def comparison_period(period: Period) -> Period:
     return period.previous() if period.is_quarter else period.same_period_last_year()
 
 
+def same_hierarchy(connection: Connection, earlier: Period, period: Period) -> bool:
+    """Whether `earlier` was consolidated under the hierarchy of `period`: the same registry
+    version on both last days, and no successor link in force in between."""
+    return registry_version_on(connection, earlier.last_day) == registry_version_on(
+        connection, period.last_day
+    ) and not any(
+        earlier.last_day < link.effective <= period.last_day for link in load_successors(connection)
+    )
+
+
 def previous_quarter(
     connection: Connection, period: Period, deadline_days: int
 ) -> Consolidation | None:
@@ -122,12 +132,7 @@ def previous_quarter(
     consolidated again from its quarters under today's hierarchy, so that a merged unit is
     compared with the sum of its predecessors (SPEC §1). None when it has nothing."""
     earlier = comparison_period(period)
-    same_hierarchy = registry_version_on(connection, earlier.last_day) == registry_version_on(
-        connection, period.last_day
-    ) and not any(
-        earlier.last_day < link.effective <= period.last_day for link in load_successors(connection)
-    )
-    if same_hierarchy and earlier.is_quarter:
+    if same_hierarchy(connection, earlier, period) and earlier.is_quarter:
         previous = latest_version(connection, earlier)
         if previous is None or previous.published_at is None:
             return None

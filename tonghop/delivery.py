@@ -45,6 +45,17 @@ def _subject(period: Period, version: int, unit_name: str) -> str:
     )
 
 
+def _made_from(period: Period) -> str:
+    """What the draft rests on: a quarter's reports, or a longer period's quarters."""
+    if period.is_quarter:
+        return "lập từ số liệu các đơn vị trực thuộc đã gửi"
+    quarters = period.quarters()
+    return (
+        "tổng hợp từ báo cáo các quý các đơn vị trực thuộc đã gửi "
+        f"({quarters[0].short_label_vi} – {quarters[-1].short_label_vi})"
+    )
+
+
 def _body(
     period: Period,
     version: int,
@@ -60,8 +71,8 @@ def _body(
         "",
         "Hệ thống Tổng hợp gửi dự thảo báo cáo kết quả nghiên cứu, học tập, quán triệt và tuyên "
         f"truyền các nghị quyết, chỉ thị, kết luận của Đảng {scope_label(period, version)} "
-        f"của {unit_name}, lập từ số liệu các đơn vị trực thuộc đã gửi, và bảng tổng hợp số "
-        f"liệu {scope} cùng kỳ. Tài liệu gửi kèm:",
+        f"của {unit_name}, {_made_from(period)}, và bảng tổng hợp số liệu {scope} cùng kỳ. "
+        "Tài liệu gửi kèm:",
         "",
         f"1. {report.name}: dự thảo báo cáo (bản Word, đã có các biểu đồ);",
         f"2. {workbook.name}: bảng tổng hợp số liệu.",

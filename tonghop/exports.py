@@ -3,7 +3,8 @@
 Each is written twice: plain UTF-8 with `\n` lines for machines (the contract), and a copy for
 people (`…-excel.csv`) in UTF-8 with a byte order mark and `\r\n` lines, which Excel opens with
 its Vietnamese letters intact on a double click (without the mark it reads the bytes as the
-Windows code page: «Tá»‰nh á»§y»)."""
+Windows code page: «Tá»‰nh á»§y»). A longer period's status names the quarters each unit
+reported."""
 
 from __future__ import annotations
 
@@ -13,6 +14,10 @@ from pathlib import Path
 
 from tonghop.catalogue import RATES
 from tonghop.consolidation import ConsolidationView
+from tonghop.longer_periods import QUARTERS_COLUMN, quarters_vi
+
+# The copy for people of a longer period's status: the quarters in words.
+QUARTERS_HEADERS_VI = ("Các quý đã báo cáo", "Các quý chưa báo cáo")
 
 
 def _csv_number(value: float | None, *, rate: bool) -> str:
@@ -48,18 +53,29 @@ def write_consolidated_csv(view: ConsolidationView, path: Path, *, excel: bool =
 
 
 def write_status_csv(view: ConsolidationView, path: Path, *, excel: bool = False) -> None:
-    """One row per expected unit, in hierarchy order."""
+    """One row per expected unit, in hierarchy order. A longer period adds the quarters each
+    unit's status rests on: `quarters` for machines (`2025Q1:accepted,2025Q2:missing`) and, in
+    the copy for people, the same in words under Vietnamese headers."""
+    longer = not view.period.is_quarter
     handle, writer = _open(path, excel)
     with handle:
-        writer.writerow(["unit_code", "status", "on_time", "errors", "warnings"])
+        header = ["unit_code", "status", "on_time", "errors", "warnings"]
+        if longer:
+            header.append(QUARTERS_COLUMN)
+            if excel:
+                header += list(QUARTERS_HEADERS_VI)
+        writer.writerow(header)
         for entry in view.status:
             on_time = entry.get("on_time")
-            writer.writerow(
-                [
-                    entry["unit_code"],
-                    entry["status"],
-                    "true" if on_time is True else "false" if on_time is False else "",
-                    int(entry.get("errors") or 0),
-                    int(entry.get("warnings") or 0),
-                ]
-            )
+            row = [
+                entry["unit_code"],
+                entry["status"],
+                "true" if on_time is True else "false" if on_time is False else "",
+                int(entry.get("errors") or 0),
+                int(entry.get("warnings") or 0),
+            ]
+            if longer:
+                row.append(entry.get(QUARTERS_COLUMN) or "")
+                if excel:
+                    row += list(quarters_vi(entry.get(QUARTERS_COLUMN)))
+            writer.writerow(row)

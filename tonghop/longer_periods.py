@@ -383,3 +383,24 @@ def quarters_of(status_text: object) -> list[tuple[str, str]]:
     if not isinstance(status_text, str) or not status_text:
         return []
     return [tuple(part.split(":", 1)) for part in status_text.split(",")]  # type: ignore[misc]
+
+
+# How a quarter's outcome that counts nothing is said beside the quarter.
+QUARTER_OUTCOMES_VI = {
+    "missing": "chưa nộp",
+    "rejected": "bị trả lại",
+    PARTIAL: "thiếu báo cáo của đơn vị đã hợp nhất",
+}
+
+
+def quarters_vi(status_text: object) -> tuple[str, str]:
+    """The QUARTERS_COLUMN text in words: (the quarters reported, the quarters not, each with
+    why), `("Quý I/2025, Quý II/2025", "Quý III/2025 (chưa nộp)")`; "" for none."""
+    reported, missing = [], []
+    for quarter, outcome in quarters_of(status_text):
+        label = Period.parse(quarter).short_label_vi
+        if outcome in ACCEPTED:
+            reported.append(label)
+        else:
+            missing.append(f"{label} ({QUARTER_OUTCOMES_VI.get(outcome, outcome)})")
+    return ", ".join(reported), ", ".join(missing)

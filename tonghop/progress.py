@@ -108,6 +108,8 @@ def province_headline(database_url: str, period: Period) -> str:
         f"{format_count(figures.get('sessions_total'))} hội nghị học tập, quán triệt; "
         f"tỷ lệ đảng viên tham gia học tập {format_percent(figures.get('attendance_rate'))}; "
         f"{format_count(figures.get('accepted_units'))}/{format_count(figures.get('expected_units'))}"
-        f" đơn vị đã báo cáo ({format_percent(figures.get('reporting_completeness'))}), "
+        # a longer period counts the quarters' reports: a unit sends one each quarter
+        + (" đơn vị đã báo cáo" if period.is_quarter else " báo cáo quý đã tiếp nhận")
+        + f" ({format_percent(figures.get('reporting_completeness'))}), "
         f"đúng hạn {format_percent(figures.get('reporting_timeliness'))}."
     )

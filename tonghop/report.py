@@ -16,6 +16,7 @@ import base64
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
 from pathlib import Path
@@ -23,19 +24,23 @@ from pathlib import Path
 from babel.numbers import format_decimal
 from jinja2 import Environment, FileSystemLoader, TemplateError, select_autoescape
 
+from tonghop.catalogue import by_code
 from tonghop.consolidation import Consolidation, ConsolidationView
 from tonghop.formatting import LOCALE, format_count, format_date, format_percent
 from tonghop.issuers import DEFAULT_TEMPLATE, Issuer, issuer_settings, registry_defaults
 from tonghop.layout import report_paths, write_atomically
+from tonghop.longer_periods import ACCEPTED, PARTIAL, QUARTER_OUTCOMES_VI, quarters_of
 from tonghop.opinions import (
     Group,
     Tree,
     addressed_points,
     group_points,
+    normalised,
     same_point,
     split_points,
 )
 from tonghop.periods import Period
+from tonghop.quarter_figures import QuarterFigures
 from tonghop.registry import GRASSROOTS_KINDS, KIND_LABELS_VI, SECTOR_LABELS_VI, SECTORS
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -47,6 +52,8 @@ CHART_WIDTH_MM = 150
 TASKS_STYLE = "List Number"  # the template's numbered tasks (section IV) are in this style
 
 CHART_CAPTIONS_VI = {
+    # a longer period's quarters side by side, first: what its readers compare
+    "quarters": "Một số chỉ tiêu chủ yếu qua các quý",
     "attendance": "Tỷ lệ đảng viên tham gia học tập",
     "reporting": "Tình hình gửi báo cáo của các đơn vị",
     "sessions": "Hội nghị học tập, quán triệt theo hình thức tổ chức",
@@ -57,6 +64,8 @@ _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 # Seed reports write counts under ten with a leading zero ("04 hội nghị", "03 lớp").
 _SMALL_COUNT_PATTERN = "00"
 _PROPOSING = re.compile(r"^(đề nghị|kiến nghị|đề xuất)\b", re.IGNORECASE)
+# How a longer period's text marks each quarter's part (tonghop/longer_periods.py).
+_QUARTER_LABEL = re.compile(r"^(Quý [IV]+/\d{4}): ", re.MULTILINE)
 
 
 # --------------------------------------------------------------------------- wording helpers
@@ -71,11 +80,73 @@ def count_vi(value: float | None) -> str:
     return format_decimal(int(value), format=_SMALL_COUNT_PATTERN, locale=LOCALE)
 
 
-def period_words(period: Period) -> tuple[str, str]:
-    """How sentences name the period — (`quý III năm 2026`, `quý`) — the one place the report
-    words it."""
-    label = period.label_vi
-    return label[:1].lower() + label[1:], label.split()[0].lower()
+_MONTH_WORDS = {3: "ba", 6: "sáu", 9: "chín"}
+_ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
+
+
+@dataclass(frozen=True)
+class PeriodWords:
+    """How a report words its period — the one place it does.
+
+    `text` names it in a sentence (`quý III năm 2025`, `sáu tháng đầu năm 2025`, `năm 2025`,
+    `giai đoạn từ quý II/2021 đến quý II/2023`); `within` follows "Trong" (`quý`, `sáu tháng
+    đầu năm`, `năm`, `giai đoạn này`); `in_title` ends the title (`giai đoạn 2021–2023` for a
+    review); `compared` is what figures are compared with (`quý trước`, `cùng kỳ năm trước`),
+    None for a span longer than a year, which would overlap the same span a year earlier;
+    `review`: a span longer than a year is a mid-term review (sơ kết, seed 001)."""
+
+    text: str
+    within: str
+    in_title: str
+    compared: str | None
+    review: bool = False
+
+
+def period_words(period: Period) -> PeriodWords:
+    """The words of `period` (see `PeriodWords`)."""
+    kind = period.kind
+    if kind == "quarter":
+        text = _lower_first(period.label_vi)
+        return PeriodWords(text, "quý", text, "quý trước")
+    if kind in ("half", "year"):
+        text = period.label_vi
+        within = text.removesuffix(f" {period.year}")
+        return PeriodWords(text, within, text, "cùng kỳ năm trước")
+    first, last = period.first_quarter, Period(period.year, period.quarter)
+    from_to = f"từ {_lower_first(first.short_label_vi)} đến {_lower_first(last.short_label_vi)}"
+    if period.length > 4:
+        return PeriodWords(
+            f"giai đoạn {from_to}",
+            "giai đoạn này",
+            f"giai đoạn {first.year}–{last.year}",
+            None,
+            review=True,
+        )
+    if first.year == last.year and first.quarter == 1:
+        within = f"{_MONTH_WORDS[3 * period.length]} tháng đầu năm"
+        text = f"{within} {period.year}"
+        return PeriodWords(text, within, text, "cùng kỳ năm trước")
+    if first.year == last.year:
+        text = f"từ quý {_ROMAN[first.quarter]} đến quý {_ROMAN[last.quarter]} năm {period.year}"
+    else:
+        text = from_to
+    return PeriodWords(text, "giai đoạn này", text, "cùng kỳ năm trước")
+
+
+def compares_with_previous(period: Period) -> bool:
+    """Whether the report of `period` compares its figures with an earlier period's: a quarter
+    with the quarter before, a half-year, a year or a span of up to a year with the same period
+    a year earlier; a longer span (a review) with none, since it would overlap it."""
+    return period_words(period).compared is not None
+
+
+def duration_vi(period: Period) -> str:
+    """How long a period lasts, as a review says it: `02 năm 03 tháng`, `09 tháng`."""
+    years, months = divmod(3 * period.length, 12)
+    parts = ([f"{count_vi(years)} năm"] if years else []) + (
+        [f"{count_vi(months)} tháng"] if months else []
+    )
+    return " ".join(parts)
 
 
 def _points_vi(difference: float) -> str:
@@ -84,22 +155,27 @@ def _points_vi(difference: float) -> str:
 
 
 def change_vi(
-    current: float | None, before: float | None, *, rate: bool = False, noun: str = "quý"
+    current: float | None,
+    before: float | None,
+    *,
+    rate: bool = False,
+    compared: str = "quý trước",
 ) -> str:
-    """`tăng 12,5% so với quý trước` / `giảm …` / `bằng quý trước`; `` when either is blank.
+    """`tăng 12,5% so với quý trước` / `giảm …` / `bằng quý trước` (`compared` says with what:
+    `cùng kỳ năm trước` for a longer period); `` when either is blank.
 
     Rates change by percentage points; a count that was 0 has no relative change to state.
     """
     if current is None or before is None:
         return ""
     if current == before:
-        return f"bằng {noun} trước"
+        return f"bằng {compared}"
     direction = "tăng" if current > before else "giảm"
     if rate:
-        return f"{direction} {_points_vi(current - before)} điểm phần trăm so với {noun} trước"
+        return f"{direction} {_points_vi(current - before)} điểm phần trăm so với {compared}"
     if before == 0:
         return ""
-    return f"{direction} {format_percent(abs(current - before) / before)} so với {noun} trước"
+    return f"{direction} {format_percent(abs(current - before) / before)} so với {compared}"
 
 
 def date_vi(day: date) -> str:
@@ -173,16 +249,33 @@ class _Report:
         previous: ConsolidationView | None,
         threshold: float,
         issuer: Issuer,
+        quarters: QuarterFigures | None = None,
     ) -> None:
         self.view = view
         if unit_code not in self.view.by_code:
             raise ValueError(f"unit not in the consolidation: {unit_code!r}")
         self.code = unit_code
         self.unit = self.view.by_code[unit_code]
-        self.previous = previous
+        self.period = view.period
+        self.words = period_words(view.period)
+        self.period_text = self.words.text
+        # A half-year, a year or a span: combined from the stored quarters.
+        self.longer = not view.period.is_quarter
+        # A review's span would overlap the same span a year earlier: it compares with none;
+        # nor is a period in which nothing of the unit's subtree was accepted anything to
+        # compare with.
+        self.previous = (
+            previous
+            if self.words.compared
+            and previous is not None
+            and previous.number(unit_code, "accepted_units")
+            else None
+        )
+        self.quarters = (
+            quarters if quarters is not None and quarters.period == self.period else None
+        )
         self.threshold = threshold
         self.issuer = issuer
-        self.period_text, self.noun = period_words(view.period)
         children: dict[str | None, list[str]] = {}
         for unit in self.view.units:  # hierarchy order
             children.setdefault(unit["parent_code"], []).append(unit["code"])
@@ -224,12 +317,27 @@ class _Report:
         return self.previous.number(self.code, code) if self.previous is not None else None
 
     def change(self, code: str, *, rate: bool = False) -> str:
-        """How the figure `code` moved since the previous period, in words (see `change_vi`)."""
-        return change_vi(self.figure(code), self.before(code), rate=rate, noun=self.noun)
+        """How the figure `code` moved since the period compared with, in words (see
+        `change_vi`)."""
+        if self.words.compared is None:
+            return ""
+        return change_vi(
+            self.figure(code), self.before(code), rate=rate, compared=self.words.compared
+        )
+
+    def averaged(self, code: str) -> bool:
+        """Whether the figure `code` of this period is a quarter's average (members who
+        attended, over a longer period)."""
+        indicator = by_code().get(code)
+        return self.longer and indicator is not None and indicator.across_periods == "average"
 
     def as_count(self, code: str) -> str:
-        """The figure `code` written as a count in a report: `14.103`, `04`."""
-        return count_vi(self.figure(code))
+        """The figure `code` written as a count in a report: `14.103`, `04`; a quarter's average
+        to the whole person."""
+        value = self.figure(code)
+        if value is not None and self.averaged(code):
+            value = float(round(value))
+        return count_vi(value)
 
     def as_percent(self, code: str) -> str:
         """The figure `code` (a rate) written as a percent: `97,3%`."""
@@ -249,13 +357,33 @@ class _Report:
 
     @property
     def basis(self) -> str:
-        """`theo báo cáo của 1.207/1.253 đơn vị`: what the sums of reported figures rest on."""
+        """`theo báo cáo của 1.207/1.253 đơn vị`: what the sums of reported figures rest on;
+        over a longer period, the units with at least one quarter's report counted (`theo báo
+        cáo các quý của 1.250/1.254 đơn vị`)."""
+        if self.longer:
+            return self._longer_basis()
         expected, accepted = self.figure("expected_units"), self.figure("accepted_units")
         if expected is None or accepted is None:
             return ""
         if accepted == expected:
             return f"theo báo cáo của toàn bộ {format_count(expected)} đơn vị"
         return f"theo báo cáo của {format_count(accepted)}/{format_count(expected)} đơn vị"
+
+    def _longer_basis(self) -> str:
+        entries = [self.status[code] for code in self.subtree if code in self.status]
+        if not entries:
+            return ""
+        reported = sum(entry["status"] in (*ACCEPTED, PARTIAL) for entry in entries)
+        if reported == len(entries):
+            return f"theo báo cáo các quý của toàn bộ {format_count(reported)} đơn vị"
+        return (
+            f"theo báo cáo các quý của {format_count(reported)}/{format_count(len(entries))} đơn vị"
+        )
+
+    @property
+    def subtree(self) -> list[str]:
+        """The unit itself and every unit below it, in hierarchy order."""
+        return [self.code, *self.descendants]
 
     # ---- I. situation
 
@@ -290,6 +418,12 @@ class _Report:
             items.append(_para(_sentence(f"Hiện nay, {self.subject} có {_join_vi(parts)}")))
         if self.figure("members") is not None:
             members = f"tổng số đảng viên là {self.as_count('members')} đồng chí"
+            if self.longer:
+                # a stock: the last quarter's of each unit (across_periods "last")
+                members = (
+                    f"tổng số đảng viên (theo báo cáo quý gần nhất của mỗi đơn vị) là "
+                    f"{self.as_count('members')} đồng chí"
+                )
             items.append(_para(_sentence(f"{self.basis}, {members}" if self.basis else members)))
 
         items.append(_heading("2. Công tác lãnh đạo, chỉ đạo và tổ chức thực hiện"))
@@ -304,12 +438,25 @@ class _Report:
         reporting = self._reporting_sentence()
         if reporting:
             items.append(_para(reporting))
+        if self.longer:
+            items += self._quarters_reporting()
         return items
 
     def _reporting_sentence(self) -> str:
         expected, accepted = self.figure("expected_units"), self.figure("accepted_units")
         if expected is None or accepted is None:
             return ""
+        if self.longer:
+            # Counted per quarter (SPEC §2): a unit expected in four quarters sends four reports.
+            text = (
+                f"Trong {count_vi(self.period.length)} quý của kỳ báo cáo, các đơn vị đã gửi "
+                f"{format_count(accepted)}/{format_count(expected)} báo cáo quý được tiếp nhận"
+            )
+            if self.figure("reporting_completeness") is not None:
+                text += f" (đạt {self.as_percent('reporting_completeness')})"
+            if self.figure("on_time_units") is not None:
+                text += f", trong đó {self.as_count('on_time_units')} báo cáo đúng hạn"
+            return _sentence(text)
         text = (
             f"Tính đến ngày {format_date(self.view.source.generated_at)}, có "
             f"{format_count(accepted)}/{format_count(expected)} đơn vị đã gửi báo cáo "
@@ -323,6 +470,94 @@ class _Report:
                 f"(hạn ngày {format_date(self.view.source.deadline)})"
             )
         return _sentence(text)
+
+    def quarter_counts(self, quarter: Period) -> tuple[float, float, float | None] | None:
+        """(units expected, units accepted, units on time) in one quarter of a longer period:
+        the quarter's own figures where they were loaded (as its report gave them), else counted
+        from the period's status among today's units (on time then unknown); None when the
+        quarter has neither."""
+        if self.quarters is not None and self.quarters.has(quarter):
+            expected = self.quarters.number(quarter, self.code, "expected_units")
+            accepted = self.quarters.number(quarter, self.code, "accepted_units")
+            if expected is not None and accepted is not None:
+                on_time = self.quarters.number(quarter, self.code, "on_time_units")
+                return expected, accepted, on_time
+        outcomes = [
+            outcome
+            for code in self.subtree
+            for written, outcome in quarters_of(self.status.get(code, {}).get("quarters"))
+            if written == str(quarter)
+        ]
+        if not outcomes:
+            return None
+        return float(len(outcomes)), float(sum(o in ACCEPTED for o in outcomes)), None
+
+    def missing_quarters(self, code: str, *, why: bool = False) -> list[str]:
+        """The quarters of the period in which the unit was expected and has no report counted
+        (`Quý III/2025`; with `why`, a rejected one `Quý III/2025 (bị trả lại)`), oldest
+        first."""
+        return [
+            Period.parse(quarter).short_label_vi
+            + (f" ({QUARTER_OUTCOMES_VI['rejected']})" if why and outcome == "rejected" else "")
+            for quarter, outcome in quarters_of(self.status.get(code, {}).get("quarters"))
+            if outcome not in ACCEPTED
+        ]
+
+    def missing_note(self, code: str, *, why: bool = False) -> str:
+        """`thiếu Quý III/2025 và Quý IV/2025` (see `missing_quarters`)."""
+        return f"thiếu {_join_vi(self.missing_quarters(code, why=why))}"
+
+    def _quarters_reporting(self) -> list[dict]:
+        """Who reported each quarter of a longer period, and who did not report every one,
+        named with the quarters missing (or where the list is): never silently."""
+        items = [_heading("3. Tình hình gửi báo cáo qua các quý")]
+        quarters = self.period.quarters()
+        lines = []
+        for quarter in quarters:
+            counts = self.quarter_counts(quarter)
+            if counts is None:
+                lines.append(f"{quarter.short_label_vi}: chưa có số liệu")
+                continue
+            expected, accepted, on_time = counts
+            text = (
+                f"{quarter.short_label_vi}: {format_count(accepted)}/{format_count(expected)} "
+                "đơn vị đã gửi báo cáo được tiếp nhận"
+            )
+            if expected:
+                text += f" (đạt {format_percent(accepted / expected)})"
+            if on_time is not None:
+                text += f", {format_count(on_time)} đơn vị báo cáo đúng hạn"
+            lines.append(text)
+        items += [
+            _bullet(line + ("." if index == len(lines) - 1 else ";"))
+            for index, line in enumerate(lines)
+        ]
+        shortfalls = self.shortfalls
+        listed = self.appendix_number("reporting")
+        partial = shortfalls["partial"]
+        none = shortfalls["missing"] + shortfalls["rejected"]
+        if not partial and not none:
+            expected = sum(code in self.status for code in self.subtree)
+            items.append(
+                _para(
+                    _sentence(f"Tất cả {count_vi(expected)} đơn vị đều đã gửi đủ báo cáo các quý")
+                )
+            )
+            return items
+        for codes, wording in (
+            (partial, "đơn vị chưa gửi đủ báo cáo các quý"),
+            (none, "đơn vị không có báo cáo quý nào được tiếp nhận"),
+        ):
+            if not codes:
+                continue
+            text = f"Có {count_vi(len(codes))} {wording}"
+            if len(codes) <= MAX_NAMED:
+                named = [f"{self.display(code)} ({self.missing_note(code)})" for code in codes]
+                text += ": " + "; ".join(named)
+            else:
+                text += f", danh sách và các quý còn thiếu tại Phụ lục {listed}"
+            items.append(_para(_sentence(text)))
+        return items
 
     # ---- II. results
 
@@ -364,12 +599,12 @@ class _Report:
                 ways.append(
                     f"{self.as_count('sessions_hybrid')} hội nghị trực tiếp kết hợp trực tuyến"
                 )
+            within = f"Trong {self.words.within}, {self.subject}"
             text = (
-                f"Trong {self.noun}, {self.subject} tổ chức {self.as_count('sessions_total')} "
-                "hội nghị nghiên cứu, học tập, quán triệt"
+                f"{within} tổ chức {self.as_count('sessions_total')} hội nghị nghiên cứu, học tập, "
+                "quán triệt"
                 if self.figure("sessions_total")
-                else f"Trong {self.noun}, {self.subject} chưa tổ chức hội nghị nghiên cứu, học "
-                "tập, quán triệt nào"
+                else f"{within} chưa tổ chức hội nghị nghiên cứu, học tập, quán triệt nào"
             )
             if ways:
                 text += ", trong đó " + _join_vi(ways)
@@ -415,6 +650,11 @@ class _Report:
             )
         if self.figure("members_attended") is not None:
             text = f"Số đảng viên tham gia học tập là {self.as_count('members_attended')} đồng chí"
+            if self.averaged("members_attended"):
+                text = (
+                    f"Bình quân mỗi quý có {self.as_count('members_attended')} đảng viên tham "
+                    "gia học tập"
+                )
             if self.figure("attendance_rate") is not None:
                 text += (
                     f", đạt {self.as_percent('attendance_rate')} số đảng viên phải tham gia học tập"
@@ -429,6 +669,8 @@ class _Report:
             out.append(_sentence(text))
         if self.figure("members_absent") is not None:
             text = f"Số đảng viên vắng là {self.as_count('members_absent')} đồng chí"
+            if self.averaged("members_absent"):
+                text = f"Bình quân mỗi quý có {self.as_count('members_absent')} đảng viên vắng"
             if self.figure("members_makeup") is not None:
                 text += f", trong đó {self.as_count('members_makeup')} đồng chí đã học tập bổ sung"
                 if self.figure("makeup_rate") is not None:
@@ -490,7 +732,9 @@ class _Report:
             classes.append(text)
         if not classes:
             return []
-        return [_sentence(f"Trong {self.noun}, các cấp ủy đã tổ chức " + "; ".join(classes))]
+        return [
+            _sentence(f"Trong {self.words.within}, các cấp ủy đã tổ chức " + "; ".join(classes))
+        ]
 
     def _propaganda(self) -> list[str]:
         parts = []
@@ -568,32 +812,62 @@ class _Report:
 
     def _opinions(self, indicator: str) -> tuple[list[str], list[Group]]:
         """The issuer's own points, stated as its own, and the units' points grouped, without
-        those the issuer's own points already make."""
-        own: list[str] = []
+        those the issuer's own points already make. Over a longer period a unit's point made in
+        several quarters counts once."""
+        own: list[tuple[list[str | None], str]] = []  # (quarters that made it, point)
         written: list[tuple[str, str]] = []
         for code, text in self._texts(indicator):
-            points = split_points(text)
-            if code == self.code:
-                own += points
-            else:
-                written += [(code, point) for point in points]
+            for quarter, point in self._points(text):
+                if code != self.code:
+                    written.append((code, point))
+                    continue
+                made = next((q for q, seen in own if same_point(seen, point)), None)
+                if made is None:
+                    own.append(([quarter], point))
+                else:
+                    made.append(quarter)
         groups = [
             group
             for group in group_points(written)
-            if not any(same_point(group.text, point) for point in own)
+            if not any(same_point(group.text, point) for _, point in own)
         ]
-        return own, _by_weight(groups)
+        # A point of one quarter only is said under its quarter; one several made, once.
+        stated = [
+            point if len(set(quarters)) > 1 or quarters[0] is None else f"{quarters[0]}: {point}"
+            for quarters, point in own
+        ]
+        return stated, _by_weight(groups)
+
+    def _points(self, text: str) -> list[tuple[str | None, str]]:
+        """(quarter, point) of a text: over a longer period, a text gathers each quarter's under
+        its quarter (`Quý I/2025: …`, tonghop/longer_periods.py); a quarter's points have
+        none."""
+        if not self.longer:
+            return [(None, point) for point in split_points(text)]
+        found: list[tuple[str | None, str]] = []
+        quarter = None
+        for line in text.splitlines():
+            if match := _QUARTER_LABEL.match(line):
+                quarter, line = match.group(1), line[match.end() :]
+            found += [(quarter, point) for point in split_points(line)]
+        return found
 
     def _proposals(self) -> tuple[list[str], list[Group]]:
         """The issuer's own proposals and the units' that are addressed above the issuer (to
         its parent, further up or to the Centre); the others stay with the issuer."""
         own: list[str] = []
         written: dict[str, list[tuple[str, str]]] = {}
+        kept: set[tuple[str, str]] = set()  # a unit's point made again in another quarter
         for code, text in self._texts("proposals"):
+            if self.longer:
+                text = _QUARTER_LABEL.sub("", text)
             for point, addressee in addressed_points(text, code, self.tree):
+                if (code, normalised(point)) in kept:
+                    continue
+                kept.add((code, normalised(point)))
                 above = addressee is not None and self.tree.is_above(addressee, self.code)
                 if code == self.code:
-                    if above:
+                    if above and not any(same_point(point, made) for made in own):
                         own.append(point)
                 elif above:
                     written.setdefault(addressee, []).append((code, point))
@@ -640,15 +914,23 @@ class _Report:
 
     @cached_property
     def shortfalls(self) -> dict[str, list[str]]:
-        """The subtree's units missing, rejected (and not sent again), late, and below the
-        attendance threshold, in hierarchy order."""
-        found: dict[str, list[str]] = {"missing": [], "rejected": [], "late": [], "low": []}
+        """The subtree's units missing, rejected (and not sent again), with some quarters only
+        (`partial`, over a longer period), late, and below the attendance threshold, in
+        hierarchy order."""
+        found: dict[str, list[str]] = {
+            "missing": [],
+            "rejected": [],
+            "partial": [],
+            "late": [],
+            "low": [],
+        }
         for code in self.descendants:
             entry = self.status.get(code)
             if entry is not None:
-                if entry["status"] in ("missing", "rejected"):
+                if entry["status"] in ("missing", "rejected", PARTIAL):
                     found[entry["status"]].append(code)
-                elif entry.get("on_time") is False:
+                # a unit that sent some quarters only may have sent one of them late, too
+                if entry["status"] not in ("missing", "rejected") and entry.get("on_time") is False:
                     found["late"].append(code)
             unit = self.view.by_code[code]
             rate = self.view.number(code, "attendance_rate")
@@ -682,15 +964,30 @@ class _Report:
             text += f", nhiều nhất là {self.display(most)} với {count_vi(count)} đơn vị"
         return text
 
+    def _shortfall_wordings(self) -> tuple[tuple[str, str], ...]:
+        """How section III names each kind of reporting shortfall, by `shortfalls` key."""
+        if not self.longer:
+            return (
+                ("missing", "đơn vị chưa gửi báo cáo"),
+                ("late", "đơn vị gửi báo cáo chậm so với thời hạn"),
+                ("rejected", "đơn vị bị trả lại báo cáo do chưa đúng quy định mà chưa gửi lại"),
+            )
+        return (
+            ("partial", "đơn vị chưa gửi đủ báo cáo các quý"),
+            ("missing", "đơn vị không gửi báo cáo quý nào"),
+            ("late", "đơn vị có báo cáo quý gửi chậm so với thời hạn"),
+            (
+                "rejected",
+                "đơn vị có báo cáo bị trả lại do chưa đúng quy định, không có quý nào được "
+                "tiếp nhận",
+            ),
+        )
+
     def limitations(self) -> list[dict]:
         items: list[dict] = [_heading("1. Hạn chế")]
         shortfalls = self.shortfalls
         listed = self.appendix_number("reporting")
-        for key, wording in (
-            ("missing", "đơn vị chưa gửi báo cáo"),
-            ("late", "đơn vị gửi báo cáo chậm so với thời hạn"),
-            ("rejected", "đơn vị bị trả lại báo cáo do chưa đúng quy định mà chưa gửi lại"),
-        ):
+        for key, wording in self._shortfall_wordings():
             codes = shortfalls[key]
             if codes:
                 spread = self._spread(codes)
@@ -720,7 +1017,7 @@ class _Report:
         items.extend(_bullet(point) for point in own)
         items.extend(self._listed(groups, self._counted_text))
         if len(items) == 1:
-            items.append(_para(f"Trong {self.noun}, các đơn vị không nêu hạn chế."))
+            items.append(_para(f"Trong {self.words.within}, các đơn vị không nêu hạn chế."))
         items.append(_heading("2. Nguyên nhân"))
         own, groups = self.opinions["causes"]
         causes = [_bullet(point) for point in own] + self._listed(groups, self._counted_text)
@@ -751,7 +1048,7 @@ class _Report:
         """Which appendix tables the report has, in order."""
         shortfalls = self.shortfalls
         parts = []
-        if any(shortfalls[key] for key in ("missing", "rejected", "late")):
+        if any(shortfalls[key] for key in ("missing", "rejected", "partial", "late")):
             parts.append("reporting")
         if shortfalls["low"]:
             parts.append("attendance")
@@ -791,6 +1088,8 @@ class _Report:
         return tables
 
     def _reporting_table(self, shortfalls: dict[str, list[str]]) -> dict:
+        if self.longer:
+            return self._longer_reporting_table(shortfalls)
         rows = []
         for key, title in (
             ("missing", "Đơn vị chưa gửi báo cáo"),
@@ -811,6 +1110,28 @@ class _Report:
                 rows.append(_row(number, self.display(code), note))
         return {
             "title": "Đơn vị chưa gửi báo cáo, bị trả lại hoặc gửi chậm",
+            "headers": ["STT", "Đơn vị", "Ghi chú"],
+            "rows": rows,
+        }
+
+    def _longer_reporting_table(self, shortfalls: dict[str, list[str]]) -> dict:
+        """Over a longer period, each unit that missed a quarter with the quarters it missed."""
+        rows = []
+        for key, title in (
+            ("partial", "Đơn vị chưa gửi đủ báo cáo các quý"),
+            ("missing", "Đơn vị không gửi báo cáo quý nào"),
+            ("rejected", "Đơn vị có báo cáo bị trả lại, không có quý nào được tiếp nhận"),
+            ("late", "Đơn vị có báo cáo quý gửi chậm so với thời hạn"),
+        ):
+            codes = shortfalls[key]
+            if not codes:
+                continue
+            rows.append(_group_row(f"{title} ({count_vi(len(codes))} đơn vị)"))
+            for number, code in enumerate(codes, start=1):
+                note = _sentence(self.missing_note(code, why=True)) if key != "late" else ""
+                rows.append(_row(number, self.display(code), note))
+        return {
+            "title": "Đơn vị chưa gửi đủ báo cáo các quý, bị trả lại hoặc gửi chậm",
             "headers": ["STT", "Đơn vị", "Ghi chú"],
             "rows": rows,
         }
@@ -855,11 +1176,14 @@ def report_context(
     unit_code: str,
     *,
     previous: Consolidation | None = None,
+    quarters: QuarterFigures | None = None,
     attendance_threshold: float = 0.9,
     issued_on: date | None = None,
     settings_folder: Path | None = None,
 ) -> dict:
     """Everything the report templates need, as Vietnamese text (figures already formatted).
+    `previous` is the period compared with (the quarter before, or the same period last year);
+    `quarters`, each quarter's figures of a longer period.
 
     Sections are lists of items `{"kind": heading | text | bullet, "text"}`; the appendix a list
     of tables `{"title", "headers", "rows": [{"number", "text", "value", "group"}]}`.
@@ -867,7 +1191,7 @@ def report_context(
     view = ConsolidationView(consolidation)
     previous_view = ConsolidationView(previous) if previous is not None else None
     issuer = issuer_settings(settings_folder, unit_code, registry_defaults(view.by_code, unit_code))
-    report = _Report(view, unit_code, previous_view, attendance_threshold, issuer)
+    report = _Report(view, unit_code, previous_view, attendance_threshold, issuer, quarters)
     return _context(report, issued_on)
 
 
@@ -876,9 +1200,15 @@ def _context(report: _Report, issued_on: date | None) -> dict:
     consolidation = report.view.source
     settings = report.issuer.settings
     day = issued_on or consolidation.generated_at.date()
+    words = report.words
+    subject = (
+        "nghiên cứu, học tập, quán triệt và tuyên truyền các nghị quyết, chỉ thị, kết luận của Đảng"
+    )
+    # A span longer than a year is a mid-term review (sơ kết), as seed 001 titles one.
     title = (
-        "Kết quả nghiên cứu, học tập, quán triệt và tuyên truyền các nghị quyết, chỉ thị, "
-        f"kết luận của Đảng {report.period_text}"
+        f"Sơ kết công tác {subject} {words.in_title}"
+        if words.review
+        else f"Kết quả {subject} {words.in_title}"
     )
     recipients = list(settings.noi_nhan)
     recipients = [
@@ -893,6 +1223,8 @@ def _context(report: _Report, issued_on: date | None) -> dict:
         f"Ngưỡng tỷ lệ tham gia học tập dùng để nêu đơn vị ở mục III: "
         f"{format_percent(report.threshold)}.",
     ]
+    if report.longer:
+        note.append(_longer_note(report))
     if report.not_relayed:
         note.append(
             f"{count_vi(report.not_relayed)} kiến nghị của các đơn vị gửi {report.name} hoặc "
@@ -916,11 +1248,7 @@ def _context(report: _Report, issued_on: date | None) -> dict:
         "place_date": f"{settings.dia_danh}, {date_vi(day)}",
         "period_label": consolidation.period.label_vi,
         "title": title,
-        "intro": (
-            f"Thực hiện chế độ báo cáo định kỳ về công tác nghiên cứu, học tập, quán triệt và "
-            f"tuyên truyền các nghị quyết, chỉ thị, kết luận của Đảng, {report.name} báo cáo "
-            f"kết quả {report.period_text} như sau:"
-        ),
+        "intro": _intro(report, subject),
         "situation": report.situation(),
         "results": report.results(),
         "limitations": report.limitations(),
@@ -940,6 +1268,55 @@ def _context(report: _Report, issued_on: date | None) -> dict:
     }
 
 
+def _quarters_named(period: Period) -> str:
+    """The quarters a longer period is combined from, as its intro names them: `các quý I, II
+    năm 2025`, `các quý từ quý IV/2024 đến quý I/2025`."""
+    quarters = period.quarters()
+    if len({quarter.year for quarter in quarters}) == 1:
+        return (
+            "các quý "
+            + _join_vi([_ROMAN[quarter.quarter] for quarter in quarters])
+            + f" năm {period.year}"
+        )
+    first, last = quarters[0], quarters[-1]
+    return (
+        f"các quý từ {_lower_first(first.short_label_vi)} đến {_lower_first(last.short_label_vi)}"
+    )
+
+
+def _intro(report: _Report, subject: str) -> str:
+    """The opening sentence: on what the report rests, and what it reports."""
+    basis = f"Thực hiện chế độ báo cáo định kỳ về công tác {subject}"
+    if not report.longer:
+        return f"{basis}, {report.name} báo cáo kết quả {report.period_text} như sau:"
+    if report.words.review:
+        # as seed 001: "qua hơn 02 năm triển khai thực hiện, … báo cáo kết quả thực hiện"
+        return (
+            f"{basis}; qua {duration_vi(report.period)} triển khai thực hiện "
+            f"({report.period_text}), trên cơ sở tổng hợp báo cáo hằng quý của các đơn vị, "
+            f"{report.name} sơ kết kết quả như sau:"
+        )
+    combined = f"trên cơ sở tổng hợp báo cáo {_quarters_named(report.period)} của các đơn vị"
+    return f"{basis}, {combined}, {report.name} báo cáo kết quả {report.period_text} như sau:"
+
+
+def _longer_note(report: _Report) -> str:
+    """The draft's note on where a longer period's figures come from and what they compare
+    with."""
+    period = report.period
+    text = (
+        f"Số liệu {report.period_text} cộng dồn từ báo cáo {_quarters_named(period)} đã tiếp "
+        "nhận (các đơn vị không gửi báo cáo riêng cho kỳ này): số đảng viên lấy theo quý gần "
+        "nhất, số đảng viên tham gia học tập là bình quân các quý."
+    )
+    if report.words.compared is None:
+        return text + " Báo cáo sơ kết không so sánh với cùng kỳ năm trước."
+    earlier = period.same_period_last_year()
+    if report.previous is None:
+        return text + f" Chưa có số liệu {earlier.label_vi} để so sánh với cùng kỳ năm trước."
+    return text + f" So sánh với cùng kỳ năm trước: {earlier.label_vi}."
+
+
 # --------------------------------------------------------------------------- rendering
 
 
@@ -957,6 +1334,7 @@ def write_report(
     *,
     charts: dict[str, Path] | None = None,
     previous: Consolidation | None = None,
+    quarters: QuarterFigures | None = None,
     attendance_threshold: float = 0.9,
     template: Path | None = None,
     issued_on: date | None = None,
@@ -970,6 +1348,7 @@ def write_report(
         out_dir,
         charts={unit_code: charts or {}},
         previous=previous,
+        quarters=quarters,
         attendance_threshold=attendance_threshold,
         template=template,
         issued_on=issued_on,
@@ -985,6 +1364,7 @@ def write_reports(
     *,
     charts: Mapping[str, dict[str, Path]] | None = None,
     previous: Consolidation | None = None,
+    quarters: QuarterFigures | None = None,
     attendance_threshold: float = 0.9,
     template: Path | None = None,
     issued_on: date | None = None,
@@ -1003,7 +1383,7 @@ def write_reports(
     written = {}
     for code in unit_codes:
         issuer = issuer_settings(settings_folder, code, registry_defaults(view.by_code, code))
-        report = _Report(view, code, previous_view, attendance_threshold, issuer)
+        report = _Report(view, code, previous_view, attendance_threshold, issuer, quarters)
         written[code] = _write_report(
             report, Path(out_dir), (charts or {}).get(code), template, issued_on
         )

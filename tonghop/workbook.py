@@ -24,6 +24,7 @@ from tonghop.consolidation import (
     plain_value,
 )
 from tonghop.formatting import format_count, format_date, format_datetime, format_percent, is_blank
+from tonghop.longer_periods import PARTIAL, quarters_vi
 from tonghop.problems import SEVERITY_LABELS_VI
 from tonghop.registry import GRASSROOTS_KINDS, KIND_LABELS_VI, SECTOR_LABELS_VI, SECTORS
 from tonghop.sheets import (
@@ -59,6 +60,7 @@ _SECTION_FILL = PatternFill("solid", fgColor="F2F2F2")
 _STANDING_FILLS = {
     "rejected": PatternFill("solid", fgColor="F8CBAD"),
     "missing": PatternFill("solid", fgColor="FCE4D6"),
+    PARTIAL: PatternFill("solid", fgColor="FFF2CC"),  # a longer period: some quarters only
 }
 
 
@@ -75,21 +77,38 @@ def _title_block(
     ws.cell(row=1, column=1, value=PRODUCT_TITLE_VI).font = TITLE_FONT
     ws.cell(row=2, column=1, value=title).font = BOLD
     scope = view.name(view.units[0]["code"]) if view.units else ""
-    ws.cell(row=3, column=1, value=f"Kỳ báo cáo: {view.period.label_vi} — Đơn vị: {scope}")
+    ws.cell(row=3, column=1, value=f"Kỳ báo cáo: {_period_name(view)} — Đơn vị: {scope}")
     if timing is None:
-        timing = (
-            f"Thời điểm tổng hợp: {format_datetime(view.source.generated_at)}"
-            f" — Hạn nộp báo cáo: {format_date(view.source.deadline)}"
+        timing = f"Thời điểm tổng hợp: {format_datetime(view.source.generated_at)} — " + (
+            f"Hạn nộp báo cáo: {format_date(view.source.deadline)}"
+            if view.period.is_quarter
+            else _combined_from(view)
         )
     ws.cell(row=4, column=1, value=timing)
     ws.cell(row=5, column=1, value=_version_line(view.source))
     return 7
 
 
+def _period_name(view: ConsolidationView) -> str:
+    """The period as a heading names it: `Quý III năm 2025`, `Sáu tháng đầu năm 2025`, `Năm
+    2025`."""
+    label = view.period.label_vi
+    return label[:1].upper() + label[1:]
+
+
+def _combined_from(view: ConsolidationView) -> str:
+    """What a longer period is made of: `tổng hợp từ báo cáo Quý I/2025 – Quý IV/2025`."""
+    quarters = view.period.quarters()
+    return (
+        f"Tổng hợp từ báo cáo quý của các đơn vị: {quarters[0].short_label_vi} – "
+        f"{quarters[-1].short_label_vi}"
+    )
+
+
 def _page_title(ws: Worksheet, view: ConsolidationView) -> str:
     """What heads each printed page of a sheet: the sheet, the unit and the period."""
     scope = view.name(view.units[0]["code"]) if view.units else ""
-    return f"{ws.title} — {scope} — {view.period.label_vi}"
+    return f"{ws.title} — {scope} — {_period_name(view)}"
 
 
 def _flag_label(indicator: Indicator) -> str:
@@ -234,10 +253,13 @@ def _sheet_grassroots(ws: Worksheet, view: ConsolidationView) -> None:
 
 
 def _standing(entry: dict | None) -> str | None:
-    """How a unit's own report stands: `Đã tiếp nhận`, `Đã tiếp nhận (quá hạn)`, `Chưa nộp`…"""
+    """How a unit's own report stands: `Đã tiếp nhận`, `Đã tiếp nhận (quá hạn)`, `Chưa nộp`…;
+    over a longer period, `Chưa đủ các quý (thiếu: Quý III/2025 (chưa nộp))`."""
     if entry is None:
         return None
     label = STATUS_LABELS_VI.get(entry["status"], entry["status"])
+    if entry["status"] == PARTIAL:
+        label += f" (thiếu: {quarters_vi(entry.get('quarters'))[1]})"
     return f"{label} (quá hạn)" if entry.get("on_time") is False else label
 
 
@@ -293,7 +315,9 @@ def _total_row(
     for column in range(1, fixed + 1):
         put_cell(ws, row, column, None)
     put_cell(ws, row, 3, f"{label} ({format_count(len(units))} tổ chức)", "wrap")
-    put_cell(ws, row, 7, f"Đã tiếp nhận {format_count(accepted)}/{format_count(len(units))}")
+    # over a longer period, accepted means accepted in every quarter
+    counted = "Đã tiếp nhận" if view.period.is_quarter else "Đủ các quý"
+    put_cell(ws, row, 7, f"{counted} {format_count(accepted)}/{format_count(len(units))}")
     _figure_cells(ws, row, fixed + 1, view, _summed(view, units))
     for cell in ws[row]:
         cell.font = BOLD
@@ -358,33 +382,60 @@ def _sector_total(view: ConsolidationView, sectors: list[str]) -> dict[str, floa
 
 
 def _sheet_progress(ws: Worksheet, view: ConsolidationView) -> None:
-    """Every expected unit with the outcome of its submission, a summary on top."""
+    """Every expected unit with the outcome of its submission, a summary on top; over a longer
+    period, with the quarters each unit reported and those it did not."""
+    longer = not view.period.is_quarter
     _title_block(
         ws,
         view,
         "Tiến độ nộp báo cáo của các đơn vị",
         timing=(
             f"Hạn nộp báo cáo: {format_date(view.source.deadline)}"
-            f" — Số liệu tính đến: {format_datetime(view.source.generated_at)}"
-        ),
+            if not longer
+            else _combined_from(view)
+        )
+        + f" — Số liệu tính đến: {format_datetime(view.source.generated_at)}",
     )
     statuses = [row["status"] for row in view.status]
     expected = len(statuses)
     accepted = sum(s in ("accepted", "accepted_with_warnings") for s in statuses)
-    summary = [
-        f"Số đơn vị phải báo cáo: {format_count(expected)}",
-        f"Đã tiếp nhận: {format_count(accepted)}"
-        f" (trong đó có cảnh báo: {format_count(statuses.count('accepted_with_warnings'))})"
-        + (f" — đạt {format_percent(accepted / expected)}" if expected else ""),
-        f"Bị trả lại: {format_count(statuses.count('rejected'))}",
-        f"Chưa nộp: {format_count(statuses.count('missing'))}",
-        f"Nộp quá hạn: {format_count(sum(row['on_time'] is False for row in view.status))}",
-        "Dòng tô đỏ: bị trả lại; tô cam: chưa nộp. Lọc, hoặc sắp xếp từ A đến Z theo cột "
-        "«Tình trạng» để đưa các đơn vị này lên đầu.",
-    ]
+    late = sum(row["on_time"] is False for row in view.status)
+    if not longer:
+        summary = [
+            f"Số đơn vị phải báo cáo: {format_count(expected)}",
+            f"Đã tiếp nhận: {format_count(accepted)}"
+            f" (trong đó có cảnh báo: {format_count(statuses.count('accepted_with_warnings'))})"
+            + (f" — đạt {format_percent(accepted / expected)}" if expected else ""),
+            f"Bị trả lại: {format_count(statuses.count('rejected'))}",
+            f"Chưa nộp: {format_count(statuses.count('missing'))}",
+            f"Nộp quá hạn: {format_count(late)}",
+            "Dòng tô đỏ: bị trả lại; tô cam: chưa nộp. Lọc, hoặc sắp xếp từ A đến Z theo cột "
+            "«Tình trạng» để đưa các đơn vị này lên đầu.",
+        ]
+    else:
+        summary = [
+            f"Số đơn vị phải báo cáo: {format_count(expected)}",
+            f"Đã báo cáo đủ các quý: {format_count(accepted)}"
+            f" (trong đó có cảnh báo: {format_count(statuses.count('accepted_with_warnings'))})"
+            + (f" — đạt {format_percent(accepted / expected)}" if expected else ""),
+            f"Chưa đủ các quý: {format_count(statuses.count(PARTIAL))}",
+            f"Bị trả lại, không có quý nào được tiếp nhận: "
+            f"{format_count(statuses.count('rejected'))}",
+            f"Không nộp quý nào: {format_count(statuses.count('missing'))}",
+            f"Có báo cáo quý nộp quá hạn: {format_count(late)}",
+            "Dòng tô đỏ: bị trả lại; tô cam: không nộp quý nào; tô vàng: chưa đủ các quý (cột "
+            "«Các quý chưa báo cáo» ghi rõ quý nào). Lọc theo cột «Tình trạng» để đưa các đơn "
+            "vị này lên đầu.",
+        ]
     for offset, line in enumerate(summary):
         ws.cell(row=7 + offset, column=2, value=line)
     top = 7 + len(summary) + 1
+    # A longer period has no file of its own: the quarters take the file's columns.
+    received = (
+        ["Các quý đã báo cáo", "Các quý chưa báo cáo"]
+        if longer
+        else ["Thời điểm nhận", "Tệp đã nhận"]
+    )
     headers = [
         "STT",
         "Mã đơn vị",
@@ -393,8 +444,7 @@ def _sheet_progress(ws: Worksheet, view: ConsolidationView) -> None:
         "Trực thuộc",
         "Tình trạng",
         "Đúng hạn?",
-        "Thời điểm nhận",
-        "Tệp đã nhận",
+        *received,
         "Số lỗi",
         "Số cảnh báo",
     ]
@@ -411,8 +461,13 @@ def _sheet_progress(ws: Worksheet, view: ConsolidationView) -> None:
         put_cell(ws, row, 5, view.name(unit.get("parent_code")), "wrap")
         put_cell(ws, row, 6, STATUS_LABELS_VI.get(entry["status"], entry["status"]))
         put_cell(ws, row, 7, ON_TIME_LABELS_VI.get(on_time) if isinstance(on_time, bool) else None)
-        put_cell(ws, row, 8, entry.get("received_at"), "datetime")
-        put_cell(ws, row, 9, entry.get("file_name"), "wrap")
+        if longer:
+            reported, missing = quarters_vi(entry.get("quarters"))
+            put_cell(ws, row, 8, reported or None, "wrap")
+            put_cell(ws, row, 9, missing or None, "wrap")
+        else:
+            put_cell(ws, row, 8, entry.get("received_at"), "datetime")
+            put_cell(ws, row, 9, entry.get("file_name"), "wrap")
         put_cell(ws, row, 10, entry.get("errors"), "count")
         put_cell(ws, row, 11, entry.get("warnings"), "count")
         fill = _STANDING_FILLS.get(entry["status"])
@@ -424,7 +479,7 @@ def _sheet_progress(ws: Worksheet, view: ConsolidationView) -> None:
     finish_sheet(
         ws,
         top,
-        [6, 12, 40, 20, 32, 24, 10, 17, 28, 8, 10],
+        [6, 12, 40, 20, 32, 24, 10, *([30, 34] if longer else [17, 28]), 8, 10],
         freeze_column=4,
         title=_page_title(ws, view),
     )
@@ -463,7 +518,15 @@ def _sheet_problems(ws: Worksheet, view: ConsolidationView) -> None:
         put_cell(ws, row, 10, catalogue.label_vi(code) if code else None, "wrap")
         put_cell(ws, row, 11, problem.get("message"), "wrap")
         row += 1
-    if not view.problems:
+    if not view.problems and not view.period.is_quarter:
+        # Units send quarters: a longer period has no file, hence no problem, of its own.
+        ws.cell(
+            row=row,
+            column=2,
+            value="Các đơn vị không gửi báo cáo riêng cho kỳ này: lỗi và cảnh báo của từng "
+            "báo cáo quý xem ở bảng tổng hợp của quý đó.",
+        )
+    elif not view.problems:
         ws.cell(row=row, column=2, value="Không có lỗi hoặc cảnh báo.")
     else:
         ws.auto_filter.ref = f"A{top}:{get_column_letter(len(headers))}{row - 1}"
