@@ -9,7 +9,7 @@ reported."""
 from __future__ import annotations
 
 import csv
-import math
+import weakref
 from pathlib import Path
 
 from tonghop.catalogue import RATES
@@ -22,7 +22,7 @@ QUARTERS_HEADERS_VI = ("Các quý đã báo cáo", "Các quý chưa báo cáo")
 
 def _csv_number(value: float | None, *, rate: bool) -> str:
     """Whole numbers without `.0`, rates to 6 decimals without trailing zeros, blank as ``."""
-    if value is None or math.isnan(value):
+    if value is None or value != value:  # NaN
         return ""
     if not rate and float(value).is_integer():
         return str(int(value))
@@ -36,20 +36,36 @@ def _open(path: Path, excel: bool):
     return handle, csv.writer(handle, lineterminator="\r\n" if excel else "\n")
 
 
+# The consolidated CSV's rows of a view, made once for both its copies: at a province's scale
+# (900,000 rows) making them costs far more than writing them.
+_ROWS: weakref.WeakKeyDictionary[ConsolidationView, list[tuple[str, ...]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _consolidated_rows(view: ConsolidationView) -> list[tuple[str, ...]]:
+    """One row per unit and numeric indicator or rate, in hierarchy and catalogue order."""
+    rows = _ROWS.get(view)
+    if rows is None:
+        codes = [(indicator.code, False) for indicator in view.numeric]
+        codes += [(rate.code, True) for rate in RATES]
+        numbers = view.numbers
+        rows = [
+            (unit["code"], unit["name"] or "", unit["kind"], code, _csv_number(found, rate=rate))
+            for unit in view.units
+            for code, rate in codes
+            for found in (numbers.get((unit["code"], code)),)
+        ]
+        _ROWS[view] = rows
+    return rows
+
+
 def write_consolidated_csv(view: ConsolidationView, path: Path, *, excel: bool = False) -> None:
     """One row per unit and numeric indicator or rate, in hierarchy and catalogue order."""
     handle, writer = _open(path, excel)
     with handle:
         writer.writerow(["unit_code", "unit_name", "kind", "indicator_code", "value"])
-        for unit in view.units:
-            code = unit["code"]
-            identity = [code, unit["name"] or "", unit["kind"]]
-            for indicator in view.numeric:
-                value = _csv_number(view.number(code, indicator.code), rate=False)
-                writer.writerow([*identity, indicator.code, value])
-            for rate in RATES:
-                value = _csv_number(view.number(code, rate.code), rate=True)
-                writer.writerow([*identity, rate.code, value])
+        writer.writerows(_consolidated_rows(view))
 
 
 def write_status_csv(view: ConsolidationView, path: Path, *, excel: bool = False) -> None:

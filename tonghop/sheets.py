@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import textwrap
 from collections.abc import Iterable
+from copy import copy
 from datetime import datetime
 
 from openpyxl import Workbook
@@ -73,7 +74,9 @@ def put_cell(ws: Worksheet, row: int, column: int, value: object, kind: str = "t
     Counts and rates are numbers (a rate a fraction, shown as a percentage); blank stays
     blank, never 0."""
     cell = ws.cell(row=row, column=column)
-    cell.style = _STYLE_PREFIX + kind
+    # What `cell.style = name` does, without openpyxl's search of the named styles by name for
+    # every cell: a third of the time of writing a province's progress sheet.
+    cell._style = copy(_style_array(ws, kind))
     if kind == "count":
         if not is_blank(value):
             number = float(value)  # type: ignore[arg-type]
@@ -86,6 +89,15 @@ def put_cell(ws: Worksheet, row: int, column: int, value: object, kind: str = "t
     else:
         set_text(cell, value)
     return cell
+
+
+def _style_array(ws: Worksheet, kind: str) -> object:
+    """The cell formatting of the workbook's named style for `kind`, looked up once per workbook."""
+    workbook = ws.parent
+    arrays = workbook.__dict__.setdefault("_tonghop_style_arrays", {})
+    if kind not in arrays:
+        arrays[kind] = workbook._named_styles[_STYLE_PREFIX + kind].as_tuple()
+    return arrays[kind]
 
 
 def set_text(cell: Cell, value: object) -> None:
