@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import Connection, text
 
@@ -136,6 +137,45 @@ class LetterFile:
     path: Path
 
 
+_T = TypeVar("_T")
+
+
+class Many(Sequence[_T]):
+    """An immutable sequence of many items (a province's letters) held as one value: equal to
+    the tuple of its items, but not a tuple itself, so that tools walking containers item by
+    item — an orchestrator looking for pending results in what a step returns, seconds for
+    20,000 letters — pass over it whole."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items: Iterable[_T] = ()) -> None:
+        self._items = tuple(items)
+
+    def __getitem__(self, index):  # type: ignore[override]
+        found = self._items[index]
+        return Many(found) if isinstance(index, slice) else found
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __iter__(self):  # type: ignore[override]
+        return iter(self._items)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Many):
+            return self._items == other._items
+        return isinstance(other, tuple | list) and self._items == tuple(other)
+
+    def __hash__(self) -> int:
+        return hash(self._items)
+
+    def __repr__(self) -> str:
+        return f"Many({self._items!r})"
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (Many, (self._items,))
+
+
 @dataclass(frozen=True)
 class OutboxSummary:
     """What one run did with one kind of letter for a period (and version); `not_configured`
@@ -153,6 +193,10 @@ class OutboxSummary:
     letter_files: tuple[LetterFile, ...] = ()
     unwritten: tuple[Outcome, ...] = ()
     unsent_folder: Path | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("outcomes", "unconfirmed", "letter_files", "unwritten"):
+            object.__setattr__(self, name, Many(getattr(self, name)))
 
     @property
     def written(self) -> tuple[Path, ...]:
