@@ -6,6 +6,7 @@ operator can trace every figure with `history` and `show`."""
 from __future__ import annotations
 
 import csv
+import os
 import subprocess
 import sys
 from datetime import datetime
@@ -228,6 +229,8 @@ def test_a_correction_redraws_only_what_moved(published_once: Path) -> None:
     again; once U1's settings file is edited, its next report is drawn again with them."""
     root = published_once
     folder = root / "published" / PERIOD
+    # Another issuer's settings edited since: they are not U1's.
+    os.utime(root / "thiet-lap-bao-cao" / "P.toml")
     send(
         root,
         "G3",

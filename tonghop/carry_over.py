@@ -125,15 +125,21 @@ def carry_report(
 ) -> bool:
     """Copy a unit's report (Word and HTML) and its charts from the version before into the
     version's staging folder, when `carry` carries the unit; False when it does not, when the
-    version before lacks the report, or when one of the issuers' `settings_files` (settings,
-    templates) was edited after it was drawn — then the caller draws it."""
+    version before lacks the report, or when the unit's settings file or a template among the
+    issuers' `settings_files` was edited after it was drawn — then the caller draws it."""
     if not carry.carries(unit_code) or carry.previous is None:
         return False
     before = report_paths(folders.final, period, unit_code, carry.previous)
     if not all(path.is_file() for path in before):
         return False
+    # The unit's own settings file and the templates (any other units' settings are theirs).
+    read = [
+        path
+        for path in map(Path, settings_files)
+        if path.suffix != ".toml" or path.stem == unit_code
+    ]
     drawn = before[0].stat().st_mtime
-    if any(path.is_file() and path.stat().st_mtime > drawn for path in map(Path, settings_files)):
+    if any(path.is_file() and path.stat().st_mtime > drawn for path in read):
         return False
     now = report_paths(folders.final, period, unit_code, version)
     for source, target in zip(before, now, strict=True):
