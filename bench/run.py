@@ -75,12 +75,13 @@ SAMPLE_SECONDS = 0.05
 SERVER_START_SECONDS = 180
 MB = 1024 * 1024
 # Targets of the issue, checked for the largest N measured.
-TARGET_FLOOR_RATIO = 3.0
+TARGET_FLOOR_RATIO = 3.0  # through the published tables and CSVs
+TARGET_FLOOR_RATIO_ALL = 5.0  # including the reports and charts
 TARGET_NAIVE_RATIO = 30.0
-TARGET_PEAK_MB = 1536
+TARGET_PEAK_MB = 1024
 TARGET_FLAT = 1.25  # ms per form at the largest N against the smallest: "flat" means within 25%
-TARGET_NOTHING_NEW = 10.0
-TARGET_LATE = 15.0
+TARGET_NOTHING_NEW = 4.0
+TARGET_LATE = 10.0
 TARGET_REGISTRY = 60.0
 TARGET_PROGRESS_PAGE = 1.0  # the portal's progress page of the province
 PORTAL_REQUESTS = 5
@@ -146,6 +147,7 @@ class Measured:
     peak_tree_mb: float
     peak_process_mb: float
     stdout: str
+    began_at: float = 0.0  # the command's start on the wall clock (time.time())
 
 
 def _tail(path: Path, lines: int = 25) -> str:
@@ -162,7 +164,7 @@ def measure(command: Sequence[str], *, env: dict[str, str], log: Path) -> Measur
     log.parent.mkdir(parents=True, exist_ok=True)
     out, err = log.with_suffix(".out"), log.with_suffix(".err")
     with out.open("wb") as stdout, err.open("wb") as stderr:
-        start = time.perf_counter()
+        start, began_at = time.perf_counter(), time.time()
         process = subprocess.Popen(command, cwd=REPO, env=env, stdout=stdout, stderr=stderr)
         sampler = TreeSampler(process.pid)
         sampler.start()
@@ -179,6 +181,7 @@ def measure(command: Sequence[str], *, env: dict[str, str], log: Path) -> Measur
         sampler.peak_tree / MB,
         sampler.peak_process / MB,
         out.read_text(encoding="utf-8", errors="replace"),
+        began_at,
     )
 
 
@@ -348,6 +351,7 @@ class Outcome:
     files: int
     floor: float = 0.0
     pipeline: float = 0.0
+    tables: float | None = None  # the first run's seconds until its workbook and CSVs were written
     pipeline_peak: float = 0.0
     nothing_new: float = 0.0
     late: float = 0.0
@@ -446,6 +450,7 @@ class Bench:
         run = self.tonghop("run", "--period", period, "--workspace", str(workspace))
         first = measure(run, env=env, log=self.logs / f"{n}-run")
         outcome.pipeline, outcome.pipeline_peak = first.seconds, first.peak_tree_mb
+        outcome.tables = _tables_written(workspace, period, first)
         summary = _summary(first.stdout)
         note = _summary_note(summary)
         if summary is None or summary[0] != len(files):
@@ -760,6 +765,21 @@ def table(rows: Sequence[Row]) -> list[str]:
     return lines
 
 
+def _tables_written(workspace: Path, period: str, run: Measured) -> float | None:
+    """Seconds from the run's start until the province's workbook and the CSVs were written
+    (their files keep the time they were written when they appear): the pipeline through the
+    published tables, before the upper levels' workbooks, the reports and the charts."""
+    folder = workspace / "published" / period
+    tables = [
+        *folder.glob(f"tong-hop-{period}.xlsx"),
+        *folder.glob(f"consolidated-{period}*.csv"),
+        *folder.glob(f"status-{period}*.csv"),
+    ]
+    if not tables:
+        return None
+    return max(path.stat().st_mtime for path in tables) - run.began_at
+
+
 def ratios(bench: Bench) -> list[str]:
     lines = []
     for outcome in bench.outcomes:
@@ -801,10 +821,18 @@ def targets(bench: Bench) -> list[str]:
     def mark(ok: bool) -> str:
         return "met" if ok else "NOT met"
 
-    lines = [
-        f"- end to end ≤ {TARGET_FLOOR_RATIO:g} × floor: {top.pipeline / top.floor:.1f}× — "
-        f"{mark(top.pipeline <= TARGET_FLOOR_RATIO * top.floor)}"
-    ]
+    lines = []
+    if top.tables is not None:
+        lines.append(
+            f"- first run through the published tables and CSVs ≤ {TARGET_FLOOR_RATIO:g} × floor: "
+            f"{top.tables:.1f} s = {top.tables / top.floor:.1f}× — "
+            f"{mark(top.tables <= TARGET_FLOOR_RATIO * top.floor)}"
+        )
+    lines.append(
+        f"- first run including reports and charts ≤ {TARGET_FLOOR_RATIO_ALL:g} × floor: "
+        f"{top.pipeline:.1f} s = {top.pipeline / top.floor:.1f}× — "
+        f"{mark(top.pipeline <= TARGET_FLOOR_RATIO_ALL * top.floor)}"
+    )
     if top.naive_extrapolated:
         ratio = top.naive_extrapolated / top.pipeline
         lines.append(
@@ -812,7 +840,7 @@ def targets(bench: Bench) -> list[str]:
             f"{mark(ratio >= TARGET_NAIVE_RATIO)}"
         )
     lines.append(
-        f"- peak memory ≤ {TARGET_PEAK_MB:,} MB: {top.pipeline_peak:,.0f} MB — "
+        f"- peak memory of the first run ≤ {TARGET_PEAK_MB:,} MB: {top.pipeline_peak:,.0f} MB — "
         f"{mark(top.pipeline_peak <= TARGET_PEAK_MB)}"
     )
     if top is not low:
@@ -823,12 +851,12 @@ def targets(bench: Bench) -> list[str]:
             f"{mark(flat <= TARGET_FLAT)}"
         )
     lines.append(
-        f"- nothing new < {TARGET_NOTHING_NEW:g} s: {top.nothing_new:.1f} s — "
-        f"{mark(top.nothing_new < TARGET_NOTHING_NEW)}"
+        f"- a run with nothing new ≤ {TARGET_NOTHING_NEW:g} s: {top.nothing_new:.1f} s — "
+        f"{mark(top.nothing_new <= TARGET_NOTHING_NEW)}"
     )
     lines.append(
-        f"- late form re-published < {TARGET_LATE:g} s: {top.late:.1f} s — "
-        f"{mark(top.late < TARGET_LATE and not top.checks)}"
+        f"- a late form republished (new version, workbook, changed reports) ≤ "
+        f"{TARGET_LATE:g} s: {top.late:.1f} s — {mark(top.late <= TARGET_LATE and not top.checks)}"
     )
     if top.progress_page is not None:
         lines.append(
