@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 from prefect import Task, get_run_logger
 from prefect.runtime import flow_run
+from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner, ThreadPoolTaskRunner
 
 from tonghop.config import Settings
@@ -55,11 +56,15 @@ def started_run(
         outermost_run_id=flow_run.id,
     )
     context.workspace.ensure()
-    if not exclusive:
-        yield context
-        return
-    with exclusive_run(context):
-        yield context
+    # The steps run in this process, inside this run, whose heartbeats say that all of it is
+    # alive; a step's own would cost it up to a second when it ends (Prefect waits for its
+    # heartbeat thread, which sleeps a second at a time) — seconds of a run with nothing new.
+    with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        if not exclusive:
+            yield context
+            return
+        with exclusive_run(context):
+            yield context
 
 
 @contextmanager
