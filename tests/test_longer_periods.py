@@ -281,6 +281,16 @@ def test_a_year_across_a_restructuring_keeps_the_province_s_totals(engine) -> No
     c1a_sessions = sum(found["C1A"]["sessions_total"] for found in second_half)
     assert figures[("C1A", "sessions_total")] == pytest.approx(0.6 * c1_sessions + c1a_sessions)
 
+    # K1's texts of the year are its own and, named, those of K2 merged into it.
+    texts = {(row.unit_code, row.indicator_code): row.text for row in year.own_texts.itertuples()}
+    k1 = texts[("K1", "highlights")].splitlines()
+    assert k1[:2] == ["Quý I/2025: K1 làm tốt quý 1", "(Đơn vị K2) K2 làm tốt quý 1"]
+    assert "Quý III/2025: K1 làm tốt quý 3" in k1
+    assert not any("quý 3" in line for line in k1 if "K2" in line)  # K2 ended with Q2
+    # The dissolved district's own texts go to the province, named.
+    tu = texts[("TU", "highlights")].splitlines()
+    assert tu[:2] == ["Quý I/2025: TU làm tốt quý 1", "(Đơn vị H) H làm tốt quý 1"]
+
     # The third quarter compares K1 with K1 and K2 of the second, C1A with 60% of C1.
     assert compared is not None and compared.period == Period(2025, 2)
     previous = {

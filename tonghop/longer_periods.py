@@ -89,12 +89,16 @@ def hierarchy_on(
     return Hierarchy(day, version, units[active.fillna(False)].reset_index(drop=True), closure)
 
 
-def _parents_of(connection: Connection, version: int | None) -> dict[str, str | None]:
+def _registry_of(
+    connection: Connection, version: int | None
+) -> tuple[dict[str, str | None], dict[str, str]]:
+    """Each unit's parent and name in one registry version."""
     units = select_frame(connection, "select_units", registry_version=version)
-    return {
+    parents = {
         code: (None if pd.isna(parent) else parent)
         for code, parent in zip(units["code"], units["parent_code"], strict=True)
     }
+    return parents, dict(zip(units["code"], units["name"], strict=True))
 
 
 def carry(
@@ -144,13 +148,16 @@ def _destinations(
 ) -> dict[str, Destinations]:
     """For each quarter, where its units' figures go in the target hierarchy (an ended unit
     with no successor to its nearest ancestor in that quarter's own hierarchy)."""
-    parents: dict[int | None, dict[str, str | None]] = {}
+    registries: dict[int | None, tuple[dict[str, str | None], dict[str, str]]] = {}
     found = {}
     for quarter in quarters:
         version = version_in_force(versions, quarter.last_day)
-        if version not in parents:
-            parents[version] = _parents_of(connection, version)
-        found[str(quarter)] = Destinations(successors, target.codes, target.day, parents[version])
+        if version not in registries:
+            registries[version] = _registry_of(connection, version)
+        parents, names = registries[version]
+        found[str(quarter)] = Destinations(
+            successors, target.codes, target.day, parents, names=names
+        )
     return found
 
 
@@ -179,14 +186,32 @@ def _carried_values(own: pd.DataFrame, destinations: dict[str, Destinations]) ->
     number = pd.to_numeric(moved["number"], errors="coerce").astype(float)
     moved["number"] = np.where(kind == "count", number * moved["share"], number)
     moved.loc[~moved["main"], "text"] = None
+    # A text carried from another unit (a predecessor merged, moved or dissolved into the
+    # target) names whose it is: the target did not write it, and a merged unit would show two
+    # texts of the same quarter as if it had written both.
+    carried = moved["text"].notna() & (moved["unit_code"] != moved["target"])
+    if carried.any():
+        authors = [
+            destinations[period].names.get(code, code)
+            for code, period in zip(
+                moved.loc[carried, "unit_code"], moved.loc[carried, "period"], strict=True
+            )
+        ]
+        moved.loc[carried, "text"] = [
+            f"({author}) {text}"
+            for author, text in zip(authors, moved.loc[carried, "text"], strict=True)
+        ]
     numbers = moved[moved["number"].notna()]
     flag = numbers["indicator_code"].map(kinds) == "flag"
     summed = numbers[~flag].groupby(["target", "period", "indicator_code"])["number"].sum()
     flagged = numbers[flag].groupby(["target", "period", "indicator_code"])["number"].max()
-    texts = (
-        moved[moved["text"].notna()]
-        .groupby(["target", "period", "indicator_code"], sort=False)["text"]
-        .agg("\n".join)
+    written = moved[moved["text"].notna()]
+    # The target's own text first, then those carried to it.
+    written = written.iloc[
+        np.argsort((written["unit_code"] != written["target"]).to_numpy(), kind="stable")
+    ]
+    texts = written.groupby(["target", "period", "indicator_code"], sort=False)["text"].agg(
+        "\n".join
     )
     return pd.concat(
         [

@@ -288,9 +288,12 @@ class Destinations:
         targets: Iterable[str],
         day: date,
         parents: Mapping[str, str | None],
+        *,
+        names: Mapping[str, str] | None = None,
     ) -> None:
         self.targets = frozenset(targets)
         self.parents = parents
+        self.names = dict(names or {})  # the units' names in the same registry as `parents`
         self.following: dict[str, list[tuple[str, float]]] = {}
         for link in successors:
             if link.effective <= day:
