@@ -14,6 +14,7 @@ from sqlalchemy import Connection
 
 from tonghop.aggregation import consolidated_values, sector_totals, unit_texts
 from tonghop.consolidation import PROBLEM_COLUMNS, TEXT_COLUMNS, Consolidation
+from tonghop.incremental import incremental_values
 from tonghop.longer_periods import carry, hierarchy_on
 from tonghop.periods import Period
 from tonghop.registry_store import (
@@ -62,8 +63,17 @@ def consolidate(
     ):
         return Consolidated(latest, fresh=False)
     if period.is_quarter:
-        values = consolidated_values(connection, period, deadline_days)
         status = period_status(connection, period, deadline_days)
+        # A late form or a correction: the published version plus what moved, when it can be
+        # (tonghop/incremental.py); else the whole quarter summed again.
+        values = None
+        if latest is not None and latest.published_at is not None:
+            base_inputs = inputs_of(connection, latest)
+            values = incremental_values(
+                connection, period, deadline_days, latest, base_inputs, signature, status
+            )
+        if values is None:
+            values = consolidated_values(connection, period, deadline_days)
     else:
         carried = carry(connection, period, deadline_days)
         values, status = carried.values, carried.status
