@@ -209,14 +209,15 @@ def _as_rows(values: pd.DataFrame) -> list[dict[str, object]]:
         {
             "unit_code": unit,
             "indicator_code": code,
-            "number": None if pd.isna(number) else float(number),
+            "number": None if number != number or number is None else float(number),
             "text_value": None if not isinstance(words, str) else words,
         }
+        # Plain lists: iterating pandas' string arrays item by item costs seconds here.
         for unit, code, number, words in zip(
-            values["unit_code"],
-            values["indicator_code"],
-            values["number"],
-            values["text"],
+            values["unit_code"].tolist(),
+            values["indicator_code"].tolist(),
+            values["number"].tolist(),
+            values["text"].tolist(),
             strict=True,
         )
     ]
