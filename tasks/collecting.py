@@ -56,6 +56,9 @@ from tonghop_tasks.names import unmarked
 
 # Archive copies in flight at once: their time is spent in the kernel, not in Python.
 ARCHIVE_THREADS = 8
+# Up to this many units in a batch, O2 reads only their parents' other units (a late form, a
+# correction); a larger batch reads the whole period at once.
+SMALL_BATCH_UNITS = 1_000
 
 
 @task(
@@ -169,10 +172,13 @@ def load_history(
         targets = {target_period(form, period, known) for form in forms}
         # Each period against the registry in force on its last day (SPEC §1).
         comparisons = {}
+        # O2 compares a unit with its siblings: a small batch reads its units' parents' only.
+        declared = {form.unit_code for form in forms if form.unit_code}
+        batch_units = declared if len(declared) <= SMALL_BATCH_UNITS else None
         for target in sorted(targets):
             collected = Period.parse(target)
             period_units = load_units(connection, collected.last_day)
-            comparisons[target] = load_comparisons(connection, collected, period_units)
+            comparisons[target] = load_comparisons(connection, collected, period_units, batch_units)
         return comparisons
 
 

@@ -155,6 +155,22 @@ def test_siblings_are_the_counted_numbers_of_the_period_with_parent_and_kind(
     ]
 
 
+def test_a_small_batch_reads_the_siblings_of_its_units_only(engine: Engine) -> None:
+    with engine.begin() as connection:
+        submit(connection, "A01", "2026Q3", datetime(2026, 10, 2), "accepted", {"news_items": 4})
+        submit(connection, "CS1", "2026Q3", datetime(2026, 10, 2), "accepted", {"news_items": 7})
+        submit(connection, "B01", "2026Q3", datetime(2026, 10, 3), "accepted", {"news_items": 9})
+    with engine.connect() as connection:
+        every = load_comparisons(connection, PERIOD, UNITS).siblings
+        of_a02 = load_comparisons(connection, PERIOD, UNITS, batch_units={"A02"}).siblings
+        of_cs2 = load_comparisons(connection, PERIOD, UNITS, batch_units={"CS2"}).siblings
+        of_nobody = load_comparisons(connection, PERIOD, UNITS, batch_units={"TU"}).siblings
+    assert sorted(every["unit_code"]) == ["A01", "B01", "CS1"]
+    assert list(of_a02["unit_code"]) == ["A01"]  # A02's siblings: the cells of CS1
+    assert list(of_cs2["unit_code"]) == ["CS1"]  # CS2's: the province's organisations
+    assert of_nobody.empty and list(of_nobody.columns) == SIBLING_COLUMNS
+
+
 def test_an_empty_database_compares_with_nothing(engine: Engine) -> None:
     with engine.connect() as connection:
         comparisons = load_comparisons(connection, PERIOD, UNITS)

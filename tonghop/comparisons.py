@@ -3,17 +3,17 @@ earlier quarter, and the period's counted figures of the other units, placed in 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
-from sqlalchemy import Connection
+from sqlalchemy import Connection, bindparam, text
 
 from tonghop.periods import Period
 from tonghop.registry import Unit
 from tonghop.registry_store import load_successors, registry_version_on
 from tonghop.restructuring import Successor
-from tonghop.storage import select_frame
+from tonghop.storage import load_sql, select_frame
 
 SIBLING_COLUMNS = ["unit_code", "parent_code", "kind", "indicator_code", "number"]
 
@@ -35,16 +35,34 @@ class Comparisons:
     units: Mapping[str, Unit] = field(default_factory=dict)
 
 
-def load_comparisons(connection: Connection, period: Period, units: Sequence[Unit]) -> Comparisons:
+def load_comparisons(
+    connection: Connection,
+    period: Period,
+    units: Sequence[Unit],
+    batch_units: Collection[str] | None = None,
+) -> Comparisons:
     """Read what O1 and O2 compare the batch of `period` with from the stored submissions; a
-    unit's previous members take in those of the units it succeeded since (SPEC §1)."""
+    unit's previous members take in those of the units it succeeded since (SPEC §1). The
+    siblings are those of `batch_units` (the units whose files the batch holds), or of every
+    unit when not given."""
     previous = select_frame(connection, "select_previous_members", period=str(period))
-    siblings = select_frame(
-        connection,
-        "select_counted_values",
-        period=str(period),
-        registry_version=registry_version_on(connection, period.last_day),
-    )
+    parent_of = {unit.code: unit.parent_code for unit in units}
+    codes = parent_of.keys() if batch_units is None else batch_units
+    parents = sorted({parent for code in codes if (parent := parent_of.get(code))})
+    siblings = pd.DataFrame(columns=SIBLING_COLUMNS)
+    if parents:
+        statement = text(load_sql("select_counted_values")).bindparams(
+            bindparam("parent_codes", expanding=True)
+        )
+        result = connection.execute(
+            statement,
+            {
+                "period": str(period),
+                "registry_version": registry_version_on(connection, period.last_day),
+                "parent_codes": parents,
+            },
+        )
+        siblings = pd.DataFrame.from_records(result.fetchall(), columns=list(result.keys()))
     siblings = siblings.reindex(columns=SIBLING_COLUMNS).astype({"number": "float64"})
     own = {
         row.unit_code: (str(row.period), float(row.members))
