@@ -21,17 +21,25 @@ def computed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """One entry each time a run computes the consolidation or writes a published file."""
     calls: list[str] = []
     aggregate = tonghop.consolidating.consolidated_values
+    incremental = tonghop.consolidating.incremental_values
     write = tonghop.publishing.write_atomically
 
     def counting_aggregate(*args: object, **kwargs: object) -> object:
         calls.append("consolidated")
         return aggregate(*args, **kwargs)
 
+    def counting_incremental(*args: object, **kwargs: object) -> object:
+        found = incremental(*args, **kwargs)
+        if found is not None:
+            calls.append("consolidated from the version before")
+        return found
+
     def counting_write(path: Path, *args: object) -> None:
         calls.append(Path(path).name)
         write(path, *args)
 
     monkeypatch.setattr(tonghop.consolidating, "consolidated_values", counting_aggregate)
+    monkeypatch.setattr(tonghop.consolidating, "incremental_values", counting_incremental)
     monkeypatch.setattr(tonghop.publishing, "write_atomically", counting_write)
     return calls
 
@@ -84,5 +92,7 @@ def test_a_new_file_or_registry_brings_the_work_back(imported: Path, computed: l
     write_contract_form(late, "G1C1", {**REPORTS["G1C1"], "news_items": "4"})
     received(late, datetime(2025, 10, 20, 8, 0))
     report = quarterly_report(PERIOD, str(imported))
-    assert computed.count("consolidated") == 1
+    # A late correction is consolidated from the version before, not the whole quarter again.
+    assert computed.count("consolidated from the version before") == 1
+    assert computed.count("consolidated") == 0
     assert report.published.version == 2 and report.published.newly_published

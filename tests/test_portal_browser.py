@@ -205,7 +205,13 @@ def test_a_unit_an_upper_level_and_an_operator_in_chromium(served, browser, tmp_
     rows = runs.all_inner_texts()
     assert len(rows) >= 2 and all(f"{PERIOD} · thu thập" in row for row in rows)
     assert any("Kiểm tra từng báo cáo" in row for row in rows)
-    reader.wait_for_function("document.fonts.check('900 16px \"Font Awesome 6 Free\"')")
+    # Loaded and checked in one evaluation: Playwright's wait_for_function polls by evaluating
+    # a string inside the page, which the portal's Content-Security-Policy (no 'unsafe-eval')
+    # refuses whenever the font is not there at the first try.
+    icons = "900 16px 'Font Awesome 6 Free'"
+    assert reader.evaluate(
+        f'document.fonts.load("{icons}").then(() => document.fonts.check("{icons}"))'
+    )
     icon = reader.locator("i.fas").first
     assert icon.evaluate("i => getComputedStyle(i, '::before').content") not in ("none", "")
     shot(reader, "data-docs-muc-luc")
