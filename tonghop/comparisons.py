@@ -7,7 +7,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
-from sqlalchemy import Connection, bindparam, text
+from sqlalchemy import Connection, String, bindparam, text
 
 from tonghop.periods import Period
 from tonghop.registry import Unit
@@ -51,8 +51,10 @@ def load_comparisons(
     parents = sorted({parent for code in codes if (parent := parent_of.get(code))})
     siblings = pd.DataFrame(columns=SIBLING_COLUMNS)
     if parents:
+        # Typed: an untyped list makes SQLAlchemy inspect it and import its ORM lazily, which
+        # can race the thread importing Great Expectations while the files are read.
         statement = text(load_sql("select_counted_values")).bindparams(
-            bindparam("parent_codes", expanding=True)
+            bindparam("parent_codes", expanding=True, type_=String())
         )
         result = connection.execute(
             statement,

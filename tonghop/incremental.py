@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import pandas as pd
-from sqlalchemy import Connection, bindparam, text
+from sqlalchemy import Connection, String, bindparam, text
 
 from tonghop.aggregation import add_rates, subtree_texts, unit_texts
 from tonghop.catalogue import RATES, load_catalogue
@@ -59,8 +59,10 @@ def _own_numbers(connection: Connection, submission_ids: Iterable[str]) -> dict[
     found: dict[str, dict[str, float]] = {code: {} for code in wanted}
     if not wanted:
         return found
+    # Typed: an untyped list makes SQLAlchemy inspect it and import its ORM lazily, which
+    # can race the thread importing Great Expectations while the files are read.
     statement = text(load_sql("select_submission_numbers")).bindparams(
-        bindparam("submission_ids", expanding=True)
+        bindparam("submission_ids", expanding=True, type_=String())
     )
     for row in connection.execute(statement, {"submission_ids": wanted}):
         found[row.submission_id][row.indicator_code] = float(row.number)
