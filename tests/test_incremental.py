@@ -24,6 +24,7 @@ from tonghop.versions import (
     latest_version,
     mark_published,
     period_inputs,
+    same_basis,
     version_values,
 )
 
@@ -197,6 +198,4 @@ def test_every_incremental_version_equals_a_full_consolidation(engine) -> None: 
 def test_a_base_serves_only_under_the_same_registry_and_deadline(
     base_inputs: str | None, inputs: str, same: bool
 ) -> None:
-    from tonghop.incremental import _same_basis
-
-    assert _same_basis(base_inputs, inputs) is same
+    assert same_basis(base_inputs, inputs) is same

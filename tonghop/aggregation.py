@@ -105,7 +105,12 @@ def consolidated_values(
         .join(flag_reporting, how="left")
         .astype(float)
     )
-    wide = add_rates(wide)
+    return value_rows(add_rates(wide), subtree_texts(own_texts))
+
+
+def value_rows(wide: pd.DataFrame, texts: pd.DataFrame) -> list[dict[str, object]]:
+    """A consolidation's rows (unit_code, indicator_code, number, text_value) from its figures
+    and rates, wide by unit (blanks left out), then its subtree texts (`subtree_texts`)."""
     numbers = wide.rename_axis(index="unit_code", columns="indicator_code").stack().dropna()
     rows: list[dict[str, object]] = [
         {"unit_code": unit, "indicator_code": code, "number": float(value), "text_value": None}
@@ -118,7 +123,7 @@ def consolidated_values(
             "number": None,
             "text_value": row.text,
         }
-        for row in subtree_texts(own_texts).itertuples()
+        for row in texts.itertuples()
     ]
     return rows
 

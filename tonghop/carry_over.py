@@ -29,6 +29,7 @@ from tonghop.layout import (
     report_paths,
 )
 from tonghop.periods import Period
+from tonghop.registry import lineage
 from tonghop.registry_store import registry_versions, version_in_force
 from tonghop.versions import latest_version
 
@@ -62,12 +63,7 @@ def moved_units(consolidation: Consolidation) -> set[str] | None:
         )
     }
     touched = set(changes.units["unit_code"]) | set(changes.values["unit_code"])
-    moved: set[str] = set()
-    for code in touched:
-        while code is not None and code not in moved:
-            moved.add(code)
-            code = parents.get(code)
-    return moved
+    return {unit for code in touched for unit in lineage(code, parents)}
 
 
 def _moment(value: object) -> datetime | None:
@@ -84,7 +80,7 @@ def plan_carry_over(connection: Connection, consolidation: Consolidation) -> Car
     issuers' settings are checked per report by `carry_report`)."""
     period, changes = consolidation.period, consolidation.changes
     moved = moved_units(consolidation)
-    if moved is None or changes is None or not period.is_quarter:
+    if changes is None or moved is None or not period.is_quarter:
         return NOTHING_CARRIED
     since = _moment(changes.previous_published_at)
     if since is None:

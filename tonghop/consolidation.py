@@ -59,6 +59,8 @@ TEXT_COLUMNS = ("unit_code", "indicator_code", "text")
 
 # The units' own texts, in the order every output lists them.
 TEXT_CODES = ("highlights", "limitations", "proposals")
+# The statuses whose report counts.
+ACCEPTED = ("accepted", "accepted_with_warnings")
 STATUS_LABELS_VI = {
     "accepted": "Đã tiếp nhận",
     "accepted_with_warnings": "Đã tiếp nhận, có cảnh báo",

@@ -9,7 +9,6 @@ reported."""
 from __future__ import annotations
 
 import csv
-import weakref
 from pathlib import Path
 
 from tonghop.catalogue import RATES
@@ -36,36 +35,34 @@ def _open(path: Path, excel: bool):
     return handle, csv.writer(handle, lineterminator="\r\n" if excel else "\n")
 
 
-# The consolidated CSV's rows of a view, made once for both its copies: at a province's scale
-# (900,000 rows) making them costs far more than writing them.
-_ROWS: weakref.WeakKeyDictionary[ConsolidationView, list[tuple[str, ...]]] = (
-    weakref.WeakKeyDictionary()
-)
+def consolidated_rows(view: ConsolidationView) -> list[tuple[str, ...]]:
+    """The consolidated CSV's rows: one per unit and numeric indicator or rate, in hierarchy and
+    catalogue order. Made once for both copies: at a province's scale (900,000 rows) making
+    them costs far more than writing them."""
+    codes = [(indicator.code, False) for indicator in view.numeric]
+    codes += [(rate.code, True) for rate in RATES]
+    numbers = view.numbers
+    return [
+        (unit["code"], unit["name"] or "", unit["kind"], code, _csv_number(found, rate=rate))
+        for unit in view.units
+        for code, rate in codes
+        for found in (numbers.get((unit["code"], code)),)
+    ]
 
 
-def _consolidated_rows(view: ConsolidationView) -> list[tuple[str, ...]]:
-    """One row per unit and numeric indicator or rate, in hierarchy and catalogue order."""
-    rows = _ROWS.get(view)
-    if rows is None:
-        codes = [(indicator.code, False) for indicator in view.numeric]
-        codes += [(rate.code, True) for rate in RATES]
-        numbers = view.numbers
-        rows = [
-            (unit["code"], unit["name"] or "", unit["kind"], code, _csv_number(found, rate=rate))
-            for unit in view.units
-            for code, rate in codes
-            for found in (numbers.get((unit["code"], code)),)
-        ]
-        _ROWS[view] = rows
-    return rows
-
-
-def write_consolidated_csv(view: ConsolidationView, path: Path, *, excel: bool = False) -> None:
-    """One row per unit and numeric indicator or rate, in hierarchy and catalogue order."""
+def write_consolidated_csv(
+    view: ConsolidationView,
+    path: Path,
+    *,
+    excel: bool = False,
+    rows: list[tuple[str, ...]] | None = None,
+) -> None:
+    """One row per unit and numeric indicator or rate (`consolidated_rows`, made here unless
+    given), in hierarchy and catalogue order."""
     handle, writer = _open(path, excel)
     with handle:
         writer.writerow(["unit_code", "unit_name", "kind", "indicator_code", "value"])
-        writer.writerows(_consolidated_rows(view))
+        writer.writerows(consolidated_rows(view) if rows is None else rows)
 
 
 def write_status_csv(view: ConsolidationView, path: Path, *, excel: bool = False) -> None:

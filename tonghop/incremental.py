@@ -18,23 +18,17 @@ from collections.abc import Iterable
 import pandas as pd
 from sqlalchemy import Connection, String, bindparam, text
 
-from tonghop.aggregation import add_rates, subtree_texts, unit_texts
+from tonghop.aggregation import add_rates, subtree_texts, unit_texts, value_rows
 from tonghop.catalogue import RATES, load_catalogue
+from tonghop.consolidation import ACCEPTED
 from tonghop.periods import Period
-from tonghop.registry import GRASSROOTS_KINDS
+from tonghop.registry import GRASSROOTS_KINDS, lineage
 from tonghop.registry_store import units_frame
 from tonghop.storage import load_sql
-from tonghop.versions import Version, version_status, version_values
+from tonghop.versions import Version, same_basis, version_status, version_values
 
-ACCEPTED = ("accepted", "accepted_with_warnings")
 # What a unit's own report adds to its ancestors' reporting counts.
 _SESSIONS, _ONLINE = "sessions_total", ("sessions_online", "sessions_hybrid")
-
-
-def _same_basis(base_inputs: str | None, inputs: str) -> bool:
-    """Whether the base was computed under the same registry version and deadline: the inputs
-    signature ends with both (tonghop.versions.period_inputs)."""
-    return base_inputs is not None and base_inputs.split("|")[1:] == inputs.split("|")[1:]
 
 
 def _on_time(value: object) -> int:
@@ -81,7 +75,7 @@ def incremental_values(
     """The quarter's consolidation (rows as `consolidated_values` gives them) from the published
     version `base` and the quarter's current `status`; None when it cannot be done from the
     base (see the module's docstring)."""
-    if not period.is_quarter or base.published_at is None or not _same_basis(base_inputs, inputs):
+    if not period.is_quarter or base.published_at is None or not same_basis(base_inputs, inputs):
         return None
     before, now = _counted(version_status(connection, period, base.number)), _counted(status)
     if set(before) != set(now):
@@ -102,13 +96,6 @@ def incremental_values(
     }
     kinds = dict(zip(units["code"], units["kind"], strict=True))
 
-    def line(code: str) -> list[str]:
-        found = []
-        while code is not None:
-            found.append(code)
-            code = parents.get(code)
-        return found
-
     # What each moved unit's own report adds, by indicator: new minus old, blanks as 0.
     catalogue = {indicator.code: indicator.kind for indicator in load_catalogue()}
     added: dict[str, dict[str, float]] = {}
@@ -125,7 +112,7 @@ def incremental_values(
             "accepted_units": int(now[code][1] in ACCEPTED) - int(before[code][1] in ACCEPTED),
             "on_time_units": now[code][2] - before[code][2],
         }
-    affected = sorted({ancestor for code in moved for ancestor in line(code)})
+    affected = sorted({ancestor for code in moved for ancestor in lineage(code, parents)})
 
     rates = {rate.code for rate in RATES}
     figures = base_rows[
@@ -146,7 +133,7 @@ def incremental_values(
 
     before_sessions = {code: _grassroots(wide, code) for code in affected}
     for code in moved:
-        for ancestor in line(code):
+        for ancestor in lineage(code, parents):
             for indicator, amount in added[code].items():
                 if catalogue.get(indicator) in ("count", "flag"):
                     add(ancestor, indicator, amount)
@@ -159,7 +146,7 @@ def incremental_values(
         if kinds.get(code) not in GRASSROOTS_KINDS:
             continue
         was, became = before_sessions[code], _grassroots(wide, code)
-        for ancestor in line(code):
+        for ancestor in lineage(code, parents):
             add(ancestor, "grassroots_reporting", became[0] - was[0])
             add(ancestor, "grassroots_online", became[1] - was[1])
 
@@ -167,7 +154,7 @@ def incremental_values(
     texts = unit_texts(connection, period, deadline_days)
     texts = texts[texts["ancestor_code"].isin(affected)]
     kept = base_rows[~base_rows["unit_code"].isin(affected)]
-    return [*_as_rows(kept), *_rows_of(wide), *_text_rows(subtree_texts(texts))]
+    return [*_as_rows(kept), *value_rows(wide, subtree_texts(texts))]
 
 
 def _grassroots(wide: pd.DataFrame, code: str) -> tuple[int, int]:
@@ -182,27 +169,6 @@ def _grassroots(wide: pd.DataFrame, code: str) -> tuple[int, int]:
     reported = figure(_SESSIONS) is not None
     online = sum(figure(column) or 0.0 for column in _ONLINE)
     return int(reported), int(reported and online > 0)
-
-
-def _rows_of(wide: pd.DataFrame) -> list[dict[str, object]]:
-    """Figures and rates of a wide frame as value rows, blanks left out."""
-    stacked = wide.rename_axis(index="unit_code", columns="indicator_code").stack().dropna()
-    return [
-        {"unit_code": unit, "indicator_code": code, "number": float(value), "text_value": None}
-        for (unit, code), value in stacked.items()
-    ]
-
-
-def _text_rows(texts: pd.DataFrame) -> list[dict[str, object]]:
-    return [
-        {
-            "unit_code": row.unit_code,
-            "indicator_code": row.indicator_code,
-            "number": None,
-            "text_value": row.text,
-        }
-        for row in texts.itertuples()
-    ]
 
 
 def _as_rows(values: pd.DataFrame) -> list[dict[str, object]]:

@@ -27,6 +27,7 @@ from sqlalchemy import Connection
 
 from tonghop.aggregation import REPORTING_COLUMNS, add_rates, subtree_texts
 from tonghop.catalogue import by_code, load_catalogue
+from tonghop.consolidation import ACCEPTED
 from tonghop.periods import Period
 from tonghop.registry_store import (
     RegistryVersion,
@@ -39,7 +40,6 @@ from tonghop.storage import select_frame
 from tonghop.submission_store import period_status
 from tonghop.versions import STORED_STATUS_COLUMNS
 
-ACCEPTED = ("accepted", "accepted_with_warnings")
 GRASSROOTS = ("grassroots_committee", "grassroots_cell")
 # A longer period's status of a unit that reported some of its quarters but not all.
 PARTIAL = "partial"

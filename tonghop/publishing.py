@@ -15,7 +15,7 @@ from pathlib import Path
 
 from tonghop.carry_over import NOTHING_CARRIED, CarryOver, carry_file
 from tonghop.consolidation import Consolidation, ConsolidationView
-from tonghop.exports import write_consolidated_csv, write_status_csv
+from tonghop.exports import consolidated_rows, write_consolidated_csv, write_status_csv
 from tonghop.feedback import feedback_due, write_feedback_workbook
 from tonghop.layout import (
     PublicationFolders,
@@ -90,11 +90,12 @@ def publish(
     period, version = consolidation.period, consolidation.version
     consolidated = consolidated_csv_path(folders.final, period, version)
     status = status_csv_path(folders.final, period, version)
+    rows = consolidated_rows(view) if rewrite or not consolidated.exists() else None
     outputs = (
         (workbook_path(folders.final, period, version), write_workbook),
-        (consolidated, write_consolidated_csv),
+        (consolidated, partial(write_consolidated_csv, rows=rows)),
         (status, write_status_csv),
-        (excel_csv_path(consolidated), partial(write_consolidated_csv, excel=True)),
+        (excel_csv_path(consolidated), partial(write_consolidated_csv, excel=True, rows=rows)),
         (excel_csv_path(status), partial(write_status_csv, excel=True)),
     )
     for path, write in outputs:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -687,3 +687,13 @@ def hierarchy_positions(units: Sequence[Unit]) -> dict[str, int]:
 def levels(units: Sequence[Unit]) -> dict[str, int]:
     """Depth of every unit below the root (the root is 0)."""
     return dict(_preorder(units))
+
+
+def lineage(code: str, parents: Mapping[str, str | None]) -> list[str]:
+    """The unit and its ancestors, nearest first, by a map of each unit's parent."""
+    found: list[str] = []
+    current: str | None = code
+    while current is not None and current not in found:
+        found.append(current)
+        current = parents.get(current)
+    return found

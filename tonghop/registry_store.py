@@ -18,7 +18,6 @@ from tonghop.restructuring import Successor
 from tonghop.storage import (
     execute_many,
     load_sql,
-    refresh_statistics,
     select_frame,
     statements,
 )
@@ -170,7 +169,6 @@ def store_registry_version(
     ]
     execute_many(connection, "insert_unit_closure", closure)
     connection.execute(text(load_sql("insert_registry_import")), {"imported_at": now})
-    refresh_statistics(connection)
     return number
 
 

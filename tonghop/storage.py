@@ -212,18 +212,18 @@ _PLAIN_INSERT = re.compile(
 )
 
 
-# Rows a bulk load must bring before PostgreSQL's statistics of the table are refreshed.
+# Rows a bulk load must bring before the table's planner statistics are refreshed.
 ANALYZE_AFTER_ROWS = 1_000
 
 
-def refresh_statistics(connection: Connection) -> None:
-    """Give the query planner fresh statistics of the tables roll-ups join, after a bulk change.
-    SQLite samples a bounded number of rows per index, so that this stays a few milliseconds at
-    any size; PostgreSQL samples by itself."""
+def _refresh_statistics(connection: Connection, table: str) -> None:
+    """Fresh planner statistics of a table after a bulk load: without them PostgreSQL chose
+    nested loops over 20,000 units (90 s for one roll-up query) and SQLite, which has none
+    until asked, nested a scan of every counted submission inside a registry's closure. SQLite
+    samples a bounded number of rows per index, so that this stays milliseconds at any size."""
     if connection.dialect.name == "sqlite":
         connection.exec_driver_sql("pragma analysis_limit = 1000")
-    for statement in statements("analyze_tables"):
-        connection.exec_driver_sql(statement)
+    connection.exec_driver_sql(f"analyze {table}")
 
 
 def execute_many(
@@ -242,9 +242,7 @@ def execute_many(
         if bound == columns:
             _copy_rows(connection, table, columns, rows)
             if len(rows) >= ANALYZE_AFTER_ROWS:
-                # The planner's statistics still describe the table before the load; with
-                # them it chose nested loops over 20,000 units (90 s for one roll-up query).
-                connection.exec_driver_sql(f"analyze {table}")
+                _refresh_statistics(connection, table)
             return
     compiled = text(sql).compile(dialect=connection.dialect)
     statement = str(compiled)
@@ -259,6 +257,8 @@ def execute_many(
                 cursor.executemany(statement, [dict(row) for row in batch])
     finally:
         cursor.close()
+    if plain and len(rows) >= ANALYZE_AFTER_ROWS:
+        _refresh_statistics(connection, plain.group(1))
 
 
 def _copy_rows(

@@ -15,7 +15,7 @@ from tonghop.aggregation import period_parameters
 from tonghop.collecting import InboxFile, Outcome
 from tonghop.consolidation import PROBLEM_COLUMNS
 from tonghop.periods import Period
-from tonghop.storage import execute_many, load_sql, refresh_statistics, select_frame
+from tonghop.storage import execute_many, load_sql, select_frame
 from tonghop.versions import STORED_STATUS_COLUMNS
 
 
@@ -77,8 +77,6 @@ def store_batch(
     )
     execute_many(connection, "upsert_inbox_file", [asdict(item) for item in seen], batch_rows)
     execute_many(connection, "insert_mail_message", list(messages), batch_rows)
-    if outcomes:
-        refresh_statistics(connection)
     return len(outcomes)
 
 

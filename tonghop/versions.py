@@ -315,6 +315,13 @@ def period_inputs(connection: Connection, period: Period, deadline_days: int) ->
     return signature
 
 
+def same_basis(before: str | None, now: str) -> bool:
+    """Whether two inputs signatures (`period_inputs`) share the registry versions, deadline
+    and successor links, whatever files came in between: a version computed from `before`
+    can be the base of one from `now`."""
+    return before is not None and before.split("|")[1:] == now.split("|")[1:]
+
+
 def inputs_of(connection: Connection, version: Version) -> str | None:
     """The inputs signature a version was computed from, if recorded."""
     return connection.execute(
