@@ -212,7 +212,8 @@ _PLAIN_INSERT = re.compile(
 )
 
 
-# Rows a bulk load must bring before the table's planner statistics are refreshed.
+# Rows a bulk load must bring before PostgreSQL's statistics of the table are refreshed (its
+# autovacuum keeps up with small ones).
 ANALYZE_AFTER_ROWS = 1_000
 
 
@@ -257,7 +258,9 @@ def execute_many(
                 cursor.executemany(statement, [dict(row) for row in batch])
     finally:
         cursor.close()
-    if plain and len(rows) >= ANALYZE_AFTER_ROWS:
+    # SQLite after every load, however small: it keeps no statistics by itself, and numbers
+    # taken while a table was small would mislead it as much as none once it has grown.
+    if plain and (connection.dialect.name == "sqlite" or len(rows) >= ANALYZE_AFTER_ROWS):
         _refresh_statistics(connection, plain.group(1))
 
 
