@@ -100,7 +100,7 @@ def send_planned(
         period=str(period),
         version=version,
         outcomes=tuple(outcomes),
-        already_sent=len(planned.already_sent),
+        already_sent=planned.already_sent,
         unconfirmed=tuple(planned.unconfirmed),
         not_configured=not_configured,
         letter_files=tuple(letter_files),

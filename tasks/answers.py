@@ -4,6 +4,7 @@ with the feedback workbook of each acknowledgement about to go written beside it
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from prefect import get_run_logger, task
@@ -16,6 +17,7 @@ from tonghop.answers import (
     build_refusal_answers,
     received_versions,
     refused_messages,
+    versions_to_acknowledge,
     write_acknowledgement_feedback,
 )
 from tonghop.config import Settings
@@ -52,11 +54,14 @@ def plan_answers(
         answered = outbox_states(connection, MAIL_REFUSAL, period, None)
     today = local_now(settings.timezone).date()
     reply_to = settings.mail_from
+    # A province's acknowledgements are sent once each: only the others are composed again.
+    unsent, sent = versions_to_acknowledge(versions, acknowledged)
     acknowledgements = plan(
-        build_acknowledgements(versions, units, settings.deadline_days, today, outbox, reply_to),
+        build_acknowledgements(unsent, units, settings.deadline_days, today, outbox, reply_to),
         acknowledged,
         resend_unconfirmed,
     )
+    acknowledgements = replace(acknowledgements, already_sent=sent)
     written = write_acknowledgement_feedback(
         acknowledgements.to_send, versions, units, settings.deadline_days, today, reply_to
     )
@@ -73,7 +78,7 @@ def plan_answers(
             kind.title,
             period.label_vi,
             format_count(len(planned.to_send)),
-            format_count(len(planned.already_sent)),
+            format_count(planned.already_sent),
             format_count(len(planned.unconfirmed)),
         )
     if written:

@@ -90,7 +90,7 @@ def _log_plan(kind: MailKind, letters: OutboxPlan) -> None:
         "%s: %s thư cần gửi; %s thư đã gửi ở lần chạy trước, không gửi lại; %s thư chưa xác nhận.",
         kind.title,
         format_count(len(letters.to_send)),
-        format_count(len(letters.already_sent)),
+        format_count(letters.already_sent),
         format_count(len(letters.unconfirmed)),
     )
 

@@ -41,6 +41,7 @@ from tonghop.feedback import (
 from tonghop.formatting import format_count, format_date, format_datetime
 from tonghop.layout import answer_feedback_path, write_atomically
 from tonghop.outbox import (
+    SENT,
     Letter,
     MailKind,
     Recipient,
@@ -197,6 +198,19 @@ def refused_messages(connection: Connection, period: Period) -> list[RefusedMess
 def acknowledgement_fingerprint(submission_id: str) -> str:
     """What identifies an acknowledgement: the version it answers, whoever it reaches."""
     return fingerprint_of("acknowledgement", submission_id)
+
+
+def versions_to_acknowledge(
+    versions: Sequence[ReceivedVersion], states: Mapping[str, str]
+) -> tuple[list[ReceivedVersion], int]:
+    """The versions whose acknowledgement no earlier run sent (`states`, from `outbox_states`),
+    and how many were sent."""
+    unsent = [
+        version
+        for version in versions
+        if states.get(acknowledgement_fingerprint(version.id)) != SENT
+    ]
+    return unsent, len(versions) - len(unsent)
 
 
 def refusal_fingerprint(sha256: str) -> str:

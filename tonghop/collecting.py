@@ -100,7 +100,7 @@ def _copy_to_archive(
 ) -> tuple[str, int, Path]:
     """Stream the open file into its archive copy (`layout.archive_copy`), hashing on the way, so
     that a huge file never sits in memory; the copy is fsynced before it takes its name."""
-    partial = archive_partial(archive, unit_code)
+    partial = archive_partial(archive)
     partial.parent.mkdir(parents=True, exist_ok=True)
     digest, size = hashlib.sha256(), 0
     try:
@@ -121,6 +121,7 @@ def _copy_to_archive(
     if is_known:
         partial.unlink()
     else:
+        target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(partial, target)
     return checksum, size, target
 

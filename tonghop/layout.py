@@ -55,8 +55,11 @@ STATUS_CSV_STEM = "status"
 EXCEL_CSV_SUFFIX = "-excel.csv"
 REPORT_STEM = "bao-cao"
 CHART_STEM = "bieu-do"
-# A copy being written into the archive, still without its checksum name: `archive/<unit>/.*`.
-ARCHIVE_PARTIALS = "*/.*.partial"
+# Copies being written into the archive, still without their checksum names, wait in one
+# folder of the archive (the same file system, so that taking the name is one rename): after a
+# killed run, clearing them lists one folder, not every unit's.
+ARCHIVE_STAGING = "_dang-ghi"  # no unit code starts with "_"
+ARCHIVE_PARTIALS = f"{ARCHIVE_STAGING}/*.partial"
 _STAGE_PREFIX = ".dang-ghi-phien-ban-"
 # A unit code is only ever used as a file-name stem; refuse anything that could leave the folder.
 _SAFE_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
@@ -167,10 +170,10 @@ def answer_feedback_path(outbox: Path, period: Period | str, unit_code: str, arr
     return period_folder(outbox, period) / FEEDBACK_DIR / f"{unit_code}-{period}-lan-{arrival}.xlsx"
 
 
-def archive_partial(archive: Path, unit_code: str) -> Path:
-    """A new name for a copy being written into the unit's archive folder (see
-    ARCHIVE_PARTIALS): its checksum, hence its name, is known only at the end."""
-    return Path(archive) / unit_code / f".{uuid.uuid4().hex}.partial"
+def archive_partial(archive: Path) -> Path:
+    """A new name for a copy being written into the archive (see ARCHIVE_PARTIALS): its
+    checksum, hence its name, is known only at the end."""
+    return Path(archive) / ARCHIVE_STAGING / f"{uuid.uuid4().hex}.partial"
 
 
 def version_marker(version: int) -> str:

@@ -125,7 +125,7 @@ class OutboxPlan:
     to send without learning how it ended."""
 
     to_send: list[Letter]
-    already_sent: list[Letter] = field(default_factory=list)
+    already_sent: int = 0  # only counted: a sent letter is never composed again
     unconfirmed: list[Letter] = field(default_factory=list)
 
 
@@ -312,11 +312,11 @@ def plan(
     """Split letters by the state earlier runs left their fingerprints in (`states`, from
     `outbox_states`): sent ones are not sent again, failed and new ones are, unconfirmed ones
     only when the operator asks for it."""
-    to_send, already_sent, unconfirmed = [], [], []
+    to_send, already_sent, unconfirmed = [], 0, []
     for letter in letters:
         state = states.get(letter.fingerprint)
         if state == SENT:
-            already_sent.append(letter)
+            already_sent += 1
         elif state == SENDING and not resend_unconfirmed:
             unconfirmed.append(letter)
         else:

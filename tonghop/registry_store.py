@@ -94,8 +94,14 @@ def load_units(connection: Connection, day: date | None = None) -> list[Unit]:
     """The registry in force on `day` (the latest when None), in hierarchy order."""
     version = registry_version_on(connection, day)
     result = connection.execute(text(load_sql("select_units")), {"registry_version": version})
-    # Rows straight from the driver: a DataFrame would turn NULL into NaN, which is truthy.
-    return [unit_from_row(row) for row in result]
+    # The driver's own tuples (SQLAlchemy's Row objects cost more than the query), not a
+    # DataFrame, which would turn NULL into NaN, which is truthy.
+    rows = result.cursor.fetchall() if result.cursor is not None else []
+    result.close()
+    return [
+        Unit(code, name, parent, kind, sector, _as_date(start), _as_date(end), email)
+        for code, name, parent, kind, sector, start, end, email, *_ in rows
+    ]
 
 
 def unit_from_row(row: Any) -> Unit:

@@ -746,7 +746,9 @@ def run_suites(inputs: Sequence[SubmissionInput], context: ValidationContext) ->
     submissions = submission_frame(inputs, values, context)
     parameters = {
         "indicator_codes": [indicator.code for indicator in load_catalogue()],
-        "active_unit_codes": sorted(context.active_unit_codes),
+        # Only the batch's own codes can be looked up: Great Expectations copies a value set
+        # several times per expectation, and a province's 20,000 codes cost it seconds.
+        "active_unit_codes": sorted(context.active_unit_codes & set(submissions["unit_code"])),
         "periods": [context.period],
     }
     value_run = _run_suite(VALUE_SUITE, values, parameters)
