@@ -66,18 +66,20 @@ def consolidate(
         status = period_status(connection, period, deadline_days)
         # A late form or a correction: the published version plus what moved, when it can be
         # (tonghop/incremental.py); else the whole quarter summed again.
-        values = None
+        values, delta = None, None
         if latest is not None and latest.published_at is not None:
             base_inputs = inputs_of(connection, latest)
-            values = incremental_values(
+            found = incremental_values(
                 connection, period, deadline_days, latest, base_inputs, signature, status
             )
+            if found is not None:
+                values, delta = found
         if values is None:
             values = consolidated_values(connection, period, deadline_days)
     else:
         carried = carry(connection, period, deadline_days)
-        values, status = carried.values, carried.status
-    version = store_version(connection, period, values, status, now)
+        values, status, delta = carried.values, carried.status, None
+    version = store_version(connection, period, values, status, now, delta)
     remember_inputs(connection, version, signature)
     return Consolidated(version, fresh=True, figures=len(values))
 

@@ -25,7 +25,7 @@ from tonghop.periods import Period
 from tonghop.registry import GRASSROOTS_KINDS, lineage
 from tonghop.registry_store import units_frame
 from tonghop.storage import load_sql
-from tonghop.versions import Version, same_basis, version_status, version_values
+from tonghop.versions import Delta, Version, same_basis, version_status, version_values
 
 # What a unit's own report adds to its ancestors' reporting counts.
 _SESSIONS, _ONLINE = "sessions_total", ("sessions_online", "sessions_hybrid")
@@ -71,10 +71,11 @@ def incremental_values(
     base_inputs: str | None,
     inputs: str,
     status: pd.DataFrame,
-) -> list[dict[str, object]] | None:
+) -> tuple[list[dict[str, object]], Delta] | None:
     """The quarter's consolidation (rows as `consolidated_values` gives them) from the published
-    version `base` and the quarter's current `status`; None when it cannot be done from the
-    base (see the module's docstring)."""
+    version `base` and the quarter's current `status`, and the same as a delta from the base
+    (what storing it writes); None when it cannot be done from the base (see the module's
+    docstring)."""
     if not period.is_quarter or base.published_at is None or not same_basis(base_inputs, inputs):
         return None
     before, now = _counted(version_status(connection, period, base.number)), _counted(status)
@@ -83,7 +84,7 @@ def incremental_values(
     moved = [code for code in now if now[code] != before[code]]
     base_rows = version_values(connection, period, base.number)
     if not moved:
-        return _as_rows(base_rows)
+        return _as_rows(base_rows), Delta(base.number, [], [])
     numbers = _own_numbers(
         connection, [ids for code in moved for ids in (before[code][0], now[code][0]) if ids]
     )
@@ -154,7 +155,8 @@ def incremental_values(
     texts = unit_texts(connection, period, deadline_days)
     texts = texts[texts["ancestor_code"].isin(affected)]
     kept = base_rows[~base_rows["unit_code"].isin(affected)]
-    return [*_as_rows(kept), *value_rows(wide, subtree_texts(texts))]
+    summed = value_rows(wide, subtree_texts(texts))
+    return [*_as_rows(kept), *summed], Delta(base.number, affected, summed)
 
 
 def _grassroots(wide: pd.DataFrame, code: str) -> tuple[int, int]:

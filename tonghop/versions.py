@@ -13,7 +13,7 @@ from operator import itemgetter
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, String, bindparam, text
 
 from tonghop.consolidation import STATUS_COLUMNS
 from tonghop.periods import Period
@@ -69,6 +69,16 @@ def _shown_number(number: object) -> str:
 
 def _shown_text(value: object) -> str:
     return str(value) if _present(value) else ""
+
+
+@dataclass(frozen=True)
+class Delta:
+    """A version as the published one it is built on plus what moved: the `base` version's
+    rows of every unit but `units`, and `rows` for those units."""
+
+    base: int
+    units: list[str]
+    rows: list[dict[str, object]]
 
 
 def fingerprint(values: Sequence[Mapping[str, object]], status: pd.DataFrame) -> str:
@@ -128,9 +138,12 @@ def store_version(
     values: Sequence[Mapping[str, object]],
     status: pd.DataFrame,
     now: datetime,
+    delta: Delta | None = None,
 ) -> Version:
     """Keep the current version when nothing changed; else store the next one. A version never
-    completely published is replaced instead, so that published versions have no gaps."""
+    completely published is replaced instead, so that published versions have no gaps. With
+    the `delta` that gives `values` from the latest published version, only what moved is
+    written from here; the rest is copied inside the database."""
     checksum = fingerprint(values, status)
     latest = latest_version(connection, period)
     if latest is not None and latest.fingerprint == checksum:
@@ -146,7 +159,16 @@ def store_version(
     connection.execute(
         text(load_sql("insert_publication")), {**key, "fingerprint": checksum, "created_at": now}
     )
-    execute_many(connection, "insert_published_value", [{**key, **row} for row in values])
+    if delta is not None and latest is not None and latest.number == delta.base:
+        copy = text(load_sql("copy_published_values")).bindparams(
+            # Typed: an untyped list makes SQLAlchemy import its ORM lazily (see incremental.py).
+            bindparam("moved_units", expanding=True, type_=String())
+        )
+        connection.execute(copy, {**key, "base_version": delta.base, "moved_units": delta.units})
+        written: Sequence[Mapping[str, object]] = delta.rows
+    else:
+        written = values
+    execute_many(connection, "insert_published_value", [{**key, **row} for row in written])
     status_rows = [
         {
             **key,
