@@ -73,10 +73,11 @@ def put_cell(ws: Worksheet, row: int, column: int, value: object, kind: str = "t
     """Write one table cell; `kind` is text | wrap | wrap-<indent> | count | rate | datetime.
     Counts and rates are numbers (a rate a fraction, shown as a percentage); blank stays
     blank, never 0."""
-    cell = ws.cell(row=row, column=column)
-    # What `cell.style = name` does, without openpyxl's search of the named styles by name for
-    # every cell: a third of the time of writing a province's progress sheet.
-    cell._style = copy(_style_array(ws, kind))
+    # What `ws.cell(…).style = name` does, without openpyxl's search of the named styles by
+    # name for every cell (a third of the time of writing a province's progress sheet) nor
+    # its look-up of a cell about to be replaced whole.
+    cell = Cell(ws, row=row, column=column, style_array=copy(_style_array(ws, kind)))
+    ws._add_cell(cell)
     if kind == "count":
         if not is_blank(value):
             number = float(value)  # type: ignore[arg-type]
@@ -106,8 +107,9 @@ def set_text(cell: Cell, value: object) -> None:
         cell.value = None
         return
     text = ILLEGAL_CHARACTERS_RE.sub("", str(value))[:MAX_CELL_TEXT]
-    cell.value = text
-    # openpyxl marks text starting with `=` as a formula; force it back to a string.
+    # Stored as openpyxl's `cell.value = text` would, minus its second scan for the characters
+    # just removed, and never as a formula (openpyxl takes text starting with `=` for one).
+    cell._value = text
     cell.data_type = "s"
 
 
@@ -157,13 +159,29 @@ def finish_sheet(
 def _fit_row_heights(ws: Worksheet, first_row: int, widths: list[float]) -> None:
     """Give wrapped rows the height their text needs: neither Excel nor LibreOffice reliably
     grows a row written by openpyxl when the file opens."""
-    for row in ws.iter_rows(min_row=first_row, max_col=len(widths)):
-        lines = 1
-        for cell, width in zip(row, widths, strict=False):
-            if isinstance(cell.value, str) and cell.alignment.wrap_text:
-                lines = max(lines, wrapped_lines(cell.value, width, bold=bool(cell.font.bold)))
-        if lines > 1:
-            ws.row_dimensions[row[0].row].height = min(409, LINE_HEIGHT * lines)
+    workbook = ws.parent
+    wraps: dict[int, bool] = {}
+    bolds: dict[int, bool] = {}
+    lines_of: dict[int, int] = {}
+    # The written cells only, their formatting looked up once per kind: reading each cell's
+    # alignment and font through openpyxl's style proxies cost seconds on a province's sheets.
+    for (row, column), cell in ws._cells.items():
+        value = cell._value
+        if row < first_row or column > len(widths) or not isinstance(value, str):
+            continue
+        # A cell never styled has no style array: the workbook's first alignment and font.
+        alignment, font = (cell._style.alignmentId, cell._style.fontId) if cell._style else (0, 0)
+        if alignment not in wraps:
+            wraps[alignment] = bool(workbook._alignments[alignment].wrap_text)
+        if not wraps[alignment]:
+            continue
+        if font not in bolds:
+            bolds[font] = bool(workbook._fonts[font].bold)
+        lines = wrapped_lines(value, widths[column - 1], bold=bolds[font])
+        if lines > lines_of.get(row, 1):
+            lines_of[row] = lines
+    for row, lines in lines_of.items():
+        ws.row_dimensions[row].height = min(409, LINE_HEIGHT * lines)
 
 
 def wrapped_lines(text: str, width: float, *, bold: bool = False) -> int:
