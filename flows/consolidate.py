@@ -34,9 +34,10 @@ def consolidate_and_publish(context: RunContext) -> PublishedFiles:
     """Aggregate what counts for the period and publish the workbook, CSVs, feedback and
     reports, in the run of `context` (which holds the run lock)."""
     settings, period, url = context.settings, context.period, context.database_url
-    version, fresh = with_database_retries(consolidate_period, settings)(
+    done = with_database_retries(consolidate_period, settings)(
         url, period, settings.deadline_days, settings.timezone
     )
+    version, fresh = done.version, done.fresh
     out_dir = context.workspace.published_folder(period)
     # What a run that failed or died while writing left is never shown: it goes first.
     clear_stages(out_dir)
@@ -47,7 +48,7 @@ def consolidate_and_publish(context: RunContext) -> PublishedFiles:
         if files.complete:
             return replace(files, published_at=version.published_at)
     consolidation = with_database_retries(gather_consolidation, settings)(
-        url, version, settings.deadline_days
+        url, version, settings.deadline_days, done.moved
     )
     # A version already published is never written again; one a killed run left
     # unfinished is written whole.

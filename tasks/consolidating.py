@@ -7,7 +7,7 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from tonghop.carry_over import CarryOver, plan_carry_over
-from tonghop.consolidating import consolidate, load_consolidation
+from tonghop.consolidating import Consolidated, consolidate, load_consolidation
 from tonghop.consolidation import Consolidation
 from tonghop.context import local_now
 from tonghop.formatting import format_count
@@ -24,9 +24,9 @@ from tonghop_tasks.names import unmarked
 )
 def consolidate_period(
     database_url: str, period: Period, deadline_days: int, timezone: str
-) -> tuple[Version, bool]:
+) -> Consolidated:
     """Aggregate the period into its current or next version, in one transaction; returns the
-    version and whether anything came in since it was published."""
+    version, whether anything came in since it was published, and what moved."""
     with transaction(database_url) as connection:
         done = consolidate(connection, period, deadline_days, local_now(timezone))
     logger = get_run_logger()
@@ -46,7 +46,7 @@ def consolidate_period(
         )
     else:
         logger.info("Kỳ %s: không có gì thay đổi so với phiên bản %d.", period, version.number)
-    return version, done.fresh
+    return done
 
 
 @task(
@@ -75,10 +75,13 @@ def find_carry_over(database_url: str, consolidation: Consolidation) -> CarryOve
     task_run_name=unmarked("Đọc phiên bản tổng hợp"),
     cache_policy=NO_CACHE,
 )
-def gather_consolidation(database_url: str, version: Version, deadline_days: int) -> Consolidation:
-    """Read one version's figures and statuses, what it changed, and the problems to report."""
+def gather_consolidation(
+    database_url: str, version: Version, deadline_days: int, moved: list[str] | None = None
+) -> Consolidation:
+    """Read one version's figures and statuses, what it changed (among the `moved` units only,
+    when consolidating said which), and the problems to report."""
     with transaction(database_url) as connection:
-        return load_consolidation(connection, version, deadline_days)
+        return load_consolidation(connection, version, deadline_days, moved=moved)
 
 
 @task(

@@ -16,10 +16,10 @@ from prefect.cache_policies import NO_CACHE
 
 from tonghop.carry_over import NOTHING_CARRIED, CarryOver
 from tonghop.catalogue import RATES, label_vi, load_catalogue
-from tonghop.charts import CHART_NAMES
 from tonghop.consolidation import Consolidation
 from tonghop.formatting import format_count, format_percent
 from tonghop.layout import (
+    CHART_NAMES,
     CHARTS_DIR,
     PublicationFolders,
     chart_file_name,

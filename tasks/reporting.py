@@ -9,11 +9,16 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from tonghop.carry_over import NOTHING_CARRIED, CarryOver, carry_report
-from tonghop.charts import CHART_NAMES, render_unit_charts
 from tonghop.consolidating import previous_quarter
 from tonghop.consolidation import Consolidation
 from tonghop.formatting import format_count
-from tonghop.layout import CHARTS_DIR, PublicationFolders, disk_full_explained, report_paths
+from tonghop.layout import (
+    CHART_NAMES,
+    CHARTS_DIR,
+    PublicationFolders,
+    disk_full_explained,
+    report_paths,
+)
 from tonghop.quarter_figures import load_quarter_figures
 from tonghop.report import compares_with_previous, write_reports
 from tonghop.storage import transaction
@@ -79,6 +84,9 @@ def draft_reports(
                 previous = previous_quarter(connection, period, deadline_days)
             if not period.is_quarter:
                 quarters = load_quarter_figures(connection, period, deadline_days, due)
+        # matplotlib is imported only by a run that draws: its import costs every command.
+        from tonghop.charts import render_unit_charts
+
         with disk_full_explained(folders, period, consolidation.version):
             charts = render_unit_charts(
                 consolidation,

@@ -8,6 +8,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
+import pandas as pd
 import pytest
 
 from tests.test_longer_periods import BEFORE, engine  # noqa: F401 - the fixture
@@ -20,6 +21,7 @@ from tonghop.registry_store import store_registry_version
 from tonghop.storage import execute_many
 from tonghop.submission_store import period_status
 from tonghop.versions import (
+    changes_since_previous,
     inputs_of,
     latest_version,
     mark_published,
@@ -137,6 +139,18 @@ def publish_next(connection, when: datetime) -> tuple[int, bool]:
     mark_published(connection, done.version, when)
     stored = version_values(connection, QUARTER, done.version.number)
     assert figures(stored) == figures(consolidated_values(connection, QUARTER, DEADLINE_DAYS))
+    # A new version made from the one before says which units it moved.
+    assert (done.moved is not None) == (used and done.version.is_new)
+    if done.moved is not None:
+        # The changes sheet read from the delta's units only is the whole comparison's.
+        whole = changes_since_previous(connection, done.version).values
+        from_delta = changes_since_previous(connection, done.version, moved=done.moved).values
+        key = ["unit_code", "indicator_code"]
+        assert not whole.empty
+        pd.testing.assert_frame_equal(
+            whole.sort_values(key).reset_index(drop=True),
+            from_delta.sort_values(key).reset_index(drop=True),
+        )
     return done.version.number, used
 
 

@@ -30,13 +30,10 @@ from matplotlib.ticker import FixedLocator, FuncFormatter
 from tonghop.catalogue import label_vi
 from tonghop.consolidation import Consolidation, ConsolidationView
 from tonghop.formatting import format_count, format_percent, is_blank
-from tonghop.layout import chart_file_name, check_code, write_atomically
+from tonghop.layout import CHART_NAMES, chart_file_name, check_code, write_atomically
 from tonghop.periods import Period
 from tonghop.quarter_figures import QuarterFigures
 from tonghop.registry import GRASSROOTS_KINDS
-
-# Every chart a report may have; "quarters" only for a period of several quarters.
-CHART_NAMES = ("attendance", "reporting", "sessions", "quarters")
 
 MAX_BARS = 25  # more children than this: only the lowest are drawn, and the title says so
 DPI = 200

@@ -41,11 +41,14 @@ from tonghop.versions import (
 @dataclass(frozen=True)
 class Consolidated:
     """What consolidating did: the version that stands, whether anything came in since it was
-    published (`fresh`; when nothing did, nothing was computed), and how many figures it has."""
+    published (`fresh`; when nothing did, nothing was computed), how many figures it has, and,
+    for a new version built on the one before, the only units whose rows it changed (`moved`;
+    None when it may differ anywhere)."""
 
     version: Version
     fresh: bool
     figures: int = 0
+    moved: list[str] | None = None
 
 
 def consolidate(
@@ -81,20 +84,30 @@ def consolidate(
         values, status, delta = carried.values, carried.status, None
     version = store_version(connection, period, values, status, now, delta)
     remember_inputs(connection, version, signature)
-    return Consolidated(version, fresh=True, figures=len(values))
+    built_on_base = delta is not None and version.is_new and version.number == delta.base + 1
+    moved = delta.units if built_on_base else None
+    return Consolidated(version, fresh=True, figures=len(values), moved=moved)
 
 
 def load_consolidation(
-    connection: Connection, version: Version, deadline_days: int, *, with_changes: bool = True
+    connection: Connection,
+    version: Version,
+    deadline_days: int,
+    *,
+    with_changes: bool = True,
+    moved: list[str] | None = None,
 ) -> Consolidation:
     """One stored version as publishing and the reports read it, with what it changed against
-    the version before unless `with_changes` is off."""
+    the version before unless `with_changes` is off; `moved` (from `Consolidated`) limits
+    that comparison to the units the version changed."""
     period = Period.parse(version.period)
     units = units_frame(connection, period.last_day)
     values = version_values(connection, period, version.number)
     status = version_status(connection, period, version.number)
     sectors = sector_totals(connection, period, version.number)
-    changes = changes_since_previous(connection, version, values, status) if with_changes else None
+    changes = (
+        changes_since_previous(connection, version, values, status, moved) if with_changes else None
+    )
     active = units["code"].isin(status["unit_code"])
     if period.is_quarter:
         problems = latest_problems(connection, period)

@@ -266,6 +266,11 @@ def _find_by_unit(
     }
 
 
+# Every chart a report may have; "quarters" only for a period of several quarters (drawn by
+# tonghop/charts.py, which imports matplotlib: named here so that naming them does not).
+CHART_NAMES = ("attendance", "reporting", "sessions", "quarters")
+
+
 def chart_file_name(name: str, period: Period, unit_code: str, version: int = 1) -> str:
     """`bieu-do-attendance-2026Q3-TU.png` (`…-TU-v2.png` for version 2: each version's report
     keeps its own charts, in CHARTS_DIR), refusing a code that is not a plain file-name stem."""

@@ -289,9 +289,12 @@ def changes_since_previous(
     version: Version,
     values: pd.DataFrame | None = None,
     status: pd.DataFrame | None = None,
+    moved: list[str] | None = None,
 ) -> Changes | None:
     """What `version` changed against the version before it; None for the first version.
-    `values` and `status` are the version's own, when the caller has read them already."""
+    `values` and `status` are the version's own, when the caller has read them already;
+    `moved`, when known, the only units whose figures may differ (a version built on the one
+    before copies every other row of it), so that only theirs are read and compared."""
     if version.number == 1:
         return None
     period = Period.parse(version.period)
@@ -305,15 +308,37 @@ def changes_since_previous(
     return Changes(
         previous=previous,
         previous_published_at=_moment(published_at.get(previous)),
-        values=value_changes(
-            version_values(connection, period, previous),
-            version_values(connection, period, version.number) if values is None else values,
-        ),
+        values=_value_changes(connection, period, version.number, values, moved),
         units=unit_changes(
             version_status(connection, period, previous),
             version_status(connection, period, version.number) if status is None else status,
         ),
     )
+
+
+def _value_changes(
+    connection: Connection,
+    period: Period,
+    number: int,
+    values: pd.DataFrame | None,
+    moved: list[str] | None,
+) -> pd.DataFrame:
+    """The figures version `number` changed against the one before: of every unit, or only of
+    the `moved` ones when known."""
+    if values is None:
+        values = version_values(connection, period, number)
+    if moved is None:
+        return value_changes(version_values(connection, period, number - 1), values)
+    statement = text(load_sql("select_published_values_of_units")).bindparams(
+        # Typed: an untyped list makes SQLAlchemy import its ORM lazily (see incremental.py).
+        bindparam("unit_codes", expanding=True, type_=String())
+    )
+    result = connection.execute(
+        statement, {"period": str(period), "version": number - 1, "unit_codes": moved}
+    )
+    before = pd.DataFrame.from_records(result.fetchall(), columns=list(result.keys()))
+    before = before.reindex(columns=["unit_code", "indicator_code", "number", "text"])
+    return value_changes(before, values[values["unit_code"].isin(moved)])
 
 
 def period_inputs(connection: Connection, period: Period, deadline_days: int) -> str:
