@@ -15,6 +15,7 @@ import pytest
 
 from tests.conftest import latest_artifact
 from tests.test_validation import GOOD, form
+from tonghop.catalogue import load_catalogue
 from tonghop.data_docs import (
     SHOWN_VALUES,
     VENDORED_ASSETS,
@@ -36,7 +37,7 @@ from tonghop_flows.collect import collect
 from tonghop_tasks.collecting import data_docs_markdown
 
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
-# More active units than a page shows of a value list.
+# More active units than a page shows of a value list: a validation is given the batch's only.
 UNITS = frozenset({f"CB{number}" for number in range(SHOWN_VALUES + 15)} | {"CS1"})
 CONTEXT = ValidationContext(
     period="2025Q3", active_unit_codes=UNITS, units_with_children=frozenset({"CS1"})
@@ -101,8 +102,8 @@ def test_the_run_pages_name_each_rule_and_count_its_failures(tmp_path: Path) -> 
     for page in docs.index.parent.rglob("*.html"):
         assert "dataContextId" not in page.read_text(encoding="utf-8"), page
 
-    # The stored results keep counts and a sample of values, not every failing row, and of the
-    # active-unit list its first codes and how many more there are.
+    # The stored results keep counts and a sample of values, not every failing row, and of a
+    # long value list (the catalogue's codes) its first values and how many more there are.
     stored = list((Workspace(tmp_path).gx_project / "uncommitted" / "validations").rglob("*.json"))
     assert len(stored) == 2
     value_sets = []
@@ -111,8 +112,12 @@ def test_the_run_pages_name_each_rule_and_count_its_failures(tmp_path: Path) -> 
             assert "unexpected_index_list" not in outcome["result"]
             assert "unexpected_list" not in outcome["result"]
             value_sets.append(outcome["expectation_config"]["kwargs"].get("value_set"))
-    units = [*sorted(UNITS)[:SHOWN_VALUES], f"… và {len(UNITS) - SHOWN_VALUES} giá trị khác"]
-    assert units in value_sets
+    codes = [indicator.code for indicator in load_catalogue()]
+    assert len(codes) > SHOWN_VALUES
+    shown = [*codes[:SHOWN_VALUES], f"… và {len(codes) - SHOWN_VALUES} giá trị khác"]
+    assert shown in value_sets
+    # Of the many active units, only the batch's own codes are looked up (ZZ9 is none).
+    assert ["CB1", "CB2"] in value_sets
     assert ["0", "1"] in value_sets  # a short list stays whole
     # The suites' own pages list the rules.
     suite_page = docs.index.parent / "expectations" / f"{VALUE_SUITE}.html"
