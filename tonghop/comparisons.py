@@ -7,13 +7,13 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
-from sqlalchemy import Connection, String, bindparam, text
+from sqlalchemy import Connection
 
 from tonghop.periods import Period
 from tonghop.registry import Unit
 from tonghop.registry_store import load_successors, registry_version_on
 from tonghop.restructuring import Successor
-from tonghop.storage import load_sql, select_frame
+from tonghop.storage import select_frame
 
 SIBLING_COLUMNS = ["unit_code", "parent_code", "kind", "indicator_code", "number"]
 
@@ -51,20 +51,13 @@ def load_comparisons(
     parents = sorted({parent for code in codes if (parent := parent_of.get(code))})
     siblings = pd.DataFrame(columns=SIBLING_COLUMNS)
     if parents:
-        # Typed: an untyped list makes SQLAlchemy inspect it and import its ORM lazily, which
-        # can race the thread importing Great Expectations while the files are read.
-        statement = text(load_sql("select_counted_values")).bindparams(
-            bindparam("parent_codes", expanding=True, type_=String())
+        siblings = select_frame(
+            connection,
+            "select_counted_values",
+            period=str(period),
+            registry_version=registry_version_on(connection, period.last_day),
+            parent_codes=parents,
         )
-        result = connection.execute(
-            statement,
-            {
-                "period": str(period),
-                "registry_version": registry_version_on(connection, period.last_day),
-                "parent_codes": parents,
-            },
-        )
-        siblings = pd.DataFrame.from_records(result.fetchall(), columns=list(result.keys()))
     siblings = siblings.reindex(columns=SIBLING_COLUMNS).astype({"number": "float64"})
     own = {
         row.unit_code: (str(row.period), float(row.members))

@@ -84,8 +84,8 @@ def consolidate(
         values, status, delta = carried.values, carried.status, None
     version = store_version(connection, period, values, status, now, delta)
     remember_inputs(connection, version, signature)
-    built_on_base = delta is not None and version.is_new and version.number == delta.base + 1
-    moved = delta.units if built_on_base else None
+    # A delta is taken from the latest version, published: a new version is the next one.
+    moved = delta.units if delta is not None and version.is_new else None
     return Consolidated(version, fresh=True, figures=len(values), moved=moved)
 
 

@@ -11,8 +11,6 @@ from babel.numbers import format_percent as _babel_percent
 
 LOCALE = "vi"
 PERCENT_PATTERN = "#,##0.0%"
-DATE_PATTERN = "dd/MM/yyyy"
-DATETIME_PATTERN = "dd/MM/yyyy HH:mm"
 
 
 def is_blank(value: object) -> bool:
@@ -53,7 +51,7 @@ def format_date(value: date | datetime | None) -> str:
         return ""
     if isinstance(value, pd.Timestamp):
         value = value.to_pydatetime()
-    # DATE_PATTERN made directly: Babel's pattern parsing costs more than the letters it writes.
+    # dd/MM/yyyy made directly: Babel's pattern parsing costs more than the letters it writes.
     return f"{value.day:02d}/{value.month:02d}/{value.year:04d}"
 
 
@@ -63,7 +61,7 @@ def format_datetime(value: datetime | None) -> str:
         return ""
     if isinstance(value, pd.Timestamp):
         value = value.to_pydatetime()
-    # DATETIME_PATTERN made directly, wall-clock as recorded (Babel would convert an aware
+    # dd/MM/yyyy HH:mm made directly, wall-clock as recorded (Babel would convert an aware
     # time to UTC, and costs more than the letters it writes).
     return f"{format_date(value)} {value.hour:02d}:{value.minute:02d}"
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import pandas as pd
-from sqlalchemy import Connection, String, bindparam, text
+from sqlalchemy import Connection
 
 from tonghop.aggregation import add_rates, subtree_texts, unit_texts, value_rows
 from tonghop.catalogue import RATES, load_catalogue
@@ -24,7 +24,7 @@ from tonghop.consolidation import ACCEPTED
 from tonghop.periods import Period
 from tonghop.registry import GRASSROOTS_KINDS, lineage
 from tonghop.registry_store import units_frame
-from tonghop.storage import load_sql
+from tonghop.storage import sql_statement
 from tonghop.versions import Delta, Version, same_basis, version_status, version_values
 
 # What a unit's own report adds to its ancestors' reporting counts.
@@ -53,12 +53,8 @@ def _own_numbers(connection: Connection, submission_ids: Iterable[str]) -> dict[
     found: dict[str, dict[str, float]] = {code: {} for code in wanted}
     if not wanted:
         return found
-    # Typed: an untyped list makes SQLAlchemy inspect it and import its ORM lazily, which
-    # can race the thread importing Great Expectations while the files are read.
-    statement = text(load_sql("select_submission_numbers")).bindparams(
-        bindparam("submission_ids", expanding=True, type_=String())
-    )
-    for row in connection.execute(statement, {"submission_ids": wanted}):
+    params = {"submission_ids": wanted}
+    for row in connection.execute(sql_statement("select_submission_numbers", params), params):
         found[row.submission_id][row.indicator_code] = float(row.number)
     return found
 

@@ -18,7 +18,17 @@ from typing import Any
 import pandas as pd
 import psycopg
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
-from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
+from sqlalchemy import (
+    Connection,
+    Engine,
+    String,
+    TextClause,
+    bindparam,
+    create_engine,
+    event,
+    inspect,
+    text,
+)
 from sqlalchemy.exc import DBAPIError
 
 from tonghop.errors import DatabaseFull, DatabaseUnavailable, is_disk_full
@@ -42,6 +52,20 @@ _TEMPLATES = Environment(
 def load_sql(name: str) -> str:
     """The text of `sql/<name>.sql`, its macros expanded."""
     return _TEMPLATES.get_template(f"{name}.sql").render()
+
+
+def sql_statement(name: str, params: Mapping[str, Any]) -> TextClause:
+    """`sql/<name>.sql` ready for `params`: every list among them bound as an expanding list of
+    strings (`unit_code in :codes`). Typed on purpose: for an untyped list SQLAlchemy inspects
+    the values and imports its ORM lazily, which can race the thread importing Great
+    Expectations while the files are read."""
+    statement = text(load_sql(name))
+    lists = [key for key, value in params.items() if isinstance(value, (list, tuple))]
+    if lists:
+        statement = statement.bindparams(
+            *(bindparam(key, expanding=True, type_=String()) for key in lists)
+        )
+    return statement
 
 
 def statements(name: str) -> list[str]:
@@ -280,8 +304,9 @@ def _copy_rows(
 def select_frame(
     connection: Connection, name: str, parse_dates: Iterable[str] = (), **params: Any
 ) -> pd.DataFrame:
-    """Run a select file and return its rows as a DataFrame."""
-    result = connection.execute(text(load_sql(name)), params)
+    """Run a select file and return its rows as a DataFrame (a list parameter binds as an
+    expanding list, see `sql_statement`)."""
+    result = connection.execute(sql_statement(name, params), params)
     columns = list(result.keys())
     # The driver's own rows, plain tuples, fetched at once: a textual select has no result
     # processing to lose, and making SQLAlchemy's Row objects of a province's 800,000 figures

@@ -13,7 +13,7 @@ from operator import itemgetter
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, String, bindparam, text
+from sqlalchemy import Connection, text
 
 from tonghop.consolidation import STATUS_COLUMNS
 from tonghop.periods import Period
@@ -23,7 +23,7 @@ from tonghop.registry_store import (
     registry_versions,
     version_in_force,
 )
-from tonghop.storage import execute_many, load_sql, select_frame, statements
+from tonghop.storage import execute_many, load_sql, select_frame, sql_statement, statements
 
 INTEGER_STATUS_COLUMNS = frozenset({"on_time", "errors", "warnings"})
 # What a version stores of each unit's status: what the outputs show, the file counted, and for
@@ -160,11 +160,8 @@ def store_version(
         text(load_sql("insert_publication")), {**key, "fingerprint": checksum, "created_at": now}
     )
     if delta is not None and latest is not None and latest.number == delta.base:
-        copy = text(load_sql("copy_published_values")).bindparams(
-            # Typed: an untyped list makes SQLAlchemy import its ORM lazily (see incremental.py).
-            bindparam("moved_units", expanding=True, type_=String())
-        )
-        connection.execute(copy, {**key, "base_version": delta.base, "moved_units": delta.units})
+        params = {**key, "base_version": delta.base, "moved_units": delta.units}
+        connection.execute(sql_statement("copy_published_values", params), params)
         written: Sequence[Mapping[str, object]] = delta.rows
     else:
         written = values
@@ -329,15 +326,13 @@ def _value_changes(
         values = version_values(connection, period, number)
     if moved is None:
         return value_changes(version_values(connection, period, number - 1), values)
-    statement = text(load_sql("select_published_values_of_units")).bindparams(
-        # Typed: an untyped list makes SQLAlchemy import its ORM lazily (see incremental.py).
-        bindparam("unit_codes", expanding=True, type_=String())
+    before = select_frame(
+        connection,
+        "select_published_values_of_units",
+        period=str(period),
+        version=number - 1,
+        unit_codes=moved,
     )
-    result = connection.execute(
-        statement, {"period": str(period), "version": number - 1, "unit_codes": moved}
-    )
-    before = pd.DataFrame.from_records(result.fetchall(), columns=list(result.keys()))
-    before = before.reindex(columns=["unit_code", "indicator_code", "number", "text"])
     return value_changes(before, values[values["unit_code"].isin(moved)])
 
 
