@@ -11,7 +11,7 @@ from prefect.utilities.annotations import quote
 from tonghop.context import RunContext
 from tonghop.layout import PublicationFolders, clear_stages
 from tonghop.portal.addresses import OutputAddresses
-from tonghop.publishing import PublishedFiles
+from tonghop.publishing import PublishedFiles, publishes_in_parallel
 from tonghop_flows.failures import explained
 from tonghop_flows.parameters import HOME, JUST_ENDED, PeriodParameter, WorkspaceParameter, run_name
 from tonghop_flows.run import started_run, with_database_retries
@@ -58,17 +58,25 @@ def consolidate_and_publish(context: RunContext) -> PublishedFiles:
     # Only what moved is drawn again: the upper levels whose subtree did not change keep the
     # version before's reports, charts and own workbooks.
     carry = with_database_retries(find_carry_over, settings)(url, quote(consolidation))
-    files = publish_outputs(quote(consolidation), folders, unfinished, carry)
-    reports = draft_reports(
-        url,
-        quote(consolidation),
-        folders,
-        settings.deadline_days,
-        settings.attendance_threshold,
-        unfinished,
-        context.workspace.report_settings,
-        carry,
+    # The tables and the reports are written side by side: at a province's scale the workbooks
+    # go to a process of their own while this one writes the CSVs, then the reports.
+    tables = publish_outputs.submit(
+        quote(consolidation), folders, unfinished, carry, publishes_in_parallel(consolidation)
     )
+    try:
+        reports = draft_reports(
+            url,
+            quote(consolidation),
+            folders,
+            settings.deadline_days,
+            settings.attendance_threshold,
+            unfinished,
+            context.workspace.report_settings,
+            carry,
+        )
+    finally:
+        tables.wait()  # never leave the tables half-written behind a failed report
+    files = tables.result()
     commit_publication(folders)
     with_database_retries(mark_version_published, settings)(url, version, settings.timezone)
     addresses = OutputAddresses(context.workspace, settings.web_public_url)

@@ -21,7 +21,14 @@ from tonghop.consolidation import (
     Consolidation,
 )
 from tonghop.formatting import format_count, format_date, format_datetime, format_percent
-from tonghop.layout import PublicationFolders, commit_stage, feedback_name, write_atomically
+from tonghop.layout import (
+    PublicationFolders,
+    commit_stage,
+    feedback_name,
+    workbook_path,
+    write_atomically,
+)
+from tonghop.parallel import process_pool
 from tonghop.periods import Period
 from tonghop.publishing import PublishedFiles, publish
 from tonghop.sheets import COUNT_FORMAT
@@ -887,3 +894,43 @@ def test_the_csvs_have_a_copy_people_open_in_excel(published):
         assert list(csv.reader(handle)) == read_csv(machine)
     assert published.excel_csvs[1].name == "status-2025Q3-excel.csv"
     assert "Tỉnh ủy Thái Nguyên" in people.read_text(encoding="utf-8-sig")
+
+
+def _sheets(path: Path) -> dict[str, list[tuple[object, ...]]]:
+    book = openpyxl.load_workbook(path)
+    return {sheet.title: list(sheet.iter_rows(values_only=True)) for sheet in book}
+
+
+def test_workbooks_written_in_another_process_are_the_ones_written_here(tmp_path):
+    consolidation = make_consolidation()
+    here = publish_now(consolidation, tmp_path / "here")
+    folders = PublicationFolders.of(tmp_path / "pool", consolidation.version)
+    with process_pool(1) as pool:
+        pooled = publish(consolidation, folders, pool=pool)
+    commit_stage(folders)
+    assert sorted(path.name for path in (tmp_path / "pool").rglob("*")) == sorted(
+        path.name for path in (tmp_path / "here").rglob("*")
+    )
+    for mine, theirs in [
+        (here.workbook, pooled.workbook),
+        *((here.unit_workbooks[code], pooled.unit_workbooks[code]) for code in ("DUK", "HPB")),
+    ]:
+        assert theirs.is_file() and _sheets(theirs) == _sheets(mine)
+
+
+def test_a_workbook_that_fails_in_another_process_fails_the_publication(tmp_path):
+    consolidation = make_consolidation()
+    folders = PublicationFolders.of(tmp_path / "pool", consolidation.version)
+    # A folder where the province's workbook goes: only that file cannot be written.
+    blocked = folders.staged(workbook_path(folders.final, PERIOD, consolidation.version))
+    blocked.mkdir(parents=True)
+    with process_pool(1) as pool, pytest.raises(IsADirectoryError):
+        publish(consolidation, folders, pool=pool)
+    assert blocked.is_dir() and not list(blocked.parent.glob(".tong-hop-*.tmp"))
+
+
+def test_the_index_of_a_consolidation_follows_a_frame_replaced_after_it_was_built():
+    consolidation = make_consolidation()
+    assert consolidation.view is consolidation.view  # built once
+    consolidation.units = consolidation.units[consolidation.units["code"] != "HPB"]
+    assert "HPB" not in consolidation.view.by_code

@@ -133,7 +133,7 @@ def render_unit_charts(
         check_code(code)
     _check_threshold(threshold)
     out_dir = Path(out_dir)
-    view = ConsolidationView(consolidation)
+    view = consolidation.view
     builders = _builders(quarters)
     written: dict[str, dict[str, Path]] = {}
     with _style():
@@ -163,7 +163,7 @@ def chart_figure(
         raise ValueError(f"unknown chart {name!r}; expected one of {CHART_NAMES}")
     _check_threshold(threshold)
     with _style():
-        return _builders(quarters)[name](ConsolidationView(consolidation), unit_code, threshold)
+        return _builders(quarters)[name](consolidation.view, unit_code, threshold)
 
 
 # --------------------------------------------------------------------------- the data

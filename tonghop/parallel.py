@@ -1,19 +1,34 @@
-"""Process pools for the batch work of a run (reading forms, writing forms), started without
-forking the running process."""
+"""Process pools for the batch work of a run (reading forms, writing forms and workbooks), started
+without forking the running process."""
 
 from __future__ import annotations
 
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import forkserver
 
-# Modules the pool workers need, imported once in the fork server rather than in every worker.
-_PRELOAD = ["tonghop.reading", "tonghop.forms"]
+# Modules the pool workers need (reading and writing forms, writing the workbooks), imported
+# once in the fork server rather than in every worker.
+_PRELOAD = ["tonghop.reading", "tonghop.forms", "tonghop.publishing"]
 
 
 def worker_count(workers: int = 0) -> int:
     """The number of worker processes `workers` asks for: 0 means one per core."""
     return workers or os.cpu_count() or 1
+
+
+def _forkserver_context() -> multiprocessing.context.BaseContext:
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(_PRELOAD)
+    return context
+
+
+def start_process_server() -> None:
+    """Start the fork server now: its imports (a second or two) then run beside a run's first
+    steps on the other core, instead of delaying the first pool the run needs."""
+    _forkserver_context()
+    forkserver.ensure_running()
 
 
 def process_pool(workers: int = 0) -> ProcessPoolExecutor:
@@ -25,6 +40,4 @@ def process_pool(workers: int = 0) -> ProcessPoolExecutor:
     server is a fresh interpreter started once per process, with no thread to copy — the
     default start method from Python 3.14 for that reason.
     """
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(_PRELOAD)
-    return ProcessPoolExecutor(max_workers=worker_count(workers), mp_context=context)
+    return ProcessPoolExecutor(max_workers=worker_count(workers), mp_context=_forkserver_context())

@@ -8,13 +8,14 @@ their names and folders come from `tonghop.layout`."""
 
 from __future__ import annotations
 
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 from pathlib import Path
 
 from tonghop.carry_over import NOTHING_CARRIED, CarryOver, carry_file
-from tonghop.consolidation import Consolidation, ConsolidationView
+from tonghop.consolidation import Consolidation
 from tonghop.exports import consolidated_rows, write_consolidated_csv, write_status_csv
 from tonghop.feedback import feedback_due, write_feedback_workbook
 from tonghop.layout import (
@@ -77,6 +78,7 @@ def publish(
     *,
     rewrite: bool = True,
     carry: CarryOver = NOTHING_CARRIED,
+    pool: Executor | None = None,
 ) -> PublishedFiles:
     """Write the version's workbook, CSVs and feedback into `folders.stage`, from where they
     appear in `folders.final` (normally `published/<P>/`) all at once; returns where they will be.
@@ -84,15 +86,27 @@ def publish(
     The version's own files are written when `rewrite` is set or when one is missing; a file
     already published is never written over. An upper level's own workbook is copied from the
     version before when `carry` says its subtree did not move. Feedback answers each unit's
-    latest file once.
+    latest file once. Given a `pool` of processes, the workbooks are written there while this
+    process writes the CSVs and the feedback (`publishes_in_parallel` says when that pays).
     """
-    view = ConsolidationView(consolidation)
+    workbooks: list[Future[None]] = []
+
+    def write_book(of: Consolidation, path: Path) -> None:
+        if pool is None:
+            write_workbook_file(of, path)
+        else:
+            workbooks.append(pool.submit(write_workbook_file, of, path))
+
     period, version = consolidation.period, consolidation.version
+    # The province's workbook first: in a pool, the longest job starts before anything else.
+    book = workbook_path(folders.final, period, version)
+    if rewrite or not book.exists():
+        write_book(consolidation, folders.staged(book))
+    view = consolidation.view
     consolidated = consolidated_csv_path(folders.final, period, version)
     status = status_csv_path(folders.final, period, version)
     rows = consolidated_rows(view) if rewrite or not consolidated.exists() else None
     outputs = (
-        (workbook_path(folders.final, period, version), write_workbook),
         (consolidated, partial(write_consolidated_csv, rows=rows)),
         (status, write_status_csv),
         (excel_csv_path(consolidated), partial(write_consolidated_csv, excel=True, rows=rows)),
@@ -113,8 +127,7 @@ def publish(
             ):
                 unit_workbooks[unit["code"]] = path
                 continue
-            own = ConsolidationView(subtree_consolidation(consolidation, unit["code"]))
-            write_atomically(folders.staged(path), lambda temp, own=own: write_workbook(own, temp))
+            write_book(subtree_consolidation(consolidation, unit["code"]), folders.staged(path))
         unit_workbooks[unit["code"]] = path
     feedback: dict[str, Path] = {}
     for due in feedback_due(view):
@@ -124,12 +137,30 @@ def publish(
                 folders.staged(path), lambda temp, due=due: write_feedback_workbook(view, due, temp)
             )
         feedback[due.unit_code] = path
+    for written in workbooks:
+        written.result()  # a workbook that failed fails the publication, as in this process
     return PublishedFiles(
-        *(path for path, _ in outputs[:3]),
+        book,
+        *(path for path, _ in outputs[:2]),
         feedback=feedback,
         version=version,
         unit_workbooks=unit_workbooks,
     )
+
+
+def write_workbook_file(consolidation: Consolidation, path: Path) -> None:
+    """Write the consolidation's workbook to `path`, atomically (in a pool's process too)."""
+    write_atomically(path, lambda temp: write_workbook(consolidation.view, temp))
+
+
+# From this many units a workbook costs seconds, far more than sending the consolidation to
+# another process (half a second at 20,000 units): the workbooks are then written there.
+PARALLEL_FROM_UNITS = 5_000
+
+
+def publishes_in_parallel(consolidation: Consolidation) -> bool:
+    """Whether the consolidation's workbooks are worth writing in another process."""
+    return len(consolidation.units) >= PARALLEL_FROM_UNITS
 
 
 def published_files(out_dir: Path, period: Period, version: int) -> PublishedFiles:

@@ -1188,8 +1188,8 @@ def report_context(
     Sections are lists of items `{"kind": heading | text | bullet, "text"}`; the appendix a list
     of tables `{"title", "headers", "rows": [{"number", "text", "value", "group"}]}`.
     """
-    view = ConsolidationView(consolidation)
-    previous_view = ConsolidationView(previous) if previous is not None else None
+    view = consolidation.view
+    previous_view = previous.view if previous is not None else None
     issuer = issuer_settings(settings_folder, unit_code, registry_defaults(view.by_code, unit_code))
     report = _Report(view, unit_code, previous_view, attendance_threshold, issuer, quarters)
     return _context(report, issued_on)
@@ -1378,8 +1378,8 @@ def write_reports(
     `template` names one for all. Charts (by unit, then by chart name) are PNG files, embedded
     in the Word file and inline in the HTML page, which is then one self-contained file.
     """
-    view = ConsolidationView(consolidation)
-    previous_view = ConsolidationView(previous) if previous is not None else None
+    view = consolidation.view
+    previous_view = previous.view if previous is not None else None
     written = {}
     for code in unit_codes:
         issuer = issuer_settings(settings_folder, code, registry_defaults(view.by_code, code))
