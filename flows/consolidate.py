@@ -59,10 +59,10 @@ def consolidate_and_publish(context: RunContext) -> PublishedFiles:
     # version before's reports, charts and own workbooks.
     carry = with_database_retries(find_carry_over, settings)(url, quote(consolidation))
     # The tables and the reports are written side by side: at a province's scale the workbooks
-    # go to a process of their own while this one writes the CSVs, then the reports.
-    tables = publish_outputs.submit(
-        quote(consolidation), folders, unfinished, carry, publishes_in_parallel(consolidation)
-    )
+    # go to a process of their own while this one writes the CSVs, and many reports are shared
+    # with another.
+    in_parallel = publishes_in_parallel(consolidation)
+    tables = publish_outputs.submit(quote(consolidation), folders, unfinished, carry, in_parallel)
     try:
         reports = draft_reports(
             url,
@@ -73,6 +73,7 @@ def consolidate_and_publish(context: RunContext) -> PublishedFiles:
             unfinished,
             context.workspace.report_settings,
             carry,
+            in_parallel,
         )
     finally:
         tables.wait()  # never leave the tables half-written behind a failed report

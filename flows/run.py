@@ -20,7 +20,6 @@ from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner, ThreadPoolTa
 from tonghop.config import Settings
 from tonghop.context import RunContext, resolve_run
 from tonghop.locking import run_lock
-from tonghop.parallel import start_process_server
 from tonghop.periods import Period
 from tonghop_flows.logs import keep_operator_level
 from tonghop_flows.parameters import period_of, workspace_of
@@ -57,10 +56,6 @@ def started_run(
         outermost_run_id=flow_run.id,
     )
     context.workspace.ensure()
-    if exclusive:
-        # A run that writes may read forms or write workbooks in other processes: their server
-        # gets ready while the run checks its database and collects.
-        start_process_server()
     # The steps run in this process, inside this run, whose heartbeats say that all of it is
     # alive; a step's own would cost it up to a second when it ends (Prefect waits for its
     # heartbeat thread, which sleeps a second at a time) — seconds of a run with nothing new.

@@ -3,6 +3,7 @@ province and every upper-level unit after a consolidation."""
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from pathlib import Path
 
 from prefect import get_run_logger, task
@@ -11,16 +12,17 @@ from prefect.cache_policies import NO_CACHE
 from tonghop.carry_over import NOTHING_CARRIED, CarryOver, carry_report
 from tonghop.consolidating import previous_quarter
 from tonghop.consolidation import Consolidation
+from tonghop.drafting import draft_reports_side_by_side
 from tonghop.formatting import format_count
 from tonghop.layout import (
     CHART_NAMES,
-    CHARTS_DIR,
     PublicationFolders,
     disk_full_explained,
     report_paths,
 )
+from tonghop.parallel import process_pool
 from tonghop.quarter_figures import load_quarter_figures
-from tonghop.report import compares_with_previous, write_reports
+from tonghop.report import compares_with_previous
 from tonghop.storage import transaction
 from tonghop_tasks.names import unmarked
 from tonghop_tasks.retrying import worth_retrying
@@ -46,13 +48,15 @@ def draft_reports(
     rewrite: bool,
     settings_folder: Path | None = None,
     carry: CarryOver = NOTHING_CARRIED,
+    in_parallel: bool = False,
 ) -> dict[str, Path]:
     """Write each report (and its charts) not published yet, or every one with `rewrite`, into
     the version's staging folder, each issuer's settings and template from `settings_folder`;
     a unit `carry` carries gets the version before's files instead. Returns where each unit's
     Word file is published, by unit code. The period the reports compare with (the previous
     quarter, or the same period last year) and, for a longer period, each of its quarters'
-    figures (one load per quarter) are read only when there is a report to draw."""
+    figures (one load per quarter) are read only when there is a report to draw. With
+    `in_parallel`, many reports are drafted in two processes at once."""
     units = consolidation.units.sort_values("position", kind="stable")
     codes = [row.code for row in units.itertuples() if row.kind in REPORTING_KINDS]
     paths = {
@@ -84,26 +88,19 @@ def draft_reports(
                 previous = previous_quarter(connection, period, deadline_days)
             if not period.is_quarter:
                 quarters = load_quarter_figures(connection, period, deadline_days, due)
-        # matplotlib is imported only by a run that draws: its import costs every command.
-        from tonghop.charts import render_unit_charts
-
-        with disk_full_explained(folders, period, consolidation.version):
-            charts = render_unit_charts(
-                consolidation,
-                due,
-                folders.stage / CHARTS_DIR,
-                threshold=attendance_threshold,
-                quarters=quarters,
-            )
-            write_reports(
+        with (
+            disk_full_explained(folders, period, consolidation.version),
+            process_pool(1) if in_parallel else nullcontext() as pool,
+        ):
+            draft_reports_side_by_side(
                 consolidation,
                 due,
                 folders.stage,
-                charts=charts,
                 previous=previous,
                 quarters=quarters,
                 attendance_threshold=attendance_threshold,
                 settings_folder=settings_folder,
+                pool=pool,
             )
     logger = get_run_logger()
     if due or not carried:

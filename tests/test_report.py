@@ -16,8 +16,11 @@ import pytest
 from PIL import Image
 
 from tests.test_publishing import publish_now
+from tonghop import drafting
 from tonghop.consolidation import PROBLEM_COLUMNS, SECTOR_COLUMNS, Consolidation
+from tonghop.drafting import draft_reports_side_by_side
 from tonghop.formatting import format_count, format_percent
+from tonghop.parallel import process_pool
 from tonghop.periods import Period
 from tonghop.quarter_figures import QuarterFigures
 from tonghop.report import (
@@ -855,3 +858,28 @@ def test_a_year_s_word_report_shows_the_chart_of_its_quarters(tmp_path: Path, ch
         "Biểu đồ 2. Tỷ lệ đảng viên tham gia học tập",
     ]
     assert "Báo cáo năm 2025" in html_path.read_text(encoding="utf-8")
+
+
+def test_reports_drafted_in_two_processes_are_the_ones_drafted_in_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    consolidation, previous = make_consolidation(), previous_consolidation()
+    codes = ["TU", "DUK", "HPB"]
+    options = dict(previous=previous, quarters=None, attendance_threshold=0.9, settings_folder=None)
+    draft_reports_side_by_side(consolidation, codes, tmp_path / "one", **options)
+    monkeypatch.setattr(drafting, "PARALLEL_FROM_REPORTS", 2)  # three reports are then shared
+    with process_pool(1) as pool:
+        draft_reports_side_by_side(consolidation, codes, tmp_path / "two", pool=pool, **options)
+        assert pool._processes  # the pool's process drafted some of them
+    one = sorted(path.relative_to(tmp_path / "one") for path in (tmp_path / "one").rglob("*.*"))
+    two = sorted(path.relative_to(tmp_path / "two") for path in (tmp_path / "two").rglob("*.*"))
+    assert one == two and len([path for path in one if path.suffix == ".docx"]) == 3
+    for path in one:
+        if path.suffix == ".html":
+            assert (tmp_path / "two" / path).read_text(encoding="utf-8") == (
+                tmp_path / "one" / path
+            ).read_text(encoding="utf-8")
+        if path.suffix == ".docx":
+            assert docx_paragraphs(tmp_path / "two" / path) == docx_paragraphs(
+                tmp_path / "one" / path
+            )

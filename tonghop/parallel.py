@@ -6,7 +6,6 @@ from __future__ import annotations
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
-from multiprocessing import forkserver
 
 # Modules the pool workers need (reading and writing forms, writing the workbooks), imported
 # once in the fork server rather than in every worker.
@@ -22,13 +21,6 @@ def _forkserver_context() -> multiprocessing.context.BaseContext:
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(_PRELOAD)
     return context
-
-
-def start_process_server() -> None:
-    """Start the fork server now: its imports (a second or two) then run beside a run's first
-    steps on the other core, instead of delaying the first pool the run needs."""
-    _forkserver_context()
-    forkserver.ensure_running()
 
 
 def process_pool(workers: int = 0) -> ProcessPoolExecutor:

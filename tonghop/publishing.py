@@ -8,6 +8,7 @@ their names and folders come from `tonghop.layout`."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -89,19 +90,32 @@ def publish(
     latest file once. Given a `pool` of processes, the workbooks are written there while this
     process writes the CSVs and the feedback (`publishes_in_parallel` says when that pays).
     """
-    workbooks: list[Future[None]] = []
-
-    def write_book(of: Consolidation, path: Path) -> None:
-        if pool is None:
-            write_workbook_file(of, path)
-        else:
-            workbooks.append(pool.submit(write_workbook_file, of, path))
-
     period, version = consolidation.period, consolidation.version
-    # The province's workbook first: in a pool, the longest job starts before anything else.
     book = workbook_path(folders.final, period, version)
+    # The workbooks to write: the whole consolidation's (None) and the upper levels' own.
+    books: list[tuple[str | None, Path]] = []
     if rewrite or not book.exists():
-        write_book(consolidation, folders.staged(book))
+        books.append((None, folders.staged(book)))
+    unit_workbooks: dict[str, Path] = {}
+    for unit in consolidation.units.sort_values("position", kind="stable").itertuples():
+        if unit.kind != "upper":
+            continue
+        path = unit_workbook_path(folders.final, period, unit.code, version)
+        unit_workbooks[unit.code] = path
+        if not rewrite and path.exists():
+            continue
+        if not carry.carries(unit.code) or not carry_file(
+            unit_workbook_path(folders.final, period, unit.code, carry.previous),
+            folders.staged(path),
+        ):
+            books.append((unit.code, folders.staged(path)))
+    # In a pool, one job writes them all, started before anything else: the longest work, sent
+    # the consolidation once.
+    written: Future[None] | None = None
+    if pool is not None and books:
+        written = pool.submit(write_workbooks, consolidation, books)
+    else:
+        write_workbooks(consolidation, books)
     view = consolidation.view
     consolidated = consolidated_csv_path(folders.final, period, version)
     status = status_csv_path(folders.final, period, version)
@@ -115,20 +129,6 @@ def publish(
     for path, write in outputs:
         if rewrite or not path.exists():
             write_atomically(folders.staged(path), lambda temp, write=write: write(view, temp))
-    unit_workbooks: dict[str, Path] = {}
-    for unit in view.units:
-        if unit["kind"] != "upper":
-            continue
-        path = unit_workbook_path(folders.final, period, unit["code"], version)
-        if rewrite or not path.exists():
-            if carry.carries(unit["code"]) and carry_file(
-                unit_workbook_path(folders.final, period, unit["code"], carry.previous),
-                folders.staged(path),
-            ):
-                unit_workbooks[unit["code"]] = path
-                continue
-            write_book(subtree_consolidation(consolidation, unit["code"]), folders.staged(path))
-        unit_workbooks[unit["code"]] = path
     feedback: dict[str, Path] = {}
     for due in feedback_due(view):
         path = feedback_path(folders.final, due.unit_code, period, due.submission_number)
@@ -137,7 +137,7 @@ def publish(
                 folders.staged(path), lambda temp, due=due: write_feedback_workbook(view, due, temp)
             )
         feedback[due.unit_code] = path
-    for written in workbooks:
+    if written is not None:
         written.result()  # a workbook that failed fails the publication, as in this process
     return PublishedFiles(
         book,
@@ -148,9 +148,12 @@ def publish(
     )
 
 
-def write_workbook_file(consolidation: Consolidation, path: Path) -> None:
-    """Write the consolidation's workbook to `path`, atomically (in a pool's process too)."""
-    write_atomically(path, lambda temp: write_workbook(consolidation.view, temp))
+def write_workbooks(consolidation: Consolidation, books: Sequence[tuple[str | None, Path]]) -> None:
+    """Write, atomically, the consolidation's workbook (code None) and the units' own workbooks
+    of their subtree, each to the path given (in a pool's process too)."""
+    for code, path in books:
+        of = consolidation if code is None else subtree_consolidation(consolidation, code)
+        write_atomically(path, lambda temp, of=of: write_workbook(of.view, temp))
 
 
 # From this many units a workbook costs seconds, far more than sending the consolidation to
