@@ -3,6 +3,7 @@ or a new version when something changed since the last publication."""
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import replace
 
 from prefect import flow
@@ -10,6 +11,8 @@ from prefect.utilities.annotations import quote
 
 from tonghop.context import RunContext
 from tonghop.layout import PublicationFolders, clear_stages
+from tonghop.memory import release_freed_memory
+from tonghop.parallel import process_pool
 from tonghop.portal.addresses import OutputAddresses
 from tonghop.publishing import PublishedFiles, publishes_in_parallel
 from tonghop_flows.failures import explained
@@ -38,6 +41,9 @@ def consolidate_and_publish(context: RunContext) -> PublishedFiles:
         url, period, settings.deadline_days, settings.timezone
     )
     version, fresh = done.version, done.fresh
+    # What collecting and summing freed goes back to the system before the outputs' processes
+    # start beside this one.
+    release_freed_memory()
     out_dir = context.workspace.published_folder(period)
     # What a run that failed or died while writing left is never shown: it goes first.
     clear_stages(out_dir)
@@ -58,26 +64,28 @@ def consolidate_and_publish(context: RunContext) -> PublishedFiles:
     # Only what moved is drawn again: the upper levels whose subtree did not change keep the
     # version before's reports, charts and own workbooks.
     carry = with_database_retries(find_carry_over, settings)(url, quote(consolidation))
-    # The tables and the reports are written side by side: at a province's scale the workbooks
-    # go to a process of their own while this one writes the CSVs, and many reports are shared
-    # with another.
-    in_parallel = publishes_in_parallel(consolidation)
-    tables = publish_outputs.submit(quote(consolidation), folders, unfinished, carry, in_parallel)
-    try:
-        reports = draft_reports(
-            url,
-            quote(consolidation),
-            folders,
-            settings.deadline_days,
-            settings.attendance_threshold,
-            unfinished,
-            context.workspace.report_settings,
-            carry,
-            in_parallel,
+    # The tables and the reports are written side by side. At a province's scale one process
+    # beside this one writes the workbooks, then a share of the reports, while this one writes
+    # the CSVs and the other reports: both cores busy, one more copy of the consolidation.
+    with process_pool(1) if publishes_in_parallel(consolidation) else nullcontext() as pool:
+        tables = publish_outputs.submit(
+            quote(consolidation), folders, unfinished, carry, quote(pool)
         )
-    finally:
-        tables.wait()  # never leave the tables half-written behind a failed report
-    files = tables.result()
+        try:
+            reports = draft_reports(
+                url,
+                quote(consolidation),
+                folders,
+                settings.deadline_days,
+                settings.attendance_threshold,
+                unfinished,
+                context.workspace.report_settings,
+                carry,
+                quote(pool),
+            )
+        finally:
+            tables.wait()  # never leave the tables half-written behind a failed report
+        files = tables.result()
     commit_publication(folders)
     with_database_retries(mark_version_published, settings)(url, version, settings.timezone)
     addresses = OutputAddresses(context.workspace, settings.web_public_url)

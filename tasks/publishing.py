@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from contextlib import nullcontext
+from concurrent.futures import Executor
 from dataclasses import replace
 from pathlib import Path
 
@@ -28,7 +28,6 @@ from tonghop.layout import (
     disk_full_explained,
     find_reports,
 )
-from tonghop.parallel import process_pool
 from tonghop.periods import Period
 from tonghop.portal.addresses import OutputAddresses
 from tonghop.publishing import PublishedFiles, publish, published_files
@@ -53,16 +52,12 @@ def publish_outputs(
     folders: PublicationFolders,
     rewrite: bool,
     carry: CarryOver = NOTHING_CARRIED,
-    in_parallel: bool = False,
+    pool: Executor | None = None,
 ) -> PublishedFiles:
     """Write the version's workbook and CSVs (unless already published), the upper levels' own
     workbooks (copied from the version before where `carry` says so) and the feedback
-    workbooks into the version's staging folder; with `in_parallel`, the workbooks in a
-    process of their own."""
-    with (
-        disk_full_explained(folders, consolidation.period, consolidation.version),
-        process_pool(1) if in_parallel else nullcontext() as pool,
-    ):
+    workbooks into the version's staging folder; given a process `pool`, the workbooks there."""
+    with disk_full_explained(folders, consolidation.period, consolidation.version):
         files = publish(consolidation, folders, rewrite=rewrite, carry=carry, pool=pool)
     get_run_logger().info(
         "Phiên bản %d: %s; %s tệp phản hồi.",

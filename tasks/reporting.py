@@ -3,7 +3,7 @@ province and every upper-level unit after a consolidation."""
 
 from __future__ import annotations
 
-from contextlib import nullcontext
+from concurrent.futures import Executor
 from pathlib import Path
 
 from prefect import get_run_logger, task
@@ -20,7 +20,6 @@ from tonghop.layout import (
     disk_full_explained,
     report_paths,
 )
-from tonghop.parallel import process_pool
 from tonghop.quarter_figures import load_quarter_figures
 from tonghop.report import compares_with_previous
 from tonghop.storage import transaction
@@ -48,15 +47,15 @@ def draft_reports(
     rewrite: bool,
     settings_folder: Path | None = None,
     carry: CarryOver = NOTHING_CARRIED,
-    in_parallel: bool = False,
+    pool: Executor | None = None,
 ) -> dict[str, Path]:
     """Write each report (and its charts) not published yet, or every one with `rewrite`, into
     the version's staging folder, each issuer's settings and template from `settings_folder`;
     a unit `carry` carries gets the version before's files instead. Returns where each unit's
     Word file is published, by unit code. The period the reports compare with (the previous
     quarter, or the same period last year) and, for a longer period, each of its quarters'
-    figures (one load per quarter) are read only when there is a report to draw. With
-    `in_parallel`, many reports are drafted in two processes at once."""
+    figures (one load per quarter) are read only when there is a report to draw. Given a
+    process `pool`, a share of many reports is drafted there at the same time."""
     units = consolidation.units.sort_values("position", kind="stable")
     codes = [row.code for row in units.itertuples() if row.kind in REPORTING_KINDS]
     paths = {
@@ -88,10 +87,7 @@ def draft_reports(
                 previous = previous_quarter(connection, period, deadline_days)
             if not period.is_quarter:
                 quarters = load_quarter_figures(connection, period, deadline_days, due)
-        with (
-            disk_full_explained(folders, period, consolidation.version),
-            process_pool(1) if in_parallel else nullcontext() as pool,
-        ):
+        with disk_full_explained(folders, period, consolidation.version):
             draft_reports_side_by_side(
                 consolidation,
                 due,

@@ -30,7 +30,7 @@ from tonghop.layout import (
 )
 from tonghop.parallel import process_pool
 from tonghop.periods import Period
-from tonghop.publishing import PublishedFiles, publish
+from tonghop.publishing import PublishedFiles, publish, workbook_consolidation, write_workbooks
 from tonghop.sheets import COUNT_FORMAT
 
 PERIOD = Period(2025, 3)
@@ -934,3 +934,15 @@ def test_the_index_of_a_consolidation_follows_a_frame_replaced_after_it_was_buil
     assert consolidation.view is consolidation.view  # built once
     consolidation.units = consolidation.units[consolidation.units["code"] != "HPB"]
     assert "HPB" not in consolidation.view.by_code
+
+
+def test_a_workbook_needs_no_figure_below_the_grassroots_organisations(tmp_path):
+    consolidation = make_consolidation()
+    assert "C1" in set(consolidation.values["unit_code"])  # a cell's figures, in the CSVs
+    sent = workbook_consolidation(consolidation)
+    assert "C1" not in set(sent.values["unit_code"]) and len(sent.units) == len(UNITS)
+    books = [(None, "tong-hop.xlsx"), ("DUK", "tong-hop-DUK.xlsx")]
+    write_workbooks(consolidation, [(code, tmp_path / "all" / name) for code, name in books])
+    write_workbooks(sent, [(code, tmp_path / "sent" / name) for code, name in books])
+    for _, name in books:
+        assert _sheets(tmp_path / "sent" / name) == _sheets(tmp_path / "all" / name)

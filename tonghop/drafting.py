@@ -1,6 +1,6 @@
 """Drafting units' narrative reports with their charts: the charts drawn, then each report written
-as Word and HTML around them — in this process, or, for many reports, half of them in a process
-of their own at the same time."""
+as Word and HTML around them — in this process, or, for many reports, a share of them in a pool's
+process at the same time."""
 
 from __future__ import annotations
 
@@ -13,9 +13,11 @@ from tonghop.layout import CHARTS_DIR
 from tonghop.quarter_figures import QuarterFigures
 from tonghop.report import write_reports
 
-# From this many reports, half of them go to another process: each costs about a second to draw
-# at a province's scale, sending the consolidation there about as much.
+# From this many reports, a share goes to a pool's process: each costs about a second to draw at
+# a province's scale, sending the consolidation there about as much.
 PARALLEL_FROM_REPORTS = 8
+# The share: every third report, since the pool's process writes the workbooks first.
+POOL_SHARE = 3
 
 
 def draft_unit_reports(
@@ -64,8 +66,8 @@ def draft_reports_side_by_side(
     pool: Executor | None = None,
 ) -> None:
     """`draft_unit_reports` of every unit of `codes`; given a `pool` and at least
-    PARALLEL_FROM_REPORTS units, every other one is drafted there while this process drafts
-    the rest (the hierarchy order alternates large and small subtrees between the two)."""
+    PARALLEL_FROM_REPORTS units, every POOL_SHARE-th one is drafted there while this process
+    drafts the rest (the hierarchy order mixes large and small subtrees in both shares)."""
     options = {
         "previous": previous,
         "quarters": quarters,
@@ -75,8 +77,11 @@ def draft_reports_side_by_side(
     if pool is None or len(codes) < PARALLEL_FROM_REPORTS:
         draft_unit_reports(consolidation, codes, out_dir, **options)
         return
-    there = pool.submit(draft_unit_reports, consolidation, codes[1::2], out_dir, **options)
+    there = list(codes[POOL_SHARE - 1 :: POOL_SHARE])
+    chosen = set(there)
+    here = [code for code in codes if code not in chosen]
+    drafted = pool.submit(draft_unit_reports, consolidation, there, out_dir, **options)
     try:
-        draft_unit_reports(consolidation, codes[0::2], out_dir, **options)
+        draft_unit_reports(consolidation, here, out_dir, **options)
     finally:
-        there.result()  # its failure is the drafting's, as in this process
+        drafted.result()  # its failure is the drafting's, as in this process

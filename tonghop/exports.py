@@ -9,12 +9,18 @@ reported."""
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterator
+from contextlib import ExitStack
+from itertools import islice
 from pathlib import Path
 
 from tonghop.catalogue import RATES
 from tonghop.consolidation import ConsolidationView
 from tonghop.longer_periods import QUARTERS_COLUMN, quarters_vi
 
+CONSOLIDATED_HEADER = ("unit_code", "unit_name", "kind", "indicator_code", "value")
+# Rows made and written at a time: few enough to hold, many enough for csv's C loop.
+_ROWS_AT_ONCE = 10_000
 # The copy for people of a longer period's status: the quarters in words.
 QUARTERS_HEADERS_VI = ("Các quý đã báo cáo", "Các quý chưa báo cáo")
 
@@ -35,34 +41,39 @@ def _open(path: Path, excel: bool):
     return handle, csv.writer(handle, lineterminator="\r\n" if excel else "\n")
 
 
-def consolidated_rows(view: ConsolidationView) -> list[tuple[str, ...]]:
+def consolidated_rows(view: ConsolidationView) -> Iterator[tuple[str, ...]]:
     """The consolidated CSV's rows: one per unit and numeric indicator or rate, in hierarchy and
-    catalogue order. Made once for both copies: at a province's scale (900,000 rows) making
-    them costs far more than writing them."""
+    catalogue order, made one at a time (a province has 900,000)."""
     codes = [(indicator.code, False) for indicator in view.numeric]
     codes += [(rate.code, True) for rate in RATES]
     numbers = view.numbers
-    return [
-        (unit["code"], unit["name"] or "", unit["kind"], code, _csv_number(found, rate=rate))
-        for unit in view.units
-        for code, rate in codes
-        for found in (numbers.get((unit["code"], code)),)
-    ]
+    for unit in view.units:
+        code_of_unit, name, kind = unit["code"], unit["name"] or "", unit["kind"]
+        for code, rate in codes:
+            found = numbers.get((code_of_unit, code))
+            yield (code_of_unit, name, kind, code, _csv_number(found, rate=rate))
 
 
 def write_consolidated_csv(
-    view: ConsolidationView,
-    path: Path,
-    *,
-    excel: bool = False,
-    rows: list[tuple[str, ...]] | None = None,
+    view: ConsolidationView, path: Path, *, excel: bool = False, also: Path | None = None
 ) -> None:
-    """One row per unit and numeric indicator or rate (`consolidated_rows`, made here unless
-    given), in hierarchy and catalogue order."""
-    handle, writer = _open(path, excel)
-    with handle:
-        writer.writerow(["unit_code", "unit_name", "kind", "indicator_code", "value"])
-        writer.writerows(consolidated_rows(view) if rows is None else rows)
+    """One row per unit and numeric indicator or rate (`consolidated_rows`), in hierarchy and
+    catalogue order; with `also`, the copy for people is written there in the same pass (the
+    rows cost far more to make than to write, and are never all held)."""
+    copies = [_open(path, excel)]
+    if also is not None:
+        copies.append(_open(also, True))
+    with ExitStack() as stack:
+        writers = []
+        for handle, writer in copies:
+            stack.enter_context(handle)
+            writers.append(writer)
+        rows = consolidated_rows(view)
+        for writer in writers:
+            writer.writerow(CONSOLIDATED_HEADER)
+        while chunk := list(islice(rows, _ROWS_AT_ONCE)):
+            for writer in writers:
+                writer.writerows(chunk)
 
 
 def write_status_csv(view: ConsolidationView, path: Path, *, excel: bool = False) -> None:

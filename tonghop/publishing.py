@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from concurrent.futures import Executor, Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import partial
 from pathlib import Path
 
 from tonghop.carry_over import NOTHING_CARRIED, CarryOver, carry_file
 from tonghop.consolidation import Consolidation
-from tonghop.exports import consolidated_rows, write_consolidated_csv, write_status_csv
+from tonghop.exports import write_consolidated_csv, write_status_csv
 from tonghop.feedback import feedback_due, write_feedback_workbook
 from tonghop.layout import (
     PublicationFolders,
@@ -31,6 +31,7 @@ from tonghop.layout import (
     write_atomically,
 )
 from tonghop.periods import Period
+from tonghop.registry import GRASSROOTS_KINDS
 from tonghop.subtree import subtree_consolidation
 from tonghop.workbook import write_workbook
 
@@ -113,19 +114,29 @@ def publish(
     # the consolidation once.
     written: Future[None] | None = None
     if pool is not None and books:
-        written = pool.submit(write_workbooks, consolidation, books)
+        written = pool.submit(write_workbooks, workbook_consolidation(consolidation), books)
     else:
         write_workbooks(consolidation, books)
     view = consolidation.view
     consolidated = consolidated_csv_path(folders.final, period, version)
     status = status_csv_path(folders.final, period, version)
-    rows = consolidated_rows(view) if rewrite or not consolidated.exists() else None
-    outputs = (
-        (consolidated, partial(write_consolidated_csv, rows=rows)),
+    for_people = excel_csv_path(consolidated)
+    outputs = [
+        (consolidated, write_consolidated_csv),
         (status, write_status_csv),
-        (excel_csv_path(consolidated), partial(write_consolidated_csv, excel=True, rows=rows)),
+        (for_people, partial(write_consolidated_csv, excel=True)),
         (excel_csv_path(status), partial(write_status_csv, excel=True)),
-    )
+    ]
+    if rewrite or not (consolidated.exists() or for_people.exists()):
+        # Both copies of the consolidated CSV in one pass over its 900,000 rows.
+        write_atomically(
+            folders.staged(consolidated),
+            lambda plain: write_atomically(
+                folders.staged(for_people),
+                lambda excel: write_consolidated_csv(view, plain, also=excel),
+            ),
+        )
+        outputs = [output for output in outputs if output[0] not in (consolidated, for_people)]
     for path, write in outputs:
         if rewrite or not path.exists():
             write_atomically(folders.staged(path), lambda temp, write=write: write(view, temp))
@@ -141,7 +152,8 @@ def publish(
         written.result()  # a workbook that failed fails the publication, as in this process
     return PublishedFiles(
         book,
-        *(path for path, _ in outputs[:2]),
+        consolidated,
+        status,
         feedback=feedback,
         version=version,
         unit_workbooks=unit_workbooks,
@@ -154,6 +166,22 @@ def write_workbooks(consolidation: Consolidation, books: Sequence[tuple[str | No
     for code, path in books:
         of = consolidation if code is None else subtree_consolidation(consolidation, code)
         write_atomically(path, lambda temp, of=of: write_workbook(of.view, temp))
+
+
+# The units whose figures a workbook shows: its levels and the grassroots organisations. The
+# figures of the units below them (nine in ten of a province's) are in the CSVs only.
+WORKBOOK_KINDS = ("province", "upper", *GRASSROOTS_KINDS)
+
+
+def workbook_consolidation(consolidation: Consolidation) -> Consolidation:
+    """The consolidation as its workbooks read it: every unit, status, problem, text and change,
+    and the figures of the units of WORKBOOK_KINDS only (what a pool's process is sent)."""
+    units = consolidation.units
+    shown = units.loc[units["kind"].isin(WORKBOOK_KINDS), "code"]
+    values = consolidation.values
+    return replace(
+        consolidation, values=values[values["unit_code"].isin(shown)].reset_index(drop=True)
+    )
 
 
 # From this many units a workbook costs seconds, far more than sending the consolidation to
