@@ -41,9 +41,6 @@ def consolidate_and_publish(context: RunContext) -> PublishedFiles:
         url, period, settings.deadline_days, settings.timezone
     )
     version, fresh = done.version, done.fresh
-    # What collecting and summing freed goes back to the system before the outputs' processes
-    # start beside this one.
-    release_freed_memory()
     out_dir = context.workspace.published_folder(period)
     # What a run that failed or died while writing left is never shown: it goes first.
     clear_stages(out_dir)
@@ -53,6 +50,9 @@ def consolidate_and_publish(context: RunContext) -> PublishedFiles:
         files = find_published(out_dir, period, version.number)
         if files.complete:
             return replace(files, published_at=version.published_at)
+    # What collecting and summing freed goes back to the system before the outputs' processes
+    # start beside this one.
+    release_freed_memory()
     consolidation = with_database_retries(gather_consolidation, settings)(
         url, version, settings.deadline_days, done.moved
     )

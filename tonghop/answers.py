@@ -380,6 +380,11 @@ def build_acknowledgements(
     attached."""
     by_code = {unit.code: unit for unit in units}
     signature = sender_of(units)
+    # A run answers thousands of versions of one or two periods: each period's dates once.
+    dates = {
+        period: (period.deadline(deadline_days), deadline_end(period, deadline_days))
+        for period in {version.period for version in versions}
+    }
     letters = []
     for version in versions:
         unit = by_code.get(version.unit_code)
@@ -393,7 +398,7 @@ def build_acknowledgements(
         cc = ()
         if version.sender and version.sender.lower() != (recipient.email or "").lower():
             cc = (version.sender,)
-        deadline = version.period.deadline(deadline_days)
+        deadline, late_from = dates[version.period]
         attachment = feedback_path_of(outbox, version)
         letters.append(
             Letter(
@@ -410,7 +415,7 @@ def build_acknowledgements(
                     parent,
                     recipient,
                     deadline,
-                    deadline_end(version.period, deadline_days),
+                    late_from,
                     today,
                     attachment,
                     reply_to,
