@@ -12,7 +12,7 @@ from prefect.utilities.annotations import quote
 from tonghop.context import RunContext
 from tonghop.layout import PublicationFolders, clear_stages
 from tonghop.memory import release_freed_memory
-from tonghop.parallel import process_pool
+from tonghop.parallel import process_pool, start_process_server
 from tonghop.portal.addresses import OutputAddresses
 from tonghop.publishing import PublishedFiles, publishes_in_parallel
 from tonghop_flows.failures import explained
@@ -50,6 +50,11 @@ def consolidate_and_publish(context: RunContext) -> PublishedFiles:
         files = find_published(out_dir, period, version.number)
         if files.complete:
             return replace(files, published_at=version.published_at)
+    in_parallel = publishes_in_parallel(done.units)
+    if in_parallel:
+        # The process that will write the workbooks comes from the fork server: its imports
+        # pass while the version is read.
+        start_process_server()
     # What collecting and summing freed goes back to the system before the outputs' processes
     # start beside this one.
     release_freed_memory()
@@ -67,7 +72,7 @@ def consolidate_and_publish(context: RunContext) -> PublishedFiles:
     # The tables and the reports are written side by side. At a province's scale one process
     # beside this one writes the workbooks, then a share of the reports, while this one writes
     # the CSVs and the other reports: both cores busy, one more copy of the consolidation.
-    with process_pool(1) if publishes_in_parallel(consolidation) else nullcontext() as pool:
+    with process_pool(1) if in_parallel else nullcontext() as pool:
         tables = publish_outputs.submit(
             quote(consolidation), folders, unfinished, carry, quote(pool)
         )

@@ -41,7 +41,8 @@ from tonghop.versions import (
 @dataclass(frozen=True)
 class Consolidated:
     """What consolidating did: the version that stands, whether anything came in since it was
-    published (`fresh`; when nothing did, nothing was computed), how many figures it has, and,
+    published (`fresh`; when nothing did, nothing was computed), how many figures and units it
+    has, and,
     for a new version built on the one before, the only units whose rows it changed (`moved`;
     None when it may differ anywhere)."""
 
@@ -49,6 +50,7 @@ class Consolidated:
     fresh: bool
     figures: int = 0
     moved: list[str] | None = None
+    units: int = 0  # the units the version has a status for
 
 
 def consolidate(
@@ -86,7 +88,7 @@ def consolidate(
     remember_inputs(connection, version, signature)
     # A delta is taken from the latest version, published: a new version is the next one.
     moved = delta.units if delta is not None and version.is_new else None
-    return Consolidated(version, fresh=True, figures=len(values), moved=moved)
+    return Consolidated(version, fresh=True, figures=len(values), moved=moved, units=len(status))
 
 
 def load_consolidation(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import forkserver
 
 # Modules the pool workers need (reading and writing forms, writing the workbooks), imported
 # once in the fork server rather than in every worker.
@@ -21,6 +22,14 @@ def _forkserver_context() -> multiprocessing.context.BaseContext:
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(_PRELOAD)
     return context
+
+
+def start_process_server() -> None:
+    """Start the fork server now, when a pool will soon be needed: its imports (a second or
+    two) then pass on the other core while this process works, instead of delaying the pool's
+    first process."""
+    _forkserver_context()
+    forkserver.ensure_running()
 
 
 def process_pool(workers: int = 0) -> ProcessPoolExecutor:

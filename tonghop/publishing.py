@@ -189,9 +189,10 @@ def workbook_consolidation(consolidation: Consolidation) -> Consolidation:
 PARALLEL_FROM_UNITS = 5_000
 
 
-def publishes_in_parallel(consolidation: Consolidation) -> bool:
-    """Whether the consolidation's workbooks are worth writing in another process."""
-    return len(consolidation.units) >= PARALLEL_FROM_UNITS
+def publishes_in_parallel(units: int) -> bool:
+    """Whether the workbooks of a consolidation of so many units are worth writing in another
+    process."""
+    return units >= PARALLEL_FROM_UNITS
 
 
 def published_files(out_dir: Path, period: Period, version: int) -> PublishedFiles:
