@@ -26,6 +26,7 @@ from tonghop.layout import (
     commit_stage,
     feedback_name,
     workbook_path,
+    write_all_atomically,
     write_atomically,
 )
 from tonghop.parallel import process_pool
@@ -760,6 +761,31 @@ def test_write_atomically_keeps_the_old_file_when_the_writer_fails(tmp_path):
         write_atomically(target, half_then_fail)
     assert target.read_text(encoding="utf-8") == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["out.csv"]
+
+
+def test_many_files_written_at_once_each_appear_whole_and_a_failure_is_theirs_alone(tmp_path):
+    (tmp_path / "b.eml").mkdir()  # where b goes, nothing can be written
+
+    def writer(text: str):
+        return lambda path: path.write_text(text, encoding="utf-8")
+
+    failed = write_all_atomically(
+        (tmp_path / name, writer(name.upper())) for name in ("a.eml", "b.eml", "c.eml")
+    )
+    assert list(failed) == [tmp_path / "b.eml"] and isinstance(failed[tmp_path / "b.eml"], OSError)
+    assert (tmp_path / "a.eml").read_text(encoding="utf-8") == "A.EML"
+    assert (tmp_path / "c.eml").read_text(encoding="utf-8") == "C.EML"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.eml", "b.eml", "c.eml"]
+
+
+def test_many_files_interrupted_leave_nothing_half_written(tmp_path):
+    def files():
+        yield tmp_path / "a.eml", lambda path: path.write_text("A", encoding="utf-8")
+        raise KeyboardInterrupt  # the run stopped before the others were written
+
+    with pytest.raises(KeyboardInterrupt):
+        write_all_atomically(files())
+    assert list(tmp_path.iterdir()) == []
 
 
 # --------------------------------------------------------------------------- formatting

@@ -81,7 +81,8 @@ def archive_entry(
 ) -> ReceivedFile:
     """Copy one inbox file into the archive under its checksum, or record why it was refused
     unopened; bytes the unit sent before (`known` (unit, checksum) pairs) are archived already
-    and their copy is dropped — read once either way."""
+    and their copy is dropped — read once either way. The copy is not synced to the disk here:
+    the caller syncs a whole batch at once (`os.sync`) before anything records it."""
     received_at = receipt_time(entry.mtime_ns, seen_at, timezone)
     if entry.kind != FILE:
         return refused_entry(entry, entry.kind, received_at)
@@ -99,7 +100,7 @@ def _copy_to_archive(
     handle: int, entry: InboxEntry, archive: Path, unit_code: str, known: Container
 ) -> tuple[str, int, Path]:
     """Stream the open file into its archive copy (`layout.archive_copy`), hashing on the way, so
-    that a huge file never sits in memory; the copy is fsynced before it takes its name."""
+    that a huge file never sits in memory; the copy takes its name once written whole."""
     partial = archive_partial(archive)
     partial.parent.mkdir(parents=True, exist_ok=True)
     digest, size = hashlib.sha256(), 0
@@ -109,11 +110,8 @@ def _copy_to_archive(
                 digest.update(block)
                 copy.write(block)
                 size += len(block)
-            copy.flush()
             checksum = digest.hexdigest()
             is_known = (unit_code, checksum) in known
-            if not is_known:
-                os.fsync(copy.fileno())
     except BaseException:
         partial.unlink(missing_ok=True)
         raise

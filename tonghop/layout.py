@@ -18,7 +18,7 @@ import re
 import shutil
 import tempfile
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -350,6 +350,47 @@ def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
+
+
+def write_all_atomically(
+    files: Iterable[tuple[Path, Callable[[Path], None]]],
+) -> dict[Path, OSError]:
+    """`write_atomically` for many files at once, taken one at a time from `files`: each is
+    written beside its place, then all are made durable by one sync of the disks (an fsync per
+    file costs a journal commit each: 15 s for 19,400 letters), then each is moved into place.
+    Returns the files that could not be written, with why; the others are written still."""
+    staged: list[tuple[Path, Path]] = []
+    failed: dict[Path, OSError] = {}
+    try:
+        for path, write in files:
+            path = Path(path)
+            temp: Path | None = None
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                handle, name = tempfile.mkstemp(
+                    dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
+                )
+                os.close(handle)
+                temp = Path(name)
+                write(temp)
+                staged.append((temp, path))
+            except OSError as error:
+                if temp is not None:
+                    temp.unlink(missing_ok=True)
+                failed[path] = error
+        os.sync()
+        while staged:
+            temp, path = staged.pop()
+            try:
+                os.chmod(temp, path.stat().st_mode & 0o777 if path.exists() else 0o644)
+                os.replace(temp, path)
+            except OSError as error:
+                temp.unlink(missing_ok=True)
+                failed[path] = error
+    finally:
+        for temp, _ in staged:  # what an interruption left aside
+            temp.unlink(missing_ok=True)
+    return failed
 
 
 def staged_bytes(folders: PublicationFolders) -> int:

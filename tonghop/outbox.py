@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -22,7 +22,7 @@ from sqlalchemy import Connection, text
 
 from tonghop.errors import TonghopError
 from tonghop.formatting import format_count, is_blank
-from tonghop.layout import check_code, version_marker, write_atomically
+from tonghop.layout import check_code, version_marker, write_all_atomically
 from tonghop.mime import compose, wire_bytes
 from tonghop.periods import Period
 from tonghop.registry import Unit
@@ -353,33 +353,43 @@ def write_letter_files(
     is: a run with nothing new writes nothing."""
     written: list[LetterFile] = []
     unwritten: list[Outcome] = []
-    for letter in letters:
-        if not letter.deliverable:
-            reason = letter.undeliverable or "không có địa chỉ thư điện tử"
-            unwritten.append(Outcome(letter, FAILED, 0, reason, ended_at))
-            continue
-        path = Path(folder) / letter_file_name(letter)
-        if path.is_file():
-            written.append(LetterFile(letter, path))
-            continue
-        try:
-            # One at a time, as when sending: a province's attachments need not sit in memory.
-            data = wire_bytes(compose(letter, mail_from))
-        except OSError as error:
-            reason = (
-                f"không đọc được tệp gửi kèm «{getattr(error, 'filename', '') or ''}» "
-                f"({error.strerror or error})"
-            )
-            unwritten.append(Outcome(letter, FAILED, 0, reason, ended_at))
-            continue
-        try:
-            write_atomically(path, lambda temp, data=data: temp.write_bytes(data))
-        except OSError as error:
+    to_write: list[LetterFile] = []
+    order: dict[Path, int] = {}  # the files in the letters' order, whichever way each went
+
+    def composed() -> Iterator[tuple[Path, Callable[[Path], None]]]:
+        # One at a time, as when sending: a province's attachments need not sit in memory.
+        for index, letter in enumerate(letters):
+            if not letter.deliverable:
+                reason = letter.undeliverable or "không có địa chỉ thư điện tử"
+                unwritten.append(Outcome(letter, FAILED, 0, reason, ended_at))
+                continue
+            path = Path(folder) / letter_file_name(letter)
+            order[path] = index
+            if path.is_file():
+                written.append(LetterFile(letter, path))
+                continue
+            try:
+                data = wire_bytes(compose(letter, mail_from))
+            except OSError as error:
+                reason = (
+                    f"không đọc được tệp gửi kèm «{getattr(error, 'filename', '') or ''}» "
+                    f"({error.strerror or error})"
+                )
+                unwritten.append(Outcome(letter, FAILED, 0, reason, ended_at))
+                continue
+            to_write.append(LetterFile(letter, path))
+            yield path, lambda temp, data=data: temp.write_bytes(data)
+
+    failed = write_all_atomically(composed())
+    for file in to_write:
+        error = failed.get(file.path)
+        if error is None:
+            written.append(file)
+        else:
             # A preview that cannot be written (a full disk) must not undo what the run did.
-            reason = f"không ghi được tệp «{path}» ({error.strerror or error})"
-            unwritten.append(Outcome(letter, FAILED, 0, reason, ended_at))
-            continue
-        written.append(LetterFile(letter, path))
+            reason = f"không ghi được tệp «{file.path}» ({error.strerror or error})"
+            unwritten.append(Outcome(file.letter, FAILED, 0, reason, ended_at))
+    written.sort(key=lambda file: order[file.path])
     return written, unwritten
 
 
