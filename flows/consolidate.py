@@ -11,7 +11,6 @@ from prefect.utilities.annotations import quote
 
 from tonghop.context import RunContext
 from tonghop.layout import PublicationFolders, clear_stages
-from tonghop.memory import release_freed_memory
 from tonghop.parallel import process_pool, start_process_server
 from tonghop.portal.addresses import OutputAddresses
 from tonghop.publishing import PublishedFiles, publishes_in_parallel
@@ -55,9 +54,6 @@ def consolidate_and_publish(context: RunContext) -> PublishedFiles:
         # The process that will write the workbooks comes from the fork server: its imports
         # pass while the version is read.
         start_process_server()
-    # What collecting and summing freed goes back to the system before the outputs' processes
-    # start beside this one.
-    release_freed_memory()
     consolidation = with_database_retries(gather_consolidation, settings)(
         url, version, settings.deadline_days, done.moved
     )

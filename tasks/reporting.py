@@ -12,7 +12,7 @@ from prefect.cache_policies import NO_CACHE
 from tonghop.carry_over import NOTHING_CARRIED, CarryOver, carry_report
 from tonghop.consolidating import previous_quarter
 from tonghop.consolidation import Consolidation
-from tonghop.drafting import draft_reports_side_by_side
+from tonghop.drafting import ReportInputs, draft_reports_side_by_side
 from tonghop.formatting import format_count
 from tonghop.layout import (
     CHART_NAMES,
@@ -92,11 +92,8 @@ def draft_reports(
                 consolidation,
                 due,
                 folders.stage,
-                previous=previous,
-                quarters=quarters,
-                attendance_threshold=attendance_threshold,
-                settings_folder=settings_folder,
-                pool=pool,
+                ReportInputs(previous, quarters, attendance_threshold, settings_folder),
+                pool,
             )
     logger = get_run_logger()
     if due or not carried:

@@ -18,7 +18,7 @@ from PIL import Image
 from tests.test_publishing import publish_now
 from tonghop import drafting
 from tonghop.consolidation import PROBLEM_COLUMNS, SECTOR_COLUMNS, Consolidation
-from tonghop.drafting import draft_reports_side_by_side
+from tonghop.drafting import ReportInputs, draft_reports_side_by_side
 from tonghop.formatting import format_count, format_percent
 from tonghop.parallel import process_pool
 from tonghop.periods import Period
@@ -865,11 +865,11 @@ def test_reports_drafted_in_two_processes_are_the_ones_drafted_in_one(
 ) -> None:
     consolidation, previous = make_consolidation(), previous_consolidation()
     codes = ["TU", "DUK", "HPB"]
-    options = dict(previous=previous, quarters=None, attendance_threshold=0.9, settings_folder=None)
-    draft_reports_side_by_side(consolidation, codes, tmp_path / "one", **options)
+    inputs = ReportInputs(previous=previous)
+    draft_reports_side_by_side(consolidation, codes, tmp_path / "one", inputs)
     monkeypatch.setattr(drafting, "PARALLEL_FROM_REPORTS", 2)  # three reports are then shared
     with process_pool(1) as pool:
-        draft_reports_side_by_side(consolidation, codes, tmp_path / "two", pool=pool, **options)
+        draft_reports_side_by_side(consolidation, codes, tmp_path / "two", inputs, pool)
         assert pool._processes  # the pool's process drafted some of them
     one = sorted(path.relative_to(tmp_path / "one") for path in (tmp_path / "one").rglob("*.*"))
     two = sorted(path.relative_to(tmp_path / "two") for path in (tmp_path / "two").rglob("*.*"))

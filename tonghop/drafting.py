@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from concurrent.futures import Executor
+from dataclasses import dataclass
 from pathlib import Path
 
 from tonghop.consolidation import Consolidation
@@ -20,15 +21,20 @@ PARALLEL_FROM_REPORTS = 8
 POOL_SHARE = 3
 
 
+@dataclass(frozen=True)
+class ReportInputs:
+    """What every report of a publication reads besides its consolidation: the period it
+    compares with, a longer period's quarters, the attendance threshold and the folder of the
+    issuers' settings and templates."""
+
+    previous: Consolidation | None = None
+    quarters: QuarterFigures | None = None
+    attendance_threshold: float = 0.9
+    settings_folder: Path | None = None
+
+
 def draft_unit_reports(
-    consolidation: Consolidation,
-    codes: Sequence[str],
-    out_dir: Path,
-    *,
-    previous: Consolidation | None,
-    quarters: QuarterFigures | None,
-    attendance_threshold: float,
-    settings_folder: Path | None,
+    consolidation: Consolidation, codes: Sequence[str], out_dir: Path, inputs: ReportInputs
 ) -> None:
     """Draw the charts of the units `codes` into `out_dir`'s chart folder, then write their
     reports into `out_dir` (tonghop.report.write_reports)."""
@@ -39,18 +45,18 @@ def draft_unit_reports(
         consolidation,
         codes,
         out_dir / CHARTS_DIR,
-        threshold=attendance_threshold,
-        quarters=quarters,
+        threshold=inputs.attendance_threshold,
+        quarters=inputs.quarters,
     )
     write_reports(
         consolidation,
         codes,
         out_dir,
         charts=charts,
-        previous=previous,
-        quarters=quarters,
-        attendance_threshold=attendance_threshold,
-        settings_folder=settings_folder,
+        previous=inputs.previous,
+        quarters=inputs.quarters,
+        attendance_threshold=inputs.attendance_threshold,
+        settings_folder=inputs.settings_folder,
     )
 
 
@@ -58,30 +64,20 @@ def draft_reports_side_by_side(
     consolidation: Consolidation,
     codes: Sequence[str],
     out_dir: Path,
-    *,
-    previous: Consolidation | None,
-    quarters: QuarterFigures | None,
-    attendance_threshold: float,
-    settings_folder: Path | None,
+    inputs: ReportInputs,
     pool: Executor | None = None,
 ) -> None:
     """`draft_unit_reports` of every unit of `codes`; given a `pool` and at least
     PARALLEL_FROM_REPORTS units, every POOL_SHARE-th one is drafted there while this process
     drafts the rest (the hierarchy order mixes large and small subtrees in both shares)."""
-    options = {
-        "previous": previous,
-        "quarters": quarters,
-        "attendance_threshold": attendance_threshold,
-        "settings_folder": settings_folder,
-    }
     if pool is None or len(codes) < PARALLEL_FROM_REPORTS:
-        draft_unit_reports(consolidation, codes, out_dir, **options)
+        draft_unit_reports(consolidation, codes, out_dir, inputs)
         return
     there = list(codes[POOL_SHARE - 1 :: POOL_SHARE])
     chosen = set(there)
     here = [code for code in codes if code not in chosen]
-    drafted = pool.submit(draft_unit_reports, consolidation, there, out_dir, **options)
+    drafted = pool.submit(draft_unit_reports, consolidation, there, out_dir, inputs)
     try:
-        draft_unit_reports(consolidation, here, out_dir, **options)
+        draft_unit_reports(consolidation, here, out_dir, inputs)
     finally:
         drafted.result()  # its failure is the drafting's, as in this process
