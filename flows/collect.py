@@ -206,7 +206,7 @@ def collect_batch(context: RunContext) -> CollectSummary:
         period,
         quote(progress),
         quote(outcomes),
-        {unit.code: unit.name for unit in units},
+        quote({unit.code: unit.name for unit in units}),
         settings.timezone,
     )
     return summary

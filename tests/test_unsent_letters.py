@@ -234,6 +234,21 @@ def test_the_artifact_lists_every_file(tmp_path: Path) -> None:
     ]
 
 
+def test_the_artifact_names_the_first_files_and_counts_the_rest(
+    tmp_path: Path, monkeypatch
+) -> None:
+    from tonghop import outbox
+
+    monkeypatch.setattr(outbox, "ARTIFACT_FILES_LISTED", 2)
+    summary = _summary(tmp_path, 5)
+    lines = artifact_markdown(summary).splitlines()
+    rows = [line for line in lines if line.startswith("| ") and ".eml" in line]
+    assert [row.split(" | ")[0].removeprefix("| ") for row in rows] == [
+        path.name for path in summary.written[:2]
+    ]
+    assert lines[-1] == f"… và 3 tệp khác trong «{summary.unsent_folder}»."
+
+
 def test_the_command_line_prints_the_folder_the_count_and_few_files(
     tmp_path: Path, monkeypatch
 ) -> None:

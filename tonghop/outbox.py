@@ -10,6 +10,7 @@ not have left: it is shown to the operator as sent but unconfirmed and never res
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -355,6 +356,9 @@ def write_letter_files(
     unwritten: list[Outcome] = []
     to_write: list[LetterFile] = []
     order: dict[Path, int] = {}  # the files in the letters' order, whichever way each went
+    # One listing of the folder, not a look per letter: a province's evening run with nothing
+    # new finds its 20,000 letters written already.
+    present = _files_in(Path(folder))
 
     def composed() -> Iterator[tuple[Path, Callable[[Path], None]]]:
         # One at a time, as when sending: a province's attachments need not sit in memory.
@@ -363,9 +367,10 @@ def write_letter_files(
                 reason = letter.undeliverable or "không có địa chỉ thư điện tử"
                 unwritten.append(Outcome(letter, FAILED, 0, reason, ended_at))
                 continue
-            path = Path(folder) / letter_file_name(letter)
+            name = letter_file_name(letter)
+            path = Path(folder) / name
             order[path] = index
-            if path.is_file():
+            if name in present:
                 written.append(LetterFile(letter, path))
                 continue
             try:
@@ -391,6 +396,15 @@ def write_letter_files(
             unwritten.append(Outcome(file.letter, FAILED, 0, reason, ended_at))
     written.sort(key=lambda file: order[file.path])
     return written, unwritten
+
+
+def _files_in(folder: Path) -> set[str]:
+    """The names of the plain files in `folder`, none when it does not exist yet."""
+    try:
+        with os.scandir(folder) as entries:
+            return {entry.name for entry in entries if entry.is_file()}
+    except FileNotFoundError:
+        return set()
 
 
 def discard_letter_files(folder: Path, letters: Iterable[Letter]) -> None:
@@ -475,6 +489,12 @@ def _cell(value: object) -> str:
     return str(value).replace("|", "\\|").replace("\n", " ")
 
 
+# Files an artifact lists by name when letters could only be written: the folder holds them
+# all, and a province's 20,000-row table would be posted to the Prefect server every evening
+# for a page no one can read.
+ARTIFACT_FILES_LISTED = 200
+
+
 def artifact_markdown(summary: OutboxSummary) -> str:
     """The run's list for the Prefect UI: every letter tried with how it ended and why."""
     lines = [f"# {summary.kind.title} — {summary.label}", ""]
@@ -482,10 +502,16 @@ def artifact_markdown(summary: OutboxSummary) -> str:
         lines.append(summary.not_configured)
         if summary.letter_files:
             lines += ["", "| Tệp | Thư | Gửi đến |", "| --- | --- | --- |"]
-            for letter_file in summary.letter_files:
+            for letter_file in summary.letter_files[:ARTIFACT_FILES_LISTED]:
                 letter = letter_file.letter
                 cells = (letter_file.path.name, _sentence(letter.about), letter.to)
                 lines.append("| " + " | ".join(_cell(cell) for cell in cells) + " |")
+            rest = len(summary.letter_files) - ARTIFACT_FILES_LISTED
+            if rest > 0:
+                lines += [
+                    "",
+                    f"… và {format_count(rest)} tệp khác trong «{summary.unsent_folder}».",
+                ]
     elif summary.outcomes:
         headers = ("Thư", "Gửi đến", "Kết quả", "Số lần gửi", "Lý do")
         lines += ["| " + " | ".join(headers) + " |", "| --- | --- | --- | ---: | --- |"]
