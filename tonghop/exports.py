@@ -46,12 +46,11 @@ def consolidated_rows(view: ConsolidationView) -> Iterator[tuple[str, ...]]:
     catalogue order, made one at a time (a province has 900,000)."""
     codes = [(indicator.code, False) for indicator in view.numeric]
     codes += [(rate.code, True) for rate in RATES]
-    numbers = view.numbers
     for unit in view.units:
         code_of_unit, name, kind = unit["code"], unit["name"] or "", unit["kind"]
+        figures = view.figures_of(code_of_unit)
         for code, rate in codes:
-            found = numbers.get((code_of_unit, code))
-            yield (code_of_unit, name, kind, code, _csv_number(found, rate=rate))
+            yield (code_of_unit, name, kind, code, _csv_number(figures.get(code), rate=rate))
 
 
 def write_consolidated_csv(

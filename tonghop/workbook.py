@@ -265,11 +265,7 @@ def _standing(entry: dict | None) -> str | None:
 
 def _figures(view: ConsolidationView, code: str) -> dict[str, float]:
     """Every figure of a unit, rates included."""
-    return {
-        figure: number
-        for figure in view.figure_codes
-        if (number := view.number(code, figure)) is not None
-    }
+    return dict(view.figures_of(code))
 
 
 def _figure_cells(
