@@ -860,14 +860,18 @@ def test_a_year_s_word_report_shows_the_chart_of_its_quarters(tmp_path: Path, ch
     assert "Báo cáo năm 2025" in html_path.read_text(encoding="utf-8")
 
 
+# The pool's share: Phú Bình (a commune below it), or the bloc (organisations, a partial
+# committee and a cell below it) — each sent its subtree's figures only.
+@pytest.mark.parametrize("share", [3, 2])
 def test_reports_drafted_in_two_processes_are_the_ones_drafted_in_one(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, share: int
 ) -> None:
     consolidation, previous = make_consolidation(), previous_consolidation()
     codes = ["TU", "DUK", "HPB"]
     inputs = ReportInputs(previous=previous)
     draft_reports_side_by_side(consolidation, codes, tmp_path / "one", inputs)
     monkeypatch.setattr(drafting, "PARALLEL_FROM_REPORTS", 2)  # three reports are then shared
+    monkeypatch.setattr(drafting, "POOL_SHARE", share)
     with process_pool(1) as pool:
         draft_reports_side_by_side(consolidation, codes, tmp_path / "two", inputs, pool)
         assert pool._processes  # the pool's process drafted some of them

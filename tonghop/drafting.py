@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from concurrent.futures import Executor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from tonghop.consolidation import Consolidation
 from tonghop.layout import CHARTS_DIR
 from tonghop.quarter_figures import QuarterFigures
 from tonghop.report import write_reports
+from tonghop.subtree import subtrees_only
 
 # From this many reports, a share goes to a pool's process: each costs about a second to draw at
 # a province's scale, sending the consolidation there about as much.
@@ -76,7 +77,16 @@ def draft_reports_side_by_side(
     there = list(codes[POOL_SHARE - 1 :: POOL_SHARE])
     chosen = set(there)
     here = [code for code in codes if code not in chosen]
-    drafted = pool.submit(draft_unit_reports, consolidation, there, out_dir, inputs)
+    # Sent only what their reports read: their subtrees' figures, this period's and the one
+    # compared with, with every unit's name and place.
+    previous = inputs.previous and subtrees_only(inputs.previous, there)
+    drafted = pool.submit(
+        draft_unit_reports,
+        subtrees_only(consolidation, there),
+        there,
+        out_dir,
+        replace(inputs, previous=previous),
+    )
     try:
         draft_unit_reports(consolidation, here, out_dir, inputs)
     finally:

@@ -4,6 +4,7 @@ its grassroots organisations by sector, and what a version changed among them.""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 
 import pandas as pd
@@ -75,6 +76,31 @@ def subtree_consolidation(consolidation: Consolidation, code: str) -> Consolidat
         units=kept.reset_index(drop=True),
         values=values,
         sectors=sector_figures(values, kept),
+        status=only(consolidation.status),
+        problems=only(consolidation.problems),
+        texts=only(consolidation.texts),
+        changes=changes,
+    )
+
+
+def subtrees_only(consolidation: Consolidation, codes: Iterable[str]) -> Consolidation:
+    """The consolidation with every unit still, but the figures, statuses, problems, texts and
+    changes of the subtrees of `codes` only: what those units' reports and charts read (a
+    pool's process drafting them is sent a fraction of a province)."""
+    units = consolidation.units
+    inside: set[str] = set()
+    for code in codes:
+        inside |= subtree_codes(units, code)
+
+    def only(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame[frame["unit_code"].isin(inside)].reset_index(drop=True)
+
+    changes = consolidation.changes
+    if changes is not None:
+        changes = replace(changes, values=only(changes.values), units=only(changes.units))
+    return replace(
+        consolidation,
+        values=only(consolidation.values),
         status=only(consolidation.status),
         problems=only(consolidation.problems),
         texts=only(consolidation.texts),
