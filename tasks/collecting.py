@@ -3,7 +3,6 @@ over the whole batch at once."""
 
 from __future__ import annotations
 
-import os
 import shutil
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
@@ -31,7 +30,7 @@ from tonghop.data_docs import DataDocs, build_data_docs, run_name_of
 from tonghop.errors import DiskFull, is_disk_full
 from tonghop.formatting import format_count, format_datetime
 from tonghop.inbox import SkippedEntry, changed_entries, folder_units, scan_inbox
-from tonghop.layout import ARCHIVE_PARTIALS, Workspace
+from tonghop.layout import ARCHIVE_PARTIALS, Workspace, make_durable
 from tonghop.periods import Period
 from tonghop.portal.addresses import OutputAddresses
 from tonghop.reading import FormRead
@@ -106,11 +105,14 @@ def archive_new_files(
                     changed,
                 )
             )
-        # Every copy reaches the disk before anything records it: one sync for the batch, not
-        # an fsync per copy (a journal commit each: seconds over 20,000 files). A copy a crash
-        # left incomplete under its name is never recorded, and the next run copies it again.
-        if changed:
-            os.sync()
+        # Every copy reaches the disk before anything records it, as one sync for a large
+        # batch (an fsync per copy is a journal commit each: seconds over 20,000 files). A
+        # copy a crash left incomplete under its name is never recorded, and the next run
+        # copies it again.
+        make_durable(
+            [workspace / item.archive_path for item in received if item.archive_path],
+            with_names=True,
+        )
     except OSError as error:
         if is_disk_full(error):
             raise _archive_full(archive, archive_room_needed(changed)) from error

@@ -6,12 +6,15 @@ from pathlib import Path
 
 import pytest
 
+from tonghop import layout
 from tonghop.layout import (
+    SYNC_EACH_UP_TO,
     Workspace,
     archive_copy,
     blank_form_name,
     chart_file_name,
     find_reports,
+    make_durable,
     report_paths,
 )
 from tonghop.periods import Period
@@ -56,3 +59,32 @@ def test_report_and_chart_names_carry_the_version(tmp_path: Path) -> None:
     assert chart_file_name("sessions", PERIOD, "TU", 2) == "bieu-do-sessions-2026Q3-TU-v2.png"
     with pytest.raises(ValueError, match="unsafe"):
         report_paths(tmp_path, PERIOD, "../TU", 1)
+
+
+@pytest.mark.parametrize(
+    ("files", "fsyncs", "syncs"),
+    [
+        (1, 1 + 1, 0),  # a late form: its file and its folder, nothing else on the machine
+        (SYNC_EACH_UP_TO, SYNC_EACH_UP_TO + 1, 0),
+        (SYNC_EACH_UP_TO + 1, 0, 1),  # a batch: one sync of the disks, not a commit per file
+    ],
+)
+def test_files_are_made_durable_one_by_one_when_few_and_at_once_when_many(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, files: int, fsyncs: int, syncs: int
+) -> None:
+    calls = {"fsync": 0, "sync": 0}
+    real_fsync = layout.os.fsync
+
+    def fsync(handle: int) -> None:
+        calls["fsync"] += 1
+        real_fsync(handle)
+
+    monkeypatch.setattr(layout.os, "fsync", fsync)
+    monkeypatch.setattr(layout.os, "sync", lambda: calls.__setitem__("sync", calls["sync"] + 1))
+    paths = []
+    for number in range(files):
+        path = tmp_path / f"{number}.xlsx"
+        path.write_bytes(b"PK")
+        paths.append(path)
+    make_durable(paths, with_names=True)
+    assert calls == {"fsync": fsyncs, "sync": syncs}

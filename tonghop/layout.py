@@ -18,7 +18,7 @@ import re
 import shutil
 import tempfile
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -352,6 +352,30 @@ def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
         raise
 
 
+# Up to this many files, each is synced by itself; more are synced all at once. Every fsync is
+# a journal commit (15 s for 19,400 letters), while a sync of the disks writes what every
+# program has pending — the database's, the Prefect server's — a price worth paying only for
+# many files (a late form's one file waited 0.75 s for it).
+SYNC_EACH_UP_TO = 32
+
+
+def make_durable(paths: Sequence[Path], *, with_names: bool = False) -> None:
+    """Bring the files `paths` to the disk — one by one when few, by one sync of the disks
+    when many — and, `with_names`, their entries in their folders too."""
+    if len(paths) > SYNC_EACH_UP_TO:
+        os.sync()
+        return
+    for path in paths:
+        handle = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(handle)
+        finally:
+            os.close(handle)
+    if with_names:
+        for folder in {Path(path).parent for path in paths}:
+            _sync_directory(folder)
+
+
 def write_all_atomically(
     files: Iterable[tuple[Path, Callable[[Path], None]]],
 ) -> dict[Path, OSError]:
@@ -378,7 +402,7 @@ def write_all_atomically(
                 if temp is not None:
                     temp.unlink(missing_ok=True)
                 failed[path] = error
-        os.sync()
+        make_durable([temp for temp, _ in staged])
         while staged:
             temp, path = staged.pop()
             try:
