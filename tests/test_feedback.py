@@ -20,6 +20,7 @@ from tonghop.feedback import (
     UNIT_COLUMNS,
     WARNED,
     EarlierFile,
+    FeedbackFile,
     FeedbackSubject,
     feedback_workbook,
     plain_problem,
@@ -27,7 +28,9 @@ from tonghop.feedback import (
     resend_lines,
     rule_for,
     unit_title,
+    write_feedback_files,
 )
+from tonghop.parallel import process_pool
 from tonghop.periods import Period
 from tonghop.problems import Problem
 from tonghop.validation import SubmissionInput, load_rules, validate_submissions
@@ -512,3 +515,42 @@ def test_a_unit_without_parent_is_named_alone() -> None:
     assert unit_title("Chi bộ Văn phòng", "Đảng bộ Sở Y tế") == (
         "Chi bộ Văn phòng — Đảng bộ Sở Y tế"
     )
+
+
+def many_files(folder: Path, count: int) -> list[FeedbackFile]:
+    problems = [stored("R1", "error", R1_MESSAGE, "sessions_total", 14)]
+    return [
+        FeedbackFile(subject(REJECTED, unit_code=f"CB{n:02}"), problems, folder / f"{n}.xlsx")
+        for n in range(count)
+    ]
+
+
+def test_feedback_written_in_two_processes_is_the_feedback_written_in_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tonghop import feedback
+
+    write_feedback_files(many_files(tmp_path / "one", 5))
+    monkeypatch.setattr(feedback, "FEEDBACK_IN_POOL_FROM", 2)
+    with process_pool(1) as pool:
+        write_feedback_files(many_files(tmp_path / "two", 5), pool)
+        assert pool._processes  # the pool's process wrote some of them
+    for n in range(5):
+        one = openpyxl.load_workbook(tmp_path / "one" / f"{n}.xlsx").active
+        two = openpyxl.load_workbook(tmp_path / "two" / f"{n}.xlsx").active
+        assert texts_of(two) == texts_of(one) and "CB" in " ".join(texts_of(one))
+    assert sorted(path.name for path in (tmp_path / "two").iterdir()) == [
+        f"{n}.xlsx" for n in range(5)
+    ]  # nothing left aside
+
+
+def test_feedback_that_cannot_be_written_fails_the_writing_and_is_alone_in_failing(
+    tmp_path: Path,
+) -> None:
+    files = many_files(tmp_path, 3)
+    files[1].path.mkdir()  # a folder where the workbook should go
+    with pytest.raises(OSError):
+        write_feedback_files(files)
+    # The others are written whole; no temporary file is left beside them.
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["0.xlsx", "1.xlsx", "2.xlsx"]
+    assert files[1].path.is_dir() and openpyxl.load_workbook(files[2].path).active is not None

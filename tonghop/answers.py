@@ -31,15 +31,16 @@ from tonghop.feedback import (
     REJECTED,
     WARNED,
     EarlierFile,
+    FeedbackFile,
     FeedbackSubject,
     counting_sentence,
-    feedback_workbook,
     plain_problem_lines,
     resend_lines,
     unit_title,
+    write_feedback_files,
 )
 from tonghop.formatting import format_count, format_date, format_datetime
-from tonghop.layout import answer_feedback_path, write_atomically
+from tonghop.layout import answer_feedback_path
 from tonghop.outbox import (
     SENT,
     Letter,
@@ -443,7 +444,7 @@ def write_acknowledgement_feedback(
     sent yet: the same version's feedback); the paths written."""
     by_fingerprint = {acknowledgement_fingerprint(version.id): version for version in versions}
     by_code = {unit.code: unit for unit in units}
-    written = []
+    files = []
     for letter in letters:
         version = by_fingerprint.get(letter.fingerprint)
         if version is None or not letter.attachments:
@@ -452,15 +453,10 @@ def write_acknowledgement_feedback(
         if path.is_file():
             continue
         deadline = version.period.deadline(deadline_days)
-        workbook = feedback_workbook(
-            feedback_subject(version, by_code, deadline, today),
-            version.problems,
-            reply_to=reply_to,
-        )
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomically(path, workbook.save)
-        written.append(path)
-    return written
+        subject = feedback_subject(version, by_code, deadline, today)
+        files.append(FeedbackFile(subject, version.problems, path, reply_to))
+    write_feedback_files(files)
+    return [file.path for file in files]
 
 
 # --- answers to e-mails that could not be taken ----------------------------------------------

@@ -18,7 +18,7 @@ from pathlib import Path
 from tonghop.carry_over import NOTHING_CARRIED, CarryOver, carry_file
 from tonghop.consolidation import Consolidation
 from tonghop.exports import write_consolidated_csv, write_status_csv
-from tonghop.feedback import feedback_due, write_feedback_workbook
+from tonghop.feedback import FeedbackFile, feedback_due, subject_of, write_feedback_files
 from tonghop.layout import (
     PublicationFolders,
     consolidated_csv_path,
@@ -141,13 +141,13 @@ def publish(
         if rewrite or not path.exists():
             write_atomically(folders.staged(path), lambda temp, write=write: write(view, temp))
     feedback: dict[str, Path] = {}
+    to_write: list[FeedbackFile] = []
     for due in feedback_due(view):
         path = feedback_path(folders.final, due.unit_code, period, due.submission_number)
         if not path.exists():
-            write_atomically(
-                folders.staged(path), lambda temp, due=due: write_feedback_workbook(view, due, temp)
-            )
+            to_write.append(FeedbackFile(subject_of(view, due), due.problems, folders.staged(path)))
         feedback[due.unit_code] = path
+    write_feedback_files(to_write, pool)
     if written is not None:
         written.result()  # a workbook that failed fails the publication, as in this process
     return PublishedFiles(
