@@ -505,7 +505,8 @@ FEEDBACK_IN_POOL_FROM = 200
 def write_feedback_files(files: Sequence[FeedbackFile], pool: Executor | None = None) -> None:
     """Write every feedback workbook of `files`, each appearing whole, made durable together
     (`write_all_atomically`); given a `pool` and at least FEEDBACK_IN_POOL_FROM, every other
-    one is written in its process meanwhile. The first file that cannot be written raises."""
+    one is written in its process meanwhile. A file that cannot be written raises its error
+    once the others are written."""
     there: Future[None] | None = None
     if pool is not None and len(files) >= FEEDBACK_IN_POOL_FROM:
         there = pool.submit(_write_files, files[1::2])

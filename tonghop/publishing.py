@@ -89,7 +89,8 @@ def publish(
     already published is never written over. An upper level's own workbook is copied from the
     version before when `carry` says its subtree did not move. Feedback answers each unit's
     latest file once. Given a `pool` of processes, the workbooks are written there while this
-    process writes the CSVs and the feedback (`publishes_in_parallel` says when that pays).
+    process writes the CSVs and the feedback (`publishes_in_parallel` says when that pays), and
+    half of the feedback too when there is much of it (`write_feedback_files`).
     """
     period, version = consolidation.period, consolidation.version
     book = workbook_path(folders.final, period, version)
