@@ -79,7 +79,7 @@ def draft_reports_side_by_side(
     here = [code for code in codes if code not in chosen]
     # Sent only what their reports read: their subtrees' figures, this period's and the one
     # compared with, with every unit's name and place.
-    previous = inputs.previous and subtrees_only(inputs.previous, there)
+    previous = None if inputs.previous is None else subtrees_only(inputs.previous, there)
     drafted = pool.submit(
         draft_unit_reports,
         subtrees_only(consolidation, there),
