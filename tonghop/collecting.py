@@ -82,7 +82,8 @@ def archive_entry(
     """Copy one inbox file into the archive under its checksum, or record why it was refused
     unopened; bytes the unit sent before (`known` (unit, checksum) pairs) are archived already
     and their copy is dropped — read once either way. The copy is not synced to the disk here:
-    the caller syncs a whole batch at once (`os.sync`) before anything records it."""
+    the caller makes a whole batch durable at once (`layout.make_durable`) before anything
+    records it."""
     received_at = receipt_time(entry.mtime_ns, seen_at, timezone)
     if entry.kind != FILE:
         return refused_entry(entry, entry.kind, received_at)

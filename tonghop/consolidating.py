@@ -42,9 +42,8 @@ from tonghop.versions import (
 class Consolidated:
     """What consolidating did: the version that stands, whether anything came in since it was
     published (`fresh`; when nothing did, nothing was computed), how many figures and units it
-    has, and,
-    for a new version built on the one before, the only units whose rows it changed (`moved`;
-    None when it may differ anywhere)."""
+    has, and, for a new version built on the one before, the only units whose rows it changed
+    (`moved`; None when it may differ anywhere)."""
 
     version: Version
     fresh: bool
