@@ -18,6 +18,7 @@ from tonghop.mailbox import MailboxUnavailable, MailIntake
 from tonghop.outbox import OutboxSummary
 from tonghop.periods import Period
 from tonghop.run_summary import outcome_lines, received_line
+from tonghop.validation import validation_process
 from tonghop_flows.answer import answer_submissions
 from tonghop_flows.automations import announce_rejections
 from tonghop_flows.failures import explained
@@ -107,72 +108,83 @@ def collect_batch(context: RunContext) -> CollectSummary:
             )
     mailed = [item for message in intake.messages for item in message.files]
     mail_rows = [message.row for message in intake.messages]
-    forms: list = []
-    if received or mailed:
-        chunks, workers = reading_plan(settings)
-        # The runner the settings choose, for the one stage that spreads over processes.
-        with task_runner_for(settings) as runner:
-            reads = runner.map(
-                read_submissions,
-                {
-                    "workspace": unmapped(workspace.root),
-                    "received": chunked(received + mailed, chunks),
-                    "workers": unmapped(workers),
-                },
+    # A province's batch is validated in a process that ends with the collection
+    # (VALIDATE_APART_FROM): what Great Expectations leaves never weighs on the publication.
+    with validation_process(len(received) + len(mailed)) as validator:
+        forms: list = []
+        if received or mailed:
+            chunks, workers = reading_plan(settings)
+            # The runner the settings choose, for the one stage that spreads over processes.
+            with task_runner_for(settings) as runner:
+                reads = runner.map(
+                    read_submissions,
+                    {
+                        "workspace": unmapped(workspace.root),
+                        "received": chunked(received + mailed, chunks),
+                        "workers": unmapped(workers),
+                        "validated_here": unmapped(validator is None),
+                    },
+                )
+                forms = [form for chunk in reads.result() for form in chunk]
+        if mailed:
+            placed, placed_forms, mail_rows = place_mailed_forms(
+                url,
+                quote(intake),
+                quote(forms[len(received) :]),
+                quote(units),
+                period.last_day,
+                quote(received),
             )
-            forms = [form for chunk in reads.result() for form in chunk]
-    if mailed:
-        placed, placed_forms, mail_rows = place_mailed_forms(
-            url,
-            quote(intake),
-            quote(forms[len(received) :]),
-            quote(units),
-            period.last_day,
-            quote(received),
-        )
-        # One batch in arrival order, whichever way each file came.
-        merged = sorted(
-            zip(received + placed, forms[: len(received)] + placed_forms, strict=True),
-            key=lambda pair: arrival_order(pair[0]),
-        )
-        received, forms = [item for item, _ in merged], [form for _, form in merged]
-    if received:
-        # quote(): Prefect would otherwise walk every row of these batches looking for
-        # futures — seconds per thousand forms.
-        history = with_database_retries(load_history, settings)(
-            url, period, quote(forms), quote(units)
-        )
-        outcomes, validations = validate_batch(
-            period, quote(units), quote(received), quote(forms), quote(history), settings.timezone
-        )
-    if seen or mail_rows:
-        with_database_retries(store_outcomes, settings)(
-            url, quote(outcomes), quote(seen), settings.insert_batch_rows, quote(mail_rows)
-        )
-    if mailbox is not None and intake.uids:
-        # Only now, with what they carried stored: a crash before this leaves them in the
-        # folder, and the next run knows them by checksum.
-        moved = file_processed_mail(mailbox, intake.uids, return_state=True)
-        try:
-            moved.result()
-        except MailboxUnavailable as error:
-            mailbox_problem = str(error)
-            get_run_logger().warning(
-                "Chưa chuyển được thư đã xử lý sang «%s»: %s Lần chạy sau sẽ nhận ra các thư "
-                "này và chuyển chúng, không ghi nhận hai lần.",
-                mailbox.done_folder,
-                error,
+            # One batch in arrival order, whichever way each file came.
+            merged = sorted(
+                zip(received + placed, forms[: len(received)] + placed_forms, strict=True),
+                key=lambda pair: arrival_order(pair[0]),
             )
-    if received:
-        # After storing: the submissions count whether or not their pages can be written.
-        docs = publish_data_docs(
-            workspace.root,
-            period,
-            quote(validations),
-            settings.timezone,
-            settings.web_public_url,
-            return_state=True,
-        )
+            received, forms = [item for item, _ in merged], [form for _, form in merged]
+        if received:
+            # quote(): Prefect would otherwise walk every row of these batches looking for
+            # futures — seconds per thousand forms.
+            history = with_database_retries(load_history, settings)(
+                url, period, quote(forms), quote(units)
+            )
+            outcomes, validations = validate_batch(
+                period,
+                quote(units),
+                quote(received),
+                quote(forms),
+                quote(history),
+                settings.timezone,
+                quote(validator),
+            )
+        if seen or mail_rows:
+            with_database_retries(store_outcomes, settings)(
+                url, quote(outcomes), quote(seen), settings.insert_batch_rows, quote(mail_rows)
+            )
+        if mailbox is not None and intake.uids:
+            # Only now, with what they carried stored: a crash before this leaves them in the
+            # folder, and the next run knows them by checksum.
+            moved = file_processed_mail(mailbox, intake.uids, return_state=True)
+            try:
+                moved.result()
+            except MailboxUnavailable as error:
+                mailbox_problem = str(error)
+                get_run_logger().warning(
+                    "Chưa chuyển được thư đã xử lý sang «%s»: %s Lần chạy sau sẽ nhận ra các thư "
+                    "này và chuyển chúng, không ghi nhận hai lần.",
+                    mailbox.done_folder,
+                    error,
+                )
+        if received:
+            # After storing: the submissions count whether or not their pages can be written.
+            docs = publish_data_docs(
+                workspace.root,
+                period,
+                quote(validations),
+                settings.timezone,
+                settings.web_public_url,
+                quote(validator),
+                return_state=True,
+            )
     decided = [outcome.submission["outcome"] for outcome in outcomes]
     other = {str(outcome.submission["period"]) for outcome in outcomes} - {str(period)}
     # Every run, not only one that received something: an answer a failed server kept back

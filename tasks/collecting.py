@@ -4,7 +4,7 @@ over the whole batch at once."""
 from __future__ import annotations
 
 import shutil
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -26,7 +26,7 @@ from tonghop.collecting import (
 )
 from tonghop.comparisons import Comparisons, load_comparisons
 from tonghop.context import local_now
-from tonghop.data_docs import DataDocs, build_data_docs, run_name_of
+from tonghop.data_docs import DataDocs, build_sealed_data_docs, run_name_of
 from tonghop.errors import DiskFull, is_disk_full
 from tonghop.formatting import format_count, format_datetime
 from tonghop.inbox import SkippedEntry, changed_entries, folder_units, scan_inbox
@@ -46,10 +46,10 @@ from tonghop.submission_store import (
     store_batch,
 )
 from tonghop.validation import (
-    BatchValidation,
+    SealedValidation,
     SubmissionInput,
     ValidationContext,
-    run_suites,
+    sealed_validation,
     warm_up,
 )
 from tonghop_tasks.names import unmarked
@@ -152,15 +152,18 @@ def _archive_full(archive: Path, needed: int) -> DiskFull:
 
 
 @task(name="read-submissions", task_run_name=unmarked("Đọc tệp báo cáo"), cache_policy=NO_CACHE)
-def read_submissions(workspace: Path, received: list[ReceivedFile], workers: int) -> list[FormRead]:
+def read_submissions(
+    workspace: Path, received: list[ReceivedFile], workers: int, validated_here: bool = True
+) -> list[FormRead]:
     """Read the archive copies of received files with `workers` > 1 in a local process pool,
-    meanwhile importing Great Expectations for the validation that follows."""
+    meanwhile importing Great Expectations for the validation that follows when it is to be
+    `validated_here`, in this process."""
     forms = read_received(
         workspace,
         received,
         workers,
         # Great Expectations' import takes seconds: it happens while the processes read.
-        while_reading=warm_up if workers != 1 else None,
+        while_reading=warm_up if workers != 1 and validated_here else None,
     )
     get_run_logger().info("Đã đọc %s tệp.", format_count(len(forms)))
     return forms
@@ -202,9 +205,11 @@ def validate_batch(
     forms: list[FormRead],
     history: dict[str, Comparisons],
     timezone: str,
-) -> tuple[list[Outcome], list[BatchValidation]]:
-    """Run every rule over the batch — one validation per period the files belong to — and
-    decide each submission; the validations are kept for Data Docs."""
+    validator: Executor | None = None,
+) -> tuple[list[Outcome], list[SealedValidation]]:
+    """Run every rule over the batch — one validation per period the files belong to, in the
+    `validator` process when there is one — and decide each submission; the validations are
+    kept for Data Docs."""
     targets = [target_period(form, period, set(history)) for form in forms]
     found: dict[str, list] = {}
     validations = []
@@ -227,7 +232,7 @@ def validate_batch(
             for item, form, chosen in zip(received, forms, targets, strict=True)
             if chosen == target and not form.problems
         ]
-        validation = run_suites(readable, context)
+        validation = sealed_validation(readable, context, validator)
         found |= validation.problems
         validations.append(validation)
     processed_at = local_now(timezone)
@@ -262,17 +267,19 @@ def validate_batch(
 def publish_data_docs(
     workspace: Path,
     period: Period,
-    validations: list[BatchValidation],
+    validations: list[SealedValidation],
     timezone: str,
     public_url: str | None = None,
+    validator: Executor | None = None,
 ) -> DataDocs | None:
     """Store the run's validation results in the workspace's Great Expectations project, build
-    their Data Docs pages and link them from the run."""
+    their Data Docs pages (in the `validator` process when there is one) and link them from the
+    run."""
     run_time = datetime.now(ZoneInfo(timezone))
     # The period and the time, as the collection's flow run is named in the UI; the pages show
     # it as "2025Q3 · thu thập 06/12/2026 18:00" (tonghop/data_docs_view.py).
     run_name = run_name_of(period, run_time)
-    docs = build_data_docs(validations, workspace, run_name, run_time)
+    docs = build_sealed_data_docs(validations, workspace, run_name, run_time, validator)
     if docs is None:
         return None
     create_markdown_artifact(

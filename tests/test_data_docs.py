@@ -5,6 +5,7 @@ the collect flow builds them once per run and links them from an artifact."""
 from __future__ import annotations
 
 import json
+import os
 import re
 from datetime import datetime
 from html import unescape
@@ -20,6 +21,7 @@ from tonghop.data_docs import (
     SHOWN_VALUES,
     VENDORED_ASSETS,
     build_data_docs,
+    build_sealed_data_docs,
     run_name_of,
     vendored_assets,
 )
@@ -27,11 +29,14 @@ from tonghop.layout import Workspace
 from tonghop.portal.addresses import OutputAddresses
 from tonghop.validation import (
     SUBMISSION_SUITE,
+    VALIDATE_APART_FROM,
     VALUE_SUITE,
     BatchValidation,
     SubmissionInput,
     ValidationContext,
     run_suites,
+    sealed_validation,
+    validation_process,
 )
 from tonghop_flows.collect import collect
 from tonghop_tasks.collecting import data_docs_markdown
@@ -44,18 +49,19 @@ CONTEXT = ValidationContext(
 )
 
 
-def _batch() -> BatchValidation:
+def _inputs() -> list[SubmissionInput]:
     """One good report, one whose attendance exceeds its members (R4) and whose essay count is
     not a number (V1), and one whose code is unknown and differs from its folder (F3, F4)."""
     bad = dict(GOOD, members_attended="25", essays="nhiều")
-    return run_suites(
-        [
-            SubmissionInput("s1", "CB1", form(GOOD)),
-            SubmissionInput("s2", "CB2", form(bad, unit="CB2")),
-            SubmissionInput("s3", "CB3", form(GOOD, unit="ZZ9")),
-        ],
-        CONTEXT,
-    )
+    return [
+        SubmissionInput("s1", "CB1", form(GOOD)),
+        SubmissionInput("s2", "CB2", form(bad, unit="CB2")),
+        SubmissionInput("s3", "CB3", form(GOOD, unit="ZZ9")),
+    ]
+
+
+def _batch() -> BatchValidation:
+    return run_suites(_inputs(), CONTEXT)
 
 
 def _text(path: Path) -> str:
@@ -122,6 +128,32 @@ def test_the_run_pages_name_each_rule_and_count_its_failures(tmp_path: Path) -> 
     # The suites' own pages list the rules.
     suite_page = docs.index.parent / "expectations" / f"{VALUE_SUITE}.html"
     assert "F6 (lỗi): Mã chỉ tiêu có trong danh mục" in _text(suite_page)
+
+
+def test_a_batch_validated_apart_finds_and_shows_what_one_validated_here_does(
+    tmp_path: Path,
+) -> None:
+    run_time = datetime(2025, 10, 11, 8, 30, tzinfo=ZONE)
+    here = sealed_validation(_inputs(), CONTEXT)
+    here_docs = build_sealed_data_docs([here], tmp_path / "here", "2025Q3-lan-1", run_time)
+    with validation_process(VALIDATE_APART_FROM - 1) as none:
+        assert none is None  # a late form is validated in the run's process
+    with validation_process(VALIDATE_APART_FROM) as pool:
+        assert pool is not None and pool.submit(os.getpid).result() != os.getpid()
+        apart = sealed_validation(_inputs(), CONTEXT, pool)
+        apart_docs = build_sealed_data_docs(
+            [apart], tmp_path / "apart", "2025Q3-lan-1", run_time, pool
+        )
+
+    assert apart.problems == here.problems == _batch().problems
+    assert here_docs is not None and apart_docs is not None
+    assert [(p.suite, p.rows, p.evaluated, p.failed) for p in apart_docs.pages] == [
+        (p.suite, p.rows, p.evaluated, p.failed) for p in here_docs.pages
+    ]
+    # The same pages, but for the moment each batch was made (GX names a batch by it).
+    made = re.compile(r"\d{8}T\d{6}\.\d+Z")
+    for mine, theirs in zip(apart_docs.pages, here_docs.pages, strict=True):
+        assert made.sub("", _text(mine.path)) == made.sub("", _text(theirs.path))
 
 
 def test_every_run_stays_in_the_index(tmp_path: Path) -> None:

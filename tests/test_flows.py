@@ -4,15 +4,19 @@ quarterly run publishes, leaves artifacts for the operator and changes nothing w
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
 from tests.test_demo import _small_registry
+from tonghop import validation
 from tonghop.demo import write_demo_workspace
 from tonghop.periods import Period
 from tonghop.storage import engine_for
+from tonghop_flows import collect as collect_flow
 from tonghop_flows.collect import collect
 from tonghop_flows.consolidate import consolidate
 from tonghop_flows.import_registry import import_registry
@@ -91,3 +95,49 @@ def test_issue_forms_writes_one_form_per_active_unit(demo_workspace) -> None:
     assert issued.mail.outcomes == () and issued.mail.not_configured.startswith(
         f"Chưa cấu hình máy chủ thư: chưa gửi {len(files)} thư gửi mẫu biểu báo cáo"
     )
+
+
+def _decided(database_url: str) -> tuple[list, list]:
+    """Each stored submission's outcome and each problem found, by file."""
+    with engine_for(database_url).connect() as connection:
+        outcomes = connection.execute(
+            text("select unit_code, file_name, outcome from submission order by file_name")
+        ).all()
+        problems = connection.execute(
+            text(
+                "select s.file_name, p.rule, p.indicator_code, p.row_number, p.message "
+                "from problem p join submission s on s.id = p.submission_id "
+                "order by s.file_name, p.seq"
+            )
+        ).all()
+    return [tuple(row) for row in outcomes], [tuple(row) for row in problems]
+
+
+def test_a_batch_validated_apart_is_decided_as_one_validated_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, prefect_server: None
+) -> None:
+    opened = []
+
+    @contextmanager
+    def recorded(files: int) -> Iterator[object]:
+        with validation.validation_process(files) as pool:
+            opened.append(pool is not None)
+            yield pool
+
+    monkeypatch.setattr(collect_flow, "validation_process", recorded)
+    decided = []
+    for apart_from in (validation.VALIDATE_APART_FROM, 1):
+        monkeypatch.setattr(validation, "VALIDATE_APART_FROM", apart_from)
+        root = tmp_path / f"apart-from-{apart_from}"
+        url = f"sqlite:///{tmp_path / f'apart-from-{apart_from}.db'}"
+        monkeypatch.setenv("TONGHOP_DATABASE_URL", url)
+        write_demo_workspace(root, PERIOD, 10, seed=7, units=_small_registry(), workers=1)
+        assert import_registry(str(root / "registry.csv"), str(root)).problems == []
+        summary = collect(str(PERIOD), str(root))
+        assert summary.received > 1  # here, the default validates in the run's process
+        assert summary.data_docs and Path(summary.data_docs).exists()
+        decided.append(_decided(url))
+    assert opened == [False, True]
+    (outcomes, problems), apart = decided
+    assert {outcome for _, _, outcome in outcomes} >= {"accepted", "rejected"} and problems
+    assert apart == (outcomes, problems)

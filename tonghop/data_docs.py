@@ -13,6 +13,7 @@ import filecmp
 import logging
 import shutil
 from collections.abc import Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -21,7 +22,7 @@ from urllib.parse import urlparse
 from urllib.request import url2pathname
 
 from tonghop.layout import DATA_DOCS_SITE, Workspace
-from tonghop.validation import BatchValidation, quiet, read_suite
+from tonghop.validation import BatchValidation, SealedValidation, quiet, read_suite
 
 VENDORED_ASSETS = Path(__file__).parent / "data" / "data_docs" / "vendor"
 ASSET_LIST = VENDORED_ASSETS.parent / "assets.txt"
@@ -168,6 +169,22 @@ def build_data_docs(
             )
         )
     return DataDocs(index=Workspace(workspace).data_docs_index, pages=tuple(pages))
+
+
+def build_sealed_data_docs(
+    validations: Sequence[SealedValidation],
+    workspace: Path,
+    run_name: str,
+    run_time: datetime,
+    pool: Executor | None = None,
+) -> DataDocs | None:
+    """`build_data_docs` of validations sealed where they were made, in `pool`'s process when
+    one is given (the one that validated: Great Expectations is imported there)."""
+    if pool is not None:
+        return pool.submit(
+            build_sealed_data_docs, validations, workspace, run_name, run_time
+        ).result()
+    return build_data_docs([item.opened() for item in validations], workspace, run_name, run_time)
 
 
 def _docs_context(workspace: Path, timezone: str) -> Any:

@@ -6,11 +6,13 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import pickle
 import re
 import statistics
 import threading
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
@@ -23,6 +25,7 @@ from babel.numbers import format_percent as _babel_percent
 from tonghop.catalogue import by_code, load_catalogue
 from tonghop.comparisons import Comparisons
 from tonghop.formatting import LOCALE, format_count, format_percent
+from tonghop.parallel import process_pool
 from tonghop.periods import Period
 from tonghop.problems import SEVERITY_LABELS_VI, Problem
 from tonghop.reading import FormRead
@@ -62,6 +65,12 @@ REQUIRED_SETTINGS = {
 }
 # The indicator rule O1 follows over time.
 MEMBERS = "members"
+# From this many files, a batch is validated in a process of its own that ends with the
+# collection: Great Expectations' modules (about 220 MB) and the batch's frames (hundreds of MB
+# at a province's scale) never weigh on the run's process, which goes on to consolidate and
+# publish. A smaller batch — a late form — is validated in the run's process, where starting
+# another and importing Great Expectations there would cost more than it saves.
+VALIDATE_APART_FROM = 500
 
 
 @dataclass(frozen=True)
@@ -643,6 +652,11 @@ def _gx_context() -> Any:
         return _new_gx_context()
 
 
+def prepare() -> None:
+    """Import Great Expectations and make its context now, in a process about to validate."""
+    _gx_context()
+
+
 def warm_up() -> None:
     """Import Great Expectations and make its context in a background thread: the import alone
     takes seconds, which pass while the submissions are read in other processes."""
@@ -700,6 +714,43 @@ class BatchValidation:
     period: str
     problems: dict[str, list[Problem]]
     runs: list[SuiteRun]
+
+
+@dataclass(frozen=True)
+class SealedValidation:
+    """A batch's problems, with its suite runs pickled: the process that holds it (the run's,
+    when another process validated) needs no Great Expectations until their pages are built."""
+
+    period: str
+    problems: dict[str, list[Problem]]
+    runs: bytes
+
+    def opened(self) -> BatchValidation:
+        """The validation with its suite runs as Great Expectations made them."""
+        return BatchValidation(self.period, self.problems, pickle.loads(self.runs))
+
+
+def sealed_validation(
+    inputs: Sequence[SubmissionInput], context: ValidationContext, pool: Executor | None = None
+) -> SealedValidation:
+    """`run_suites` over the batch — in `pool`'s process when one is given — sealed."""
+    if pool is not None:
+        return pool.submit(sealed_validation, inputs, context).result()
+    validation = run_suites(inputs, context)
+    return SealedValidation(validation.period, validation.problems, pickle.dumps(validation.runs))
+
+
+@contextlib.contextmanager
+def validation_process(files: int) -> Iterator[Executor | None]:
+    """A process of its own to validate a batch of `files` in, for as long as the collection
+    lasts, Great Expectations importing there from now on; None for a batch validated best in
+    the run's process (VALIDATE_APART_FROM)."""
+    if files < VALIDATE_APART_FROM:
+        yield None
+        return
+    with process_pool(1) as pool:
+        pool.submit(prepare)
+        yield pool
 
 
 def _run_suite(name: str, frame: pd.DataFrame, parameters: Mapping[str, Any]) -> SuiteRun | None:
