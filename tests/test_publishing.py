@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import math
 from dataclasses import replace
 from datetime import date, datetime
@@ -19,7 +20,9 @@ from tonghop.consolidation import (
     STATUS_COLUMNS,
     TEXT_COLUMNS,
     Consolidation,
+    ConsolidationView,
 )
+from tonghop.exports import CONSOLIDATED_HEADER, _csv_number, write_consolidated_csv
 from tonghop.formatting import format_count, format_date, format_datetime, format_percent
 from tonghop.layout import (
     PublicationFolders,
@@ -579,6 +582,38 @@ def test_consolidated_csv_rows(published):
     assert duk["attendance_rate"] == "1"
     assert duk["contests"] == ""
     assert {row[4] for row in rows if row[0] == "G3"} == {""}
+
+
+@pytest.mark.parametrize(
+    "name",
+    ['Chi bộ "Thôn 5", xã Đông', "Đảng bộ\nKhối cơ quan", "Đảng bộ\r", "Đảng ủy Khối; 'A'"],
+)
+def test_the_consolidated_csvs_are_what_the_csv_module_writes(tmp_path: Path, name: str) -> None:
+    consolidation = make_consolidation()
+    units = consolidation.units.copy()
+    units.loc[units["code"] == "DUK", "name"] = name
+    view = ConsolidationView(replace(consolidation, units=units))
+    plain, people = tmp_path / "plain.csv", tmp_path / "people.csv"
+    write_consolidated_csv(view, plain, also=people)
+
+    codes = [(i.code, False) for i in view.numeric] + [(r.code, True) for r in catalogue.RATES]
+    rows = [list(CONSOLIDATED_HEADER)] + [
+        [unit["code"], unit["name"] or "", unit["kind"], code, _csv_number(figure, rate=rate)]
+        for unit in view.units
+        for code, rate in codes
+        for figure in [view.figures_of(unit["code"]).get(code)]
+    ]
+    # The copy for people is what the csv module writes in Excel's dialect; both read back as
+    # the rows they hold, whatever line break a name has (the module's plain dialect would leave
+    # a lone carriage return bare, and a reader would cut the row there).
+    expected = io.StringIO()
+    csv.writer(expected, lineterminator="\r\n").writerows(rows)
+    assert people.read_bytes() == expected.getvalue().encode("utf-8-sig")
+    for path, encoding in ((plain, "utf-8"), (people, "utf-8-sig")):
+        with path.open(encoding=encoding, newline="") as handle:
+            read = list(csv.reader(handle))
+        assert read == rows and next(row[1] for row in read if row[0] == "DUK") == name
+    assert plain.read_bytes().count(b"\n") == len(rows) + sum(row[1].count("\n") for row in rows)
 
 
 def test_status_csv_rows(published):

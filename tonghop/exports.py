@@ -9,7 +9,9 @@ reported."""
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
+import io
+import re
+from collections.abc import Sequence
 from contextlib import ExitStack
 from itertools import islice
 from pathlib import Path
@@ -19,8 +21,10 @@ from tonghop.consolidation import ConsolidationView
 from tonghop.longer_periods import QUARTERS_COLUMN, quarters_vi
 
 CONSOLIDATED_HEADER = ("unit_code", "unit_name", "kind", "indicator_code", "value")
-# Rows made and written at a time: few enough to hold, many enough for csv's C loop.
-_ROWS_AT_ONCE = 10_000
+# Units whose rows are made and written at a time: about 10,000 rows, few enough to hold.
+_UNITS_AT_ONCE = 250
+# What a CSV field holds unquoted in both dialects.
+_PLAIN = re.compile(r"[A-Za-z0-9_.-]+")
 # The copy for people of a longer period's status: the quarters in words.
 QUARTERS_HEADERS_VI = ("Các quý đã báo cáo", "Các quý chưa báo cáo")
 
@@ -41,38 +45,68 @@ def _open(path: Path, excel: bool):
     return handle, csv.writer(handle, lineterminator="\r\n" if excel else "\n")
 
 
-def consolidated_rows(view: ConsolidationView) -> Iterator[tuple[str, ...]]:
-    """The consolidated CSV's rows: one per unit and numeric indicator or rate, in hierarchy and
-    catalogue order, made one at a time (a province has 900,000)."""
-    codes = [(indicator.code, False) for indicator in view.numeric]
-    codes += [(rate.code, True) for rate in RATES]
-    for unit in view.units:
-        code_of_unit, name, kind = unit["code"], unit["name"] or "", unit["kind"]
-        figures = view.figures_of(code_of_unit)
-        for code, rate in codes:
-            yield (code_of_unit, name, kind, code, _csv_number(figures.get(code), rate=rate))
-
-
 def write_consolidated_csv(
     view: ConsolidationView, path: Path, *, excel: bool = False, also: Path | None = None
 ) -> None:
-    """One row per unit and numeric indicator or rate (`consolidated_rows`), in hierarchy and
-    catalogue order; with `also`, the copy for people is written there in the same pass (the
-    rows cost far more to make than to write, and are never all held)."""
-    copies = [_open(path, excel)]
+    """One row per unit and numeric indicator or rate, in hierarchy and catalogue order; with
+    `also`, the copy for people is written there in the same pass. A unit's rows are made as
+    text at once around its name quoted by the csv module (a province has 900,000 rows: a row
+    at a time through csv's writer cost seconds); the indicator codes and the figures never
+    need quoting."""
+    codes = [(indicator.code, False) for indicator in view.numeric]
+    codes += [(rate.code, True) for rate in RATES]
+    unsafe = [code for code, _ in codes if not _PLAIN.fullmatch(code)]
+    if unsafe:
+        raise ValueError(f"indicator codes that a CSV would have to quote: {unsafe}")
+    copies = [_Copy(path, excel)]
     if also is not None:
-        copies.append(_open(also, True))
+        copies.append(_Copy(also, True))
     with ExitStack() as stack:
-        writers = []
-        for handle, writer in copies:
-            stack.enter_context(handle)
-            writers.append(writer)
-        rows = consolidated_rows(view)
-        for writer in writers:
-            writer.writerow(CONSOLIDATED_HEADER)
-        while chunk := list(islice(rows, _ROWS_AT_ONCE)):
-            for writer in writers:
-                writer.writerows(chunk)
+        for copy in copies:
+            stack.enter_context(copy.handle)
+            copy.handle.write(copy.line(CONSOLIDATED_HEADER))
+        middles = [f",{code}," for code, _ in codes]
+        units_left = iter(view.units)
+        while units := list(islice(units_left, _UNITS_AT_ONCE)):
+            made = []
+            for unit in units:
+                figures = view.figures_of(unit["code"])
+                texts = [_csv_number(figures.get(code), rate=rate) for code, rate in codes]
+                made.append((unit, texts))
+            for copy in copies:
+                end = copy.end
+                lines = []
+                for unit, texts in made:
+                    prefix = copy.quoted((unit["code"], unit["name"] or "", unit["kind"]))
+                    lines += [
+                        f"{prefix}{middle}{text}{end}"
+                        for middle, text in zip(middles, texts, strict=True)
+                    ]
+                copy.handle.write("".join(lines))
+
+
+class _Copy:
+    """One copy of a CSV being written: its file, its line end, and fields quoted as the csv
+    module quotes them for Excel's dialect — a line break of either kind inside a name quoted
+    in both copies (the module's plain dialect leaves a lone `\r` bare, which a reader takes for
+    the end of the row)."""
+
+    def __init__(self, path: Path, excel: bool) -> None:
+        self.handle, _ = _open(path, excel)
+        self.end = "\r\n" if excel else "\n"
+        self._buffer = io.StringIO()
+        self._quoting = csv.writer(self._buffer, lineterminator="\r\n")
+
+    def quoted(self, fields: Sequence[str]) -> str:
+        """The fields joined into one row, without its line end."""
+        self._buffer.seek(0)
+        self._buffer.truncate()
+        self._quoting.writerow(fields)
+        return self._buffer.getvalue().removesuffix("\r\n")
+
+    def line(self, fields: Sequence[str]) -> str:
+        """A whole row, with its line end."""
+        return self.quoted(fields) + self.end
 
 
 def write_status_csv(view: ConsolidationView, path: Path, *, excel: bool = False) -> None:
