@@ -22,6 +22,7 @@ from tonghop.storage import execute_many
 from tonghop.submission_store import period_status
 from tonghop.versions import (
     changes_since_previous,
+    fingerprint,
     inputs_of,
     latest_version,
     mark_published,
@@ -138,7 +139,12 @@ def publish_next(connection, when: datetime) -> tuple[int, bool]:
     done = consolidate(connection, QUARTER, DEADLINE_DAYS, when)
     mark_published(connection, done.version, when)
     stored = version_values(connection, QUARTER, done.version.number)
-    assert figures(stored) == figures(consolidated_values(connection, QUARTER, DEADLINE_DAYS))
+    whole = consolidated_values(connection, QUARTER, DEADLINE_DAYS)
+    assert figures(stored) == figures(whole)
+    # Its fingerprint, composed from the delta, is the whole version's, and so is its count.
+    status = period_status(connection, QUARTER, DEADLINE_DAYS)
+    assert done.version.fingerprint == fingerprint(whole, status)
+    assert done.figures == len(whole)
     # A new version made from the one before says which units it moved.
     assert (done.moved is not None) == (used and done.version.is_new)
     if done.moved is not None:

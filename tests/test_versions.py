@@ -12,14 +12,19 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
+from sqlalchemy import text
 
 from tests.test_publishing import make_consolidation, publish_now
 from tonghop.layout import published_name
 from tonghop.periods import Period
 from tonghop.storage import make_engine, transaction
 from tonghop.versions import (
+    COMPOSABLE,
     Changes,
+    Delta,
     changes_since_previous,
+    delta_fingerprint,
+    earlier_fingerprint,
     fingerprint,
     latest_version,
     mark_published,
@@ -71,6 +76,49 @@ def test_fingerprint_ignores_row_order_and_float_noise_but_not_status() -> None:
     assert fingerprint(value_rows(P=10.0 + 1e-13, C1=10.0), BEFORE) == base
     assert fingerprint(value_rows(P=11.0, C1=10.0), BEFORE) != base
     assert fingerprint(rows, AFTER) != base
+
+
+@pytest.mark.parametrize(
+    ("moved", "now"),
+    [
+        ([], {}),  # nothing moved: the base's sum
+        (["C1"], {"C1": 12.0}),  # a figure changed
+        (["C1", "P"], {"C1": 12.0, "P": 12.0}),  # a unit and its ancestor
+        (["C1"], {}),  # a unit's rows gone
+    ],
+)
+def test_a_delta_fingerprints_its_version_as_the_whole_version_would(
+    moved: list[str], now: dict[str, float]
+) -> None:
+    base = value_rows(P=10.0, C1=10.0, C2=4.0)
+    replaced = [row for row in base if row["unit_code"] in moved]
+    rows = value_rows(**now)
+    whole = [row for row in base if row["unit_code"] not in moved] + rows
+    delta = Delta(1, moved, rows, replaced, len(whole))
+    assert delta_fingerprint(fingerprint(base, BEFORE), delta, AFTER) == fingerprint(whole, AFTER)
+    # A version stored before fingerprints composed cannot be built on.
+    assert delta_fingerprint(earlier_fingerprint(base, BEFORE), delta, AFTER) is None
+
+
+def test_a_version_fingerprinted_before_they_composed_is_kept_when_nothing_changed(
+    database_url: str,
+) -> None:
+    make_engine(database_url).dispose()
+    moment = datetime(2025, 10, 11, 6, 0)
+    rows = value_rows(P=10, C1=10)
+    with transaction(database_url) as connection:
+        stored = store_version(connection, PERIOD, rows, BEFORE, moment)
+        mark_published(connection, stored, moment)
+        # As an earlier release stored it: one digest of 64 hex digits.
+        connection.execute(
+            text("update publication set fingerprint = :old"),
+            {"old": earlier_fingerprint(rows, BEFORE)},
+        )
+        kept = store_version(connection, PERIOD, rows, BEFORE, moment)
+        assert (kept.number, kept.is_new) == (1, False)
+        changed = store_version(connection, PERIOD, value_rows(P=11, C1=11), BEFORE, moment)
+        assert (changed.number, changed.is_new) == (2, True)
+        assert changed.fingerprint.startswith(COMPOSABLE) and len(changed.fingerprint) == 64
 
 
 def test_value_changes_list_every_figure_that_moved() -> None:

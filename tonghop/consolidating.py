@@ -73,12 +73,10 @@ def consolidate(
         values, delta = None, None
         if latest is not None and latest.published_at is not None:
             base_inputs = inputs_of(connection, latest)
-            found = incremental_values(
+            delta = incremental_values(
                 connection, period, deadline_days, latest, base_inputs, signature, status
             )
-            if found is not None:
-                values, delta = found
-        if values is None:
+        if delta is None:
             values = consolidated_values(connection, period, deadline_days)
     else:
         carried = carry(connection, period, deadline_days)
@@ -87,7 +85,8 @@ def consolidate(
     remember_inputs(connection, version, signature)
     # A delta is taken from the latest version, published: a new version is the next one.
     moved = delta.units if delta is not None and version.is_new else None
-    return Consolidated(version, fresh=True, figures=len(values), moved=moved, units=len(status))
+    figures = delta.figures if delta is not None else len(values or ())
+    return Consolidated(version, fresh=True, figures=figures, moved=moved, units=len(status))
 
 
 def load_consolidation(

@@ -24,8 +24,8 @@ from tonghop.consolidation import ACCEPTED
 from tonghop.periods import Period
 from tonghop.registry import GRASSROOTS_KINDS, lineage
 from tonghop.registry_store import units_frame
-from tonghop.storage import sql_statement
-from tonghop.versions import Delta, Version, same_basis, version_status, version_values
+from tonghop.storage import select_frame, sql_statement
+from tonghop.versions import Delta, Version, same_basis, values_sum_of, version_status
 
 # What a unit's own report adds to its ancestors' reporting counts.
 _SESSIONS, _ONLINE = "sessions_total", ("sessions_online", "sessions_hybrid")
@@ -67,20 +67,25 @@ def incremental_values(
     base_inputs: str | None,
     inputs: str,
     status: pd.DataFrame,
-) -> tuple[list[dict[str, object]], Delta] | None:
-    """The quarter's consolidation (rows as `consolidated_values` gives them) from the published
-    version `base` and the quarter's current `status`, and the same as a delta from the base
-    (what storing it writes); None when it cannot be done from the base (see the module's
-    docstring)."""
-    if not period.is_quarter or base.published_at is None or not same_basis(base_inputs, inputs):
+) -> Delta | None:
+    """The quarter's consolidation as a delta from the published version `base` and the
+    quarter's current `status`: the rows of the units that moved (as `consolidated_values`
+    gives them) and the base's rows they replace; None when it cannot be done from the base
+    (see the module's docstring). Only the moved units' rows of the base are read."""
+    if (
+        not period.is_quarter
+        or base.published_at is None
+        or not same_basis(base_inputs, inputs)
+        or values_sum_of(base.fingerprint) is None  # stored before fingerprints composed
+    ):
         return None
     before, now = _counted(version_status(connection, period, base.number)), _counted(status)
     if set(before) != set(now):
         return None
     moved = [code for code in now if now[code] != before[code]]
-    base_rows = version_values(connection, period, base.number)
+    figures = _figure_count(connection, period, base.number)
     if not moved:
-        return _as_rows(base_rows), Delta(base.number, [], [])
+        return Delta(base.number, [], [], [], figures)
     numbers = _own_numbers(
         connection, [ids for code in moved for ids in (before[code][0], now[code][0]) if ids]
     )
@@ -111,13 +116,16 @@ def incremental_values(
         }
     affected = sorted({ancestor for code in moved for ancestor in lineage(code, parents)})
 
+    base_rows = select_frame(
+        connection,
+        "select_published_values_of_units",
+        period=str(period),
+        version=base.number,
+        unit_codes=affected,
+    )
     rates = {rate.code for rate in RATES}
-    figures = base_rows[
-        base_rows["unit_code"].isin(affected)
-        & base_rows["number"].notna()
-        & ~base_rows["indicator_code"].isin(rates)
-    ]
-    wide = figures.pivot(index="unit_code", columns="indicator_code", values="number").reindex(
+    reported = base_rows[base_rows["number"].notna() & ~base_rows["indicator_code"].isin(rates)]
+    wide = reported.pivot(index="unit_code", columns="indicator_code", values="number").reindex(
         affected
     )
     wide = wide.astype(float)
@@ -150,9 +158,15 @@ def incremental_values(
     wide = add_rates(wide)
     texts = unit_texts(connection, period, deadline_days)
     texts = texts[texts["ancestor_code"].isin(affected)]
-    kept = base_rows[~base_rows["unit_code"].isin(affected)]
     summed = value_rows(wide, subtree_texts(texts))
-    return [*_as_rows(kept), *summed], Delta(base.number, affected, summed)
+    replaced = _as_rows(base_rows)
+    return Delta(base.number, affected, summed, replaced, figures - len(replaced) + len(summed))
+
+
+def _figure_count(connection: Connection, period: Period, number: int) -> int:
+    """How many value rows a stored version has."""
+    params = {"period": str(period), "version": number}
+    return connection.execute(sql_statement("count_published_values", params), params).scalar_one()
 
 
 def _grassroots(wide: pd.DataFrame, code: str) -> tuple[int, int]:
