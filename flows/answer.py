@@ -9,11 +9,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from prefect import flow, get_run_logger
+from prefect.utilities.annotations import quote
 
 from tonghop.answers import ACKNOWLEDGEMENT, MAIL_REFUSAL
 from tonghop.context import RunContext
 from tonghop.outbox import MailNotSent, OutboxSummary
 from tonghop.periods import Period
+from tonghop.registry import Unit
 from tonghop_flows.failures import explained
 from tonghop_flows.mailing import send_planned
 from tonghop_flows.parameters import (
@@ -29,12 +31,16 @@ from tonghop_tasks.answers import plan_answers
 
 
 def answer_submissions(
-    context: RunContext, periods: Sequence[str | Period], resend_unconfirmed: bool = False
+    context: RunContext,
+    periods: Sequence[str | Period],
+    resend_unconfirmed: bool = False,
+    units: list[Unit] | None = None,
 ) -> tuple[OutboxSummary, ...]:
     """Send, for each of `periods` (the run's, and those corrections were received for), the
     acknowledgements and answers to refused e-mails not sent yet; with no mail server they are
     written as `.eml` files instead. Returns one summary per period and kind (acknowledgements
     first); a letter that did not go is recorded and shown in its summary, never raised.
+    `units`: the latest registry, when the run has read it already.
 
     Call it in the run that holds the run lock, after the submissions are stored."""
     settings = context.settings
@@ -43,7 +49,12 @@ def answer_submissions(
     for period in sorted({Period.parse(period) for period in periods}):
         scoped = context.for_period(period)
         planned = with_database_retries(plan_answers, settings)(
-            context.database_url, context.workspace.outbox, period, settings, resend_unconfirmed
+            context.database_url,
+            context.workspace.outbox,
+            period,
+            settings,
+            resend_unconfirmed,
+            quote(units),
         )
         for kind, letters in zip((ACKNOWLEDGEMENT, MAIL_REFUSAL), planned, strict=True):
             try:

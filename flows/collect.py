@@ -189,7 +189,7 @@ def collect_batch(context: RunContext) -> CollectSummary:
     other = {str(outcome.submission["period"]) for outcome in outcomes} - {str(period)}
     # Every run, not only one that received something: an answer a failed server kept back
     # goes as soon as it can, and none goes twice (the outbox's record).
-    answers = answer_submissions(context, [str(period), *sorted(other)])
+    answers = answer_submissions(context, [str(period), *sorted(other)], units=units)
     summary = CollectSummary(
         period=str(period),
         received=len(outcomes),

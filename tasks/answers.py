@@ -25,6 +25,7 @@ from tonghop.context import local_now
 from tonghop.formatting import format_count
 from tonghop.outbox import OutboxPlan, outbox_states, plan
 from tonghop.periods import Period
+from tonghop.registry import Unit
 from tonghop.registry_store import load_units
 from tonghop.storage import transaction
 from tonghop_tasks.names import unmarked
@@ -41,13 +42,16 @@ def plan_answers(
     period: Period,
     settings: Settings,
     resend_unconfirmed: bool = False,
+    units: list[Unit] | None = None,
 ) -> tuple[OutboxPlan, OutboxPlan]:
     """The period's acknowledgements and answers to refused e-mails, against the outbox: the
-    registry, the versions received, the refused messages and what earlier runs sent, read in
-    one transaction. The feedback workbooks of the acknowledgements to send are written into
-    `outbox/<P>/phan-hoi/` (again, for one an earlier run could not send: the same file)."""
+    registry (unless the run has read it: `units`), the versions received, the refused
+    messages and what earlier runs sent, read in one transaction. The feedback workbooks of
+    the acknowledgements to send are written into `outbox/<P>/phan-hoi/` (again, for one an
+    earlier run could not send: the same file)."""
     with transaction(database_url) as connection:
-        units = load_units(connection)
+        if units is None:
+            units = load_units(connection)
         versions = received_versions(connection, period)
         refused = refused_messages(connection, period)
         acknowledged = outbox_states(connection, ACKNOWLEDGEMENT, period, None)

@@ -35,7 +35,7 @@ from tonghop.periods import Period
 from tonghop.portal.addresses import OutputAddresses
 from tonghop.reading import FormRead
 from tonghop.registry import Unit, active_units, codes_with_active_children
-from tonghop.registry_store import load_units, units_frame
+from tonghop.registry_store import load_units, registry_version_on, units_frame
 from tonghop.run_summary import progress_table, received_markdown
 from tonghop.storage import transaction
 from tonghop.submission_store import (
@@ -177,7 +177,8 @@ def read_submissions(
 def load_history(
     database_url: str, period: Period, forms: list[FormRead], units: list[Unit]
 ) -> dict[str, Comparisons]:
-    """For each period the batch's files belong to, what the audit rules compare them with."""
+    """For each period the batch's files belong to, what the audit rules compare them with;
+    `units` is the latest registry, read again only for a period another was in force for."""
     with transaction(database_url) as connection:
         known = collected_periods(connection)
         targets = {target_period(form, period, known) for form in forms}
@@ -186,9 +187,14 @@ def load_history(
         # O2 compares a unit with its siblings: a small batch reads its units' parents' only.
         declared = {form.unit_code for form in forms if form.unit_code}
         batch_units = declared if len(declared) <= SMALL_BATCH_UNITS else None
+        latest = registry_version_on(connection)
         for target in sorted(targets):
             collected = Period.parse(target)
-            period_units = load_units(connection, collected.last_day)
+            period_units = (
+                units
+                if registry_version_on(connection, collected.last_day) == latest
+                else load_units(connection, collected.last_day)
+            )
             comparisons[target] = load_comparisons(connection, collected, period_units, batch_units)
         return comparisons
 
