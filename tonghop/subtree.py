@@ -63,23 +63,11 @@ def subtree_consolidation(consolidation: Consolidation, code: str) -> Consolidat
     kept = units[units["code"].isin(inside)].copy()
     kept["level"] = kept["level"] - int(kept.loc[kept["code"] == code, "level"].iloc[0])
     kept.loc[kept["code"] == code, "parent_code"] = None
-
-    def only(frame: pd.DataFrame) -> pd.DataFrame:
-        return frame[frame["unit_code"].isin(inside)].reset_index(drop=True)
-
-    changes = consolidation.changes
-    if changes is not None:
-        changes = replace(changes, values=only(changes.values), units=only(changes.units))
-    values = only(consolidation.values)
+    trimmed = _rows_of(consolidation, inside)
     return replace(
-        consolidation,
+        trimmed,
         units=kept.reset_index(drop=True),
-        values=values,
-        sectors=sector_figures(values, kept),
-        status=only(consolidation.status),
-        problems=only(consolidation.problems),
-        texts=only(consolidation.texts),
-        changes=changes,
+        sectors=sector_figures(trimmed.values, kept),
     )
 
 
@@ -87,10 +75,15 @@ def subtrees_only(consolidation: Consolidation, codes: Iterable[str]) -> Consoli
     """The consolidation with every unit still, but the figures, statuses, problems, texts and
     changes of the subtrees of `codes` only: what those units' reports and charts read (a
     pool's process drafting them is sent a fraction of a province)."""
-    units = consolidation.units
     inside: set[str] = set()
     for code in codes:
-        inside |= subtree_codes(units, code)
+        inside |= subtree_codes(consolidation.units, code)
+    return _rows_of(consolidation, inside)
+
+
+def _rows_of(consolidation: Consolidation, inside: set[str]) -> Consolidation:
+    """The consolidation with the figures, statuses, problems, texts and changes of the units
+    `inside` only."""
 
     def only(frame: pd.DataFrame) -> pd.DataFrame:
         return frame[frame["unit_code"].isin(inside)].reset_index(drop=True)

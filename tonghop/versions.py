@@ -113,13 +113,18 @@ def values_sum(values: Iterable[Mapping[str, object]]) -> int:
     """The sum of the value rows' hashes, modulo 16**31."""
     total = 0
     for row in values:
-        # 12 significant digits: the same figures from SQLite and PostgreSQL hash alike.
-        line = (
-            f"v|{row['unit_code']}|{row['indicator_code']}|{_shown_number(row['number'])}|"
-            f"{_shown_text(row['text_value'])}"
-        )
-        total += int.from_bytes(hashlib.blake2b(line.encode(), digest_size=16).digest())
+        line = _value_line(row).encode()
+        total += int.from_bytes(hashlib.blake2b(line, digest_size=16).digest())
     return total % _SUM_MODULUS
+
+
+def _value_line(row: Mapping[str, object]) -> str:
+    """A value row as fingerprints read it: 12 significant digits, so that the same figures from
+    SQLite and PostgreSQL hash alike."""
+    return (
+        f"v|{row['unit_code']}|{row['indicator_code']}|{_shown_number(row['number'])}|"
+        f"{_shown_text(row['text_value'])}"
+    )
 
 
 def values_sum_of(stored: str) -> int | None:
@@ -154,12 +159,7 @@ def earlier_fingerprint(values: Sequence[Mapping[str, object]], status: pd.DataF
     in order, then the statuses — to tell whether such a version changed."""
     digest = hashlib.sha256()
     ordered = sorted(values, key=itemgetter("unit_code", "indicator_code"))
-    lines = [
-        f"v|{row['unit_code']}|{row['indicator_code']}|{_shown_number(row['number'])}|"
-        f"{_shown_text(row['text_value'])}\n"
-        for row in ordered
-    ]
-    digest.update("".join(lines).encode())
+    digest.update("".join(f"{_value_line(row)}\n" for row in ordered).encode())
     return _status_digest(status, digest)
 
 
