@@ -24,7 +24,9 @@ The stages, for each N (bench/corpus.py makes and caches the files):
 
 Every `tonghop` command runs as a subprocess against ONE Prefect server that the bench starts
 for the whole invocation (as operators run one with its UI); what starting a temporary server
-costs a command without one is measured once and reported apart. Peak memory is the sum of RSS
+costs a command without one is measured once and reported apart. With --database-url the
+server keeps its own records in PostgreSQL too, as in production (README); otherwise in its
+default SQLite file. Peak memory is the sum of RSS
 over the measured process tree (and its largest single process), sampled every 50 ms. The page
 cache is warmed before the stages, so every stage reads the files from memory alike. Each
 command's output is kept in bench/.cache/logs/<time>/."""
@@ -86,6 +88,10 @@ TARGET_REGISTRY = 60.0
 TARGET_PROGRESS_PAGE = 1.0  # the portal's progress page of the province
 PORTAL_REQUESTS = 5
 BENCH_DATABASE = "tonghop_bench"
+# The Prefect server's own database in a PostgreSQL bench: production runs Prefect's server on
+# PostgreSQL too (README, "Running in production"), and on SQLite it answers a subflow's start
+# with 503 whenever its own writers got in first, which the client waits 2 s to retry.
+BENCH_PREFECT_DATABASE = "tonghop_bench_prefect"
 _SUMMARY = re.compile(r"nhận (\d+) tệp mới — (\d+) hợp lệ, (\d+) có cảnh báo, (\d+) bị trả lại")
 # Settings the bench decides itself; every other TONGHOP_* variable passes through.
 _OWN_SETTINGS = (
@@ -313,6 +319,24 @@ class Database:
     def drop(self) -> None:
         if self._bench_url is not None:
             self._execute(f"drop database if exists {BENCH_DATABASE} with (force)")
+
+    def prefect_server_url(self) -> str | None:
+        """A fresh database for the Prefect server's own records, on the same PostgreSQL (its
+        asyncpg URL), or None for SQLite: the server keeps its default SQLite file."""
+        if self._bench_url is None:
+            return None
+        self._execute(f"drop database if exists {BENCH_PREFECT_DATABASE} with (force)")
+        self._execute(f"create database {BENCH_PREFECT_DATABASE}")
+        from sqlalchemy.engine import make_url
+
+        parsed = make_url(self._bench_url)
+        return parsed.set(
+            drivername="postgresql+asyncpg", database=BENCH_PREFECT_DATABASE
+        ).render_as_string(hide_password=False)
+
+    def drop_prefect_server(self) -> None:
+        if self._bench_url is not None:
+            self._execute(f"drop database if exists {BENCH_PREFECT_DATABASE} with (force)")
 
     @property
     def description(self) -> str:
@@ -902,8 +926,10 @@ def record(
         f"Command: `{command}`",
         "",
         *machine(bench.database, bench.args.task_runner, passed),
-        f"- Prefect server: one for the invocation, started in {server.started_in:.1f} s, "
-        f"peak {server.peak_mb:,.0f} MB (not counted in the stages' memory)",
+        f"- Prefect server: one for the invocation, its records in "
+        f"{'PostgreSQL' if bench.database.url else 'SQLite (its default)'}, started in "
+        f"{server.started_in:.1f} s, peak {server.peak_mb:,.0f} MB (not counted in the stages' "
+        "memory)",
         # the machine is shared: a busy one explains slow figures better than the code does
         f"- Load average (1, 5, 15 min) at the start: {_loads(loads[0])}; at the end: "
         f"{_loads(loads[1])}",
@@ -1014,7 +1040,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"bench: cannot use the database: {error}", file=sys.stderr)
         return 1
     env = base_env(args, scratch / "client")
-    server = PrefectServer(scratch / "server", logs, env)
+    server_env = dict(env)
+    try:
+        prefect_database = database.prefect_server_url()
+    except Exception as error:
+        print(f"bench: cannot create the Prefect server's database: {error}", file=sys.stderr)
+        return 1
+    if prefect_database:
+        server_env["PREFECT_API_DATABASE_CONNECTION_URL"] = prefect_database
+    server = PrefectServer(scratch / "server", logs, server_env)
     bench = Bench(args, logs, database, env)
     print(f"bench: logs in {logs}", flush=True)
     try:
@@ -1032,6 +1066,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         server.stop()
         with contextlib.suppress(Exception):
             database.drop()
+        with contextlib.suppress(Exception):
+            database.drop_prefect_server()
     report = record(bench, command, started, server, (load_at_start, os.getloadavg()))
     print("\n" + report)
     if not args.no_record:

@@ -88,7 +88,8 @@ def test_the_file_holds_the_message_that_would_have_been_sent(tmp_path: Path) ->
     (written,), unwritten = write_letter_files([letter], tmp_path / "thu-chua-gui", MAIL_FROM, NOW)
 
     assert unwritten == []
-    assert written == LetterFile(letter, tmp_path / "thu-chua-gui" / letter_file_name(letter))
+    assert written == LetterFile(letter, tmp_path / "thu-chua-gui", letter_file_name(letter))
+    assert written.path == tmp_path / "thu-chua-gui" / letter_file_name(letter)
     data = written.path.read_bytes()
     # The same bytes a send would put on the wire, CRLF line ends included.
     assert _without_date_and_id(data) == _without_date_and_id(

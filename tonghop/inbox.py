@@ -9,9 +9,11 @@ from __future__ import annotations
 import os
 import re
 import stat
+import sys
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
 
 from tonghop.text import name_key, shown_name
@@ -21,6 +23,7 @@ from tonghop.text import name_key, shown_name
 SAFE_FOLDER = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,62}[A-Za-z0-9])?$")
 # Files Excel and file managers leave behind are not submissions.
 IGNORED_PREFIXES = ("~$", ".~lock", ".")
+_FS_ENCODING, _FS_ERRORS = sys.getfilesystemencoding(), sys.getfilesystemencodeerrors()
 
 # What an entry of a unit's folder is, as listed and as opened.
 FILE = "file"
@@ -120,7 +123,7 @@ def scan_inbox(
         return entries, skipped
     root = os.open(inbox, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
-        for entry in _sorted_entries(root):
+        for _, entry in _sorted_entries(root):
             info = entry.stat(follow_symlinks=False)
             if stat.S_ISLNK(info.st_mode):
                 skipped.append(SkippedEntry(_shown(entry), LINKED_FOLDER_VI))
@@ -152,10 +155,14 @@ def _shown(entry: os.DirEntry) -> str:
     return shown_name(os.fsencode(entry.name))
 
 
-def _sorted_entries(directory: int) -> list[os.DirEntry]:
-    # Sorted by bytes: the same inbox gives the same order whatever the names' encoding.
+def _sorted_entries(directory: int) -> list[tuple[bytes, os.DirEntry]]:
+    """The folder's entries with their names as bytes, sorted by those: the same inbox gives
+    the same order whatever the names' encoding."""
+    # str.encode as os.fsencode does it, without its checks: 40,000 names a province's run.
     with os.scandir(directory) as listing:
-        return sorted(listing, key=lambda entry: os.fsencode(entry.name))
+        named = [(entry.name.encode(_FS_ENCODING, _FS_ERRORS), entry) for entry in listing]
+    named.sort(key=itemgetter(0))
+    return named
 
 
 @contextmanager
@@ -170,7 +177,7 @@ def _opened_folder(root: int, name: str) -> Iterator[int]:
 def _folder_entries(folder: int, unit_code: str, folder_name: str) -> list[InboxEntry]:
     device = os.fstat(folder).st_dev
     found = []
-    for entry in _sorted_entries(folder):
+    for name, entry in _sorted_entries(folder):
         if entry.name.startswith(IGNORED_PREFIXES):
             continue
         info = entry.stat(follow_symlinks=False)
@@ -178,7 +185,7 @@ def _folder_entries(folder: int, unit_code: str, folder_name: str) -> list[Inbox
             InboxEntry(
                 unit_code=unit_code,
                 folder=folder_name,
-                name=os.fsencode(entry.name),
+                name=name,
                 kind=entry_kind(info, device),
                 size_bytes=0 if stat.S_ISDIR(info.st_mode) else info.st_size,
                 mtime_ns=info.st_mtime_ns,

@@ -132,10 +132,18 @@ class OutboxPlan:
 
 @dataclass(frozen=True)
 class LetterFile:
-    """A letter not sent for want of a mail server, written as the `.eml` file at `path`."""
+    """A letter not sent for want of a mail server, written as the `.eml` file `name` of
+    `folder`."""
 
     letter: Letter
-    path: Path
+    folder: Path
+    name: str
+
+    @property
+    def path(self) -> Path:
+        # Made when read: a province's evening run finds 20,000 files written already, and
+        # 20,000 paths made and hashed for nothing cost it half a second.
+        return self.folder / self.name
 
 
 _T = TypeVar("_T")
@@ -355,10 +363,11 @@ def write_letter_files(
     written: list[LetterFile] = []
     unwritten: list[Outcome] = []
     to_write: list[LetterFile] = []
-    order: dict[Path, int] = {}  # the files in the letters' order, whichever way each went
+    order: dict[str, int] = {}  # the files in the letters' order, whichever way each went
+    folder = Path(folder)
     # One listing of the folder, not a look per letter: a province's evening run with nothing
     # new finds its 20,000 letters written already.
-    present = _files_in(Path(folder))
+    present = _files_in(folder)
 
     def composed() -> Iterator[tuple[Path, Callable[[Path], None]]]:
         # One at a time, as when sending: a province's attachments need not sit in memory.
@@ -368,11 +377,11 @@ def write_letter_files(
                 unwritten.append(Outcome(letter, FAILED, 0, reason, ended_at))
                 continue
             name = letter_file_name(letter)
-            path = Path(folder) / name
-            order[path] = index
+            order[name] = index
             if name in present:
-                written.append(LetterFile(letter, path))
+                written.append(LetterFile(letter, folder, name))
                 continue
+            path = folder / name
             try:
                 data = wire_bytes(compose(letter, mail_from))
             except OSError as error:
@@ -382,7 +391,7 @@ def write_letter_files(
                 )
                 unwritten.append(Outcome(letter, FAILED, 0, reason, ended_at))
                 continue
-            to_write.append(LetterFile(letter, path))
+            to_write.append(LetterFile(letter, folder, name))
             yield path, lambda temp, data=data: temp.write_bytes(data)
 
     failed = write_all_atomically(composed())
@@ -394,7 +403,7 @@ def write_letter_files(
             # A preview that cannot be written (a full disk) must not undo what the run did.
             reason = f"không ghi được tệp «{file.path}» ({error.strerror or error})"
             unwritten.append(Outcome(file.letter, FAILED, 0, reason, ended_at))
-    written.sort(key=lambda file: order[file.path])
+    written.sort(key=lambda file: order[file.name])
     return written, unwritten
 
 
