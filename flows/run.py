@@ -20,6 +20,7 @@ from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner, ThreadPoolTa
 from tonghop.config import Settings
 from tonghop.context import RunContext, resolve_run
 from tonghop.locking import run_lock
+from tonghop.parallel import limit_malloc_arenas
 from tonghop.periods import Period
 from tonghop_flows.logs import keep_operator_level
 from tonghop_flows.parameters import period_of, workspace_of
@@ -31,6 +32,8 @@ T = TypeVar("T", bound=Task[Any, Any])
 # Every flow module imports this one: its runs' logs keep to the operator's level from the first
 # record on, in whichever process runs them (the command line, `tonghop serve`, a worker's).
 keep_operator_level()
+# And, before any thread of theirs allocates, to two allocator arenas.
+limit_malloc_arenas()
 
 
 @contextmanager

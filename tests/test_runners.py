@@ -3,6 +3,10 @@ Dask; every runner collects the same batch into the same database rows."""
 
 from __future__ import annotations
 
+import os
+import platform
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +17,7 @@ from sqlalchemy import text
 from tests.test_end_to_end import PERIOD, build_workspace
 from tonghop.collecting import chunked
 from tonghop.config import Settings
+from tonghop.parallel import MALLOC_ARENAS, limit_malloc_arenas
 from tonghop.storage import transaction
 from tonghop_flows.collect import collect
 from tonghop_flows.import_registry import import_registry
@@ -92,3 +97,35 @@ def test_every_runner_collects_the_same_rows(
     assert import_registry(str(other / "registry.csv"), str(other)).problems == []
     collect(PERIOD, str(other))
     assert _stored(threads_url) == rows
+
+
+# A process that runs flows, and each process it starts, print the allocator arenas they hold to.
+_ARENAS_SEEN = """
+import os, subprocess, sys
+import tonghop_flows.run
+print(os.environ.get("MALLOC_ARENA_MAX"))
+child = "import os; print(os.environ.get('MALLOC_ARENA_MAX'))"
+print(subprocess.run([sys.executable, "-c", child], capture_output=True, text=True).stdout)
+"""
+
+
+@pytest.mark.parametrize(("given", "held"), [(None, str(MALLOC_ARENAS)), ("4", "4")])
+def test_a_run_and_the_processes_it_starts_hold_few_allocator_arenas(
+    given: str | None, held: str
+) -> None:
+    env = {key: value for key, value in os.environ.items() if key != "MALLOC_ARENA_MAX"}
+    if given is not None:
+        env["MALLOC_ARENA_MAX"] = given  # an operator's own setting holds
+    seen = subprocess.run(
+        [sys.executable, "-c", _ARENAS_SEEN], env=env, capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert seen == [held, held]
+
+
+def test_the_arenas_are_limited_in_the_running_process_too(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("MALLOC_ARENA_MAX", raising=False)
+    # The machines this runs on (Debian) have glibc; elsewhere there is nothing to limit.
+    assert limit_malloc_arenas() is (platform.libc_ver()[0] == "glibc")
+    assert os.environ["MALLOC_ARENA_MAX"] == str(MALLOC_ARENAS)

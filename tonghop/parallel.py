@@ -1,8 +1,10 @@
 """Process pools for the batch work of a run (reading forms, writing forms and workbooks), started
-without forking the running process."""
+without forking the running process; and the memory allocator's arenas of a run's processes."""
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
@@ -11,6 +13,25 @@ from multiprocessing import forkserver
 # Modules the pool workers need (reading and writing forms, writing the workbooks), imported
 # once in the fork server rather than in every worker.
 _PRELOAD = ["tonghop.reading", "tonghop.forms", "tonghop.publishing"]
+
+
+# glibc gives each thread that allocates an arena of its own, up to eight per core, and a
+# freed block goes back to its arena only: a run's process (Prefect's threads, the task
+# threads) kept some 130 MB more at its peak with them than with two (bench/results.md).
+MALLOC_ARENAS = 2
+_M_ARENA_MAX = -8  # mallopt's parameter, from glibc's malloc.h
+
+
+def limit_malloc_arenas(arenas: int = MALLOC_ARENAS) -> bool:
+    """Hold this process and the processes it starts to `arenas` allocator arenas (unless
+    MALLOC_ARENA_MAX is set already, which then holds); False where the C library is not
+    glibc, which has no such arenas to hold."""
+    os.environ.setdefault("MALLOC_ARENA_MAX", str(arenas))  # read by each process at start
+    try:
+        mallopt = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").mallopt
+    except (OSError, AttributeError):
+        return False
+    return bool(mallopt(_M_ARENA_MAX, int(os.environ["MALLOC_ARENA_MAX"])))
 
 
 def worker_count(workers: int = 0) -> int:
