@@ -307,35 +307,44 @@ FETCH_ROWS = 50_000
 
 
 def rows_frame(cursor: Any, columns: Sequence[str]) -> pd.DataFrame:
-    """Every row left in a DB-API `cursor` as a frame, as `DataFrame.from_records` makes it, but
-    each distinct text held once: the driver makes a new string for every cell, and a version's
-    figures repeat 20,000 unit codes and 40 indicator codes 800,000 times — some 150 MB in the
-    run's process, and in each process the frame is sent to."""
-    held: dict[object, object] = {}
-    gathered: list[list[Any]] = [[] for _ in columns]
-    texts = [False] * len(columns)  # which columns hold text, known from their first text
+    """Every row left in a DB-API `cursor` as a frame, as `DataFrame.from_records` makes of them
+    all, but each distinct text held once: the driver makes a new string for every cell, and a
+    version's figures repeat 20,000 unit codes and 40 indicator codes 800,000 times — some
+    150 MB in the run's process, and in each process the frame is sent to."""
+    held: dict[str, str] = {}
+    parts: list[pd.DataFrame] = []
     while rows := cursor.fetchmany(FETCH_ROWS):
-        for index, cells in enumerate(zip(*rows, strict=True)):
-            if not texts[index]:
-                texts[index] = any(type(cell) is str for cell in cells)
-            if texts[index]:
-                # Hashed in C; only a chunk's distinct values go through Python.
-                codes, distinct = pd.factorize(np.array(cells, dtype=object))
-                shared = np.array(
-                    [held.setdefault(value, value) for value in distinct] + [None], dtype=object
-                )
-                gathered[index].append(shared[codes])  # -1, a missing cell: the None at the end
-            else:
-                gathered[index].append(cells)
-    if not gathered or not gathered[0]:
+        part = pd.DataFrame.from_records(rows, columns=list(columns))
+        for index, dtype in enumerate(part.dtypes):
+            if dtype == "str":
+                # Hashed in C; only the chunk's distinct texts go through Python.
+                codes, distinct = pd.factorize(part.iloc[:, index])
+                texts = [held.setdefault(text, text) for text in distinct]
+                shared = np.array([*texts, None], dtype=object)
+                part.isetitem(index, pd.array(shared[codes], dtype=dtype))  # -1: the None
+        parts.append(part)
+    if not parts:
         return pd.DataFrame(columns=list(columns))
-    return pd.DataFrame(
-        {
-            column: np.concatenate(parts) if text else [cell for part in parts for cell in part]
-            for column, parts, text in zip(columns, gathered, texts, strict=True)
-        },
-        columns=list(columns),
-    )
+    if len(parts) > 1:
+        _same_dtypes(parts)
+    return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+
+
+def _same_dtypes(parts: list[pd.DataFrame]) -> None:
+    """Give a chunk's column with no value at all (objects, all None) the type the other chunks
+    found for it, as one frame of every row would have had it."""
+    for index in range(parts[0].shape[1]):
+        empty = [part for part in parts if part.iloc[:, index].isna().all()]
+        found = {part.dtypes.iloc[index] for part in parts if part.iloc[:, index].notna().any()}
+        if not empty or len(found) != 1:
+            continue
+        dtype = found.pop()
+        if pd.api.types.is_integer_dtype(dtype):
+            dtype = np.dtype("float64")  # integers beside a missing one: floats, NaN for it
+        elif pd.api.types.is_bool_dtype(dtype):
+            continue  # booleans beside a missing one stay objects
+        for part in empty:
+            part.isetitem(index, part.iloc[:, index].astype(dtype))
 
 
 def select_frame(
