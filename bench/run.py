@@ -25,8 +25,8 @@ The stages, for each N (bench/corpus.py makes and caches the files):
 Every `tonghop` command runs as a subprocess against ONE Prefect server that the bench starts
 for the whole invocation (as operators run one with its UI); what starting a temporary server
 costs a command without one is measured once and reported apart. With --database-url the
-server keeps its own records in PostgreSQL too, as in production (README); otherwise in its
-default SQLite file. Peak memory is the sum of RSS
+server keeps its own records in PostgreSQL too, as a national deployment runs it (README);
+otherwise in its default SQLite file, as the embedded demo does. Peak memory is the sum of RSS
 over the measured process tree (and its largest single process), sampled every 50 ms. The page
 cache is warmed before the stages, so every stage reads the files from memory alike. Each
 command's output is kept in bench/.cache/logs/<time>/."""
@@ -88,9 +88,9 @@ TARGET_REGISTRY = 60.0
 TARGET_PROGRESS_PAGE = 1.0  # the portal's progress page of the province
 PORTAL_REQUESTS = 5
 BENCH_DATABASE = "tonghop_bench"
-# The Prefect server's own database in a PostgreSQL bench: production runs Prefect's server on
-# PostgreSQL too (README, "Running in production"), and on SQLite it answers a subflow's start
-# with 503 whenever its own writers got in first, which the client waits 2 s to retry.
+# The Prefect server's own database in a PostgreSQL bench: a national deployment runs Prefect's
+# server on PostgreSQL too (README, "Scale"), and on SQLite it answers a step's start with 503
+# whenever its own writers got in first, which Prefect's client waits 2 s to retry.
 BENCH_PREFECT_DATABASE = "tonghop_bench_prefect"
 _SUMMARY = re.compile(r"nhận (\d+) tệp mới — (\d+) hợp lệ, (\d+) có cảnh báo, (\d+) bị trả lại")
 # Settings the bench decides itself; every other TONGHOP_* variable passes through.

@@ -32,7 +32,8 @@ T = TypeVar("T", bound=Task[Any, Any])
 # Every flow module imports this one: its runs' logs keep to the operator's level from the first
 # record on, in whichever process runs them (the command line, `tonghop serve`, a worker's).
 keep_operator_level()
-# And, before any thread of theirs allocates, to two allocator arenas.
+# Its runs' processes, and the processes they start, keep to two allocator arenas: set here,
+# before any thread of theirs allocates (tonghop/parallel.py says why).
 limit_malloc_arenas()
 
 

@@ -109,7 +109,9 @@ print(subprocess.run([sys.executable, "-c", child], capture_output=True, text=Tr
 """
 
 
-@pytest.mark.parametrize(("given", "held"), [(None, str(MALLOC_ARENAS)), ("4", "4")])
+@pytest.mark.parametrize(
+    ("given", "held"), [(None, str(MALLOC_ARENAS)), ("4", "4"), ("many", "many")]
+)
 def test_a_run_and_the_processes_it_starts_hold_few_allocator_arenas(
     given: str | None, held: str
 ) -> None:

@@ -28,10 +28,11 @@ def limit_malloc_arenas(arenas: int = MALLOC_ARENAS) -> bool:
     glibc, which has no such arenas to hold."""
     os.environ.setdefault("MALLOC_ARENA_MAX", str(arenas))  # read by each process at start
     try:
+        held = int(os.environ["MALLOC_ARENA_MAX"])
         mallopt = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").mallopt
-    except (OSError, AttributeError):
-        return False
-    return bool(mallopt(_M_ARENA_MAX, int(os.environ["MALLOC_ARENA_MAX"])))
+    except (ValueError, OSError, AttributeError):
+        return False  # a setting glibc itself would ignore, or no glibc
+    return bool(mallopt(_M_ARENA_MAX, held))
 
 
 def worker_count(workers: int = 0) -> int:

@@ -325,9 +325,10 @@ def rows_frame(cursor: Any, columns: Sequence[str]) -> pd.DataFrame:
         parts.append(part)
     if not parts:
         return pd.DataFrame(columns=list(columns))
-    if len(parts) > 1:
-        _same_dtypes(parts)
-    return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    if len(parts) == 1:
+        return parts[0]
+    _same_dtypes(parts)
+    return pd.concat(parts, ignore_index=True)
 
 
 def _same_dtypes(parts: list[pd.DataFrame]) -> None:
