@@ -280,13 +280,14 @@ class Database:
         self.url = url
         self.kind = "SQLite"
         self.version = sqlite3.sqlite_version
-        self._bench_url: str | None = None
+        self._parsed = None  # the given URL, parsed (PostgreSQL only)
         if url:
             from sqlalchemy.engine import make_url
 
             parsed = make_url(url)
             if not parsed.drivername.startswith("postgresql"):
                 raise BenchError(f"--database-url must be a PostgreSQL URL, not {url}")
+            self._parsed = parsed
             self._admin = {
                 "host": parsed.host or "127.0.0.1",
                 "port": parsed.port or 5432,
@@ -294,9 +295,6 @@ class Database:
                 "password": parsed.password,
                 "dbname": parsed.database or "postgres",
             }
-            self._bench_url = parsed.set(database=BENCH_DATABASE).render_as_string(
-                hide_password=False
-            )
             self.kind = "PostgreSQL"
             self.version = str(self._execute("show server_version", fetch=True))
 
@@ -308,35 +306,29 @@ class Database:
             cursor = connection.execute(statement)
             return cursor.fetchone()[0] if fetch else None
 
+    def _recreated(self, name: str, **url: str) -> str | None:
+        """Database `name` dropped if it exists and created empty: its URL (the given one's,
+        with `url`'s parts changed), or None for SQLite."""
+        if self._parsed is None:
+            return None
+        self._execute(f"drop database if exists {name} with (force)")
+        self._execute(f"create database {name}")
+        return self._parsed.set(database=name, **url).render_as_string(hide_password=False)
+
     def fresh(self) -> str | None:
         """An empty database for one measured workspace: its URL, or None for SQLite."""
-        if self._bench_url is None:
-            return None
-        self._execute(f"drop database if exists {BENCH_DATABASE} with (force)")
-        self._execute(f"create database {BENCH_DATABASE}")
-        return self._bench_url
-
-    def drop(self) -> None:
-        if self._bench_url is not None:
-            self._execute(f"drop database if exists {BENCH_DATABASE} with (force)")
+        return self._recreated(BENCH_DATABASE)
 
     def prefect_server_url(self) -> str | None:
-        """A fresh database for the Prefect server's own records, on the same PostgreSQL (its
+        """An empty database for the Prefect server's own records, on the same PostgreSQL (its
         asyncpg URL), or None for SQLite: the server keeps its default SQLite file."""
-        if self._bench_url is None:
-            return None
-        self._execute(f"drop database if exists {BENCH_PREFECT_DATABASE} with (force)")
-        self._execute(f"create database {BENCH_PREFECT_DATABASE}")
-        from sqlalchemy.engine import make_url
+        return self._recreated(BENCH_PREFECT_DATABASE, drivername="postgresql+asyncpg")
 
-        parsed = make_url(self._bench_url)
-        return parsed.set(
-            drivername="postgresql+asyncpg", database=BENCH_PREFECT_DATABASE
-        ).render_as_string(hide_password=False)
-
-    def drop_prefect_server(self) -> None:
-        if self._bench_url is not None:
-            self._execute(f"drop database if exists {BENCH_PREFECT_DATABASE} with (force)")
+    def drop(self) -> None:
+        """Drop the databases the bench made (the Prefect server's once it has stopped)."""
+        if self._parsed is not None:
+            for name in (BENCH_DATABASE, BENCH_PREFECT_DATABASE):
+                self._execute(f"drop database if exists {name} with (force)")
 
     @property
     def description(self) -> str:
@@ -1066,8 +1058,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         server.stop()
         with contextlib.suppress(Exception):
             database.drop()
-        with contextlib.suppress(Exception):
-            database.drop_prefect_server()
     report = record(bench, command, started, server, (load_at_start, os.getloadavg()))
     print("\n" + report)
     if not args.no_record:

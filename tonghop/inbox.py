@@ -123,36 +123,31 @@ def scan_inbox(
         return entries, skipped
     root = os.open(inbox, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
-        for _, entry in _sorted_entries(root):
+        for name, entry in _sorted_entries(root):
             info = entry.stat(follow_symlinks=False)
             if stat.S_ISLNK(info.st_mode):
-                skipped.append(SkippedEntry(_shown(entry), LINKED_FOLDER_VI))
+                skipped.append(SkippedEntry(shown_name(name), LINKED_FOLDER_VI))
                 continue
             if not stat.S_ISDIR(info.st_mode):
                 if not entry.name.startswith(IGNORED_PREFIXES):
-                    skipped.append(SkippedEntry(_shown(entry), NOT_A_FOLDER_VI))
+                    skipped.append(SkippedEntry(shown_name(name), NOT_A_FOLDER_VI))
                 continue
             if not SAFE_FOLDER.match(entry.name):
-                skipped.append(SkippedEntry(_shown(entry), UNSAFE_NAME_VI))
+                skipped.append(SkippedEntry(shown_name(name), UNSAFE_NAME_VI))
                 continue
             unit_code = units_by_folder.get(entry.name.casefold())
             if unit_code is None:
-                skipped.append(SkippedEntry(_shown(entry), UNKNOWN_CODE_VI))
+                skipped.append(SkippedEntry(shown_name(name), UNKNOWN_CODE_VI))
                 continue
             try:
                 with _opened_folder(root, entry.name) as folder:
                     entries += _folder_entries(folder, unit_code, entry.name)
             except OSError:
                 # Swapped for a link or removed since it was listed: nothing of it is read.
-                skipped.append(SkippedEntry(_shown(entry), LINKED_FOLDER_VI))
+                skipped.append(SkippedEntry(shown_name(name), LINKED_FOLDER_VI))
     finally:
         os.close(root)
     return entries, skipped
-
-
-def _shown(entry: os.DirEntry) -> str:
-    # Only for what is skipped: the name of each of a province's 20,000 folders is not shown.
-    return shown_name(os.fsencode(entry.name))
 
 
 def _sorted_entries(directory: int) -> list[tuple[bytes, os.DirEntry]]:
